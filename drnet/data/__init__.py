@@ -1,0 +1,1 @@
+"""Data: raw sources, the HDF5 video store, samplers and synthetic sources."""

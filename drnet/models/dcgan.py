@@ -1,0 +1,65 @@
+"""DCGAN-style encoder and decoder (paper: MNIST; decoder also for NORB and chairs).
+
+Encoder: stride-2 convs with BatchNorm + LeakyReLU down to 4x4, then a 4x4 conv to a ``dim`` vector that is
+normalised to unit L2 norm (paper, Section 4.1). Decoder: the mirror image with transposed convs and a
+sigmoid output in [0, 1]. At 64x64 both have 5 (de)convolutional layers, as in the paper.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _levels(image_size: int) -> int:
+    levels = int(math.log2(image_size // 4))
+    if image_size < 8 or 4 * 2**levels != image_size:
+        raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
+    return levels
+
+
+class DcganEncoder(nn.Module):
+    """x: float [B, C, H, W] in [0, 1] -> (vector [B, dim] (unit norm if normalize), skips=None)."""
+
+    def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = True):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in, c_out = channels, width
+        for level in range(_levels(image_size)):
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=level == 0)]
+            if level > 0:
+                layers += [nn.BatchNorm2d(c_out)]
+            layers += [nn.LeakyReLU(0.2, inplace=True)]
+            c_in, c_out = c_out, c_out * 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Conv2d(c_in, dim, 4, 1, 0)
+        self.normalize = normalize
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+        v = self.head(self.features(x)).flatten(1)
+        return (F.normalize(v, dim=1) if self.normalize else v), None
+
+
+class DcganDecoder(nn.Module):
+    """(content [B, Dc], pose [B, Dp], skips ignored) -> frame float [B, C, H, W] in [0, 1]."""
+
+    def __init__(self, in_dim: int, channels: int, width: int = 64, image_size: int = 64):
+        super().__init__()
+        levels = _levels(image_size)
+        c = width * 2 ** (levels - 1)
+        layers: list[nn.Module] = [nn.ConvTranspose2d(in_dim, c, 4, 1, 0, bias=False), nn.BatchNorm2d(c),
+                                   nn.LeakyReLU(0.2, inplace=True)]
+        for _ in range(levels - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2),
+                       nn.LeakyReLU(0.2, inplace=True)]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, content: torch.Tensor, pose: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
+        z = torch.cat([content, pose], dim=1)
+        return self.net(z[:, :, None, None])

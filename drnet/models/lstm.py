@@ -1,0 +1,51 @@
+"""The pose LSTM: predicts the next pose vector from the previous one and the (fixed) content vector."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PoseLSTM(nn.Module):
+    """Input concat(pose(t-1) [B, P], content [B, Dc]) -> pose(t) [B, P] (tanh), one step at a time.
+
+    A linear embedding, ``layers`` stacked LSTM layers of ``hidden`` cells (paper: 2 x 256), and a linear
+    output with tanh. ``content`` is a vector: for U-Net content encoders only the vector is used here.
+    """
+
+    def __init__(self, pose_dim: int, content_dim: int, hidden: int = 256, layers: int = 2):
+        super().__init__()
+        self.embed = nn.Linear(pose_dim + content_dim, hidden)
+        self.lstm = nn.LSTM(hidden, hidden, num_layers=layers, batch_first=True)
+        self.out = nn.Sequential(nn.Linear(hidden, pose_dim), nn.Tanh())
+        self.hidden, self.layers = hidden, layers
+
+    def init_state(self, batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        zeros = torch.zeros(self.layers, batch, self.hidden, device=device)
+        return zeros, zeros.clone()
+
+    def step(self, pose_prev: torch.Tensor, content: torch.Tensor, state):
+        """One step: returns (pose_next [B, P], new state)."""
+        h = self.embed(torch.cat([pose_prev, content], dim=1)).unsqueeze(1)
+        y, state = self.lstm(h, state)
+        return self.out(y.squeeze(1)), state
+
+    def forward(self, poses_in: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced: poses_in [B, T, P] (ground-truth previous poses) -> predictions [B, T, P]."""
+        c = content.unsqueeze(1).expand(-1, poses_in.shape[1], -1)
+        y, _ = self.lstm(self.embed(torch.cat([poses_in, c], dim=2)))
+        return self.out(y)
+
+    @torch.no_grad()
+    def rollout(self, observed: torch.Tensor, content: torch.Tensor, n_future: int) -> torch.Tensor:
+        """observed [B, n_past, P] -> predicted future poses [B, n_future, P] (own predictions fed back)."""
+        state = self.init_state(observed.shape[0], observed.device)
+        pose = observed[:, 0]
+        for t in range(1, observed.shape[1]):
+            _, state = self.step(pose, content, state)
+            pose = observed[:, t]
+        out = []
+        for _ in range(n_future):
+            pose, state = self.step(pose, content, state)
+            out.append(pose)
+        return torch.stack(out, dim=1)

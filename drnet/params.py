@@ -1,0 +1,280 @@
+"""params.yaml: schema, validation, the demo overlay and command-line overrides.
+
+Every knob of the pipeline lives in ``params.yaml``; one section per dataset, each with sub-sections per stage.
+The ``demo`` top-level section is an overlay (tiny sizes, embedded sources) deep-merged over the paper
+defaults when a stage runs with ``--variant demo``. Validation refuses unknown keys and out-of-range values
+with one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drnet.errors import DrnetError
+
+VARIANTS = ("paper", "demo")
+PosInt = Field(gt=0)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Runtime(Strict):
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16"] = "fp32"
+    num_workers: int = Field(2, ge=0, le=64)
+    threads: int = Field(0, ge=0, le=256, description="torch intra-op threads; 0 = leave torch's default")
+    channels_last: bool = True
+    compile: bool = False
+
+
+class Download(Strict):
+    mirrors: list[str] = Field(min_length=1)
+    retries: int = Field(3, ge=0, le=20)
+    timeout_s: float = Field(60.0, gt=0)
+
+
+class DrnetModel(Strict):
+    content_encoder: Literal["dcgan64", "resnet18", "vgg16_unet"] = "dcgan64"
+    pose_encoder: Literal["dcgan64", "resnet18"] = "dcgan64"
+    decoder: Literal["dcgan64", "vgg16_unet"] = "dcgan64"
+    content_dim: int = Field(128, gt=0, le=4096)
+    pose_dim: int = Field(10, gt=0, le=4096)
+    width: int = Field(64, gt=0, le=1024, description="base channel count of the conv nets (DCGAN nf)")
+    disc_hidden: int = Field(100, gt=0, le=4096)
+    normalize: bool = Field(True, description="unit-norm content and pose vectors (paper)")
+
+    @model_validator(mode="after")
+    def _unet_pairs(self) -> DrnetModel:
+        if (self.content_encoder == "vgg16_unet") != (self.decoder == "vgg16_unet"):
+            raise ValueError("content_encoder and decoder must both be vgg16_unet (U-Net skips) or neither")
+        return self
+
+
+class DrnetTrain(Strict):
+    steps: int = Field(gt=0)
+    batch_size: int = Field(100, gt=1, le=8192)
+    lr: float = Field(0.002, gt=0, le=1)
+    beta1: float = Field(0.5, ge=0, lt=1)
+    max_step: int = Field(20, gt=0, description="largest frame offset k between x_t and x_t+k")
+    sim_weight: float = Field(1.0, ge=0, description="alpha: weight of the content similarity loss")
+    adv_weight: float = Field(1e-4, ge=0, description="beta: weight of the pose encoder's adversarial loss")
+    checkpoint_every: int = Field(500, gt=0)
+    log_every: int = Field(10, gt=0)
+
+
+class LstmModel(Strict):
+    hidden: int = Field(256, gt=0, le=8192)
+    layers: int = Field(2, gt=0, le=16)
+
+
+class LstmTrain(Strict):
+    steps: int = Field(gt=0)
+    batch_size: int = Field(100, gt=0, le=8192)
+    lr: float = Field(0.002, gt=0, le=1)
+    beta1: float = Field(0.5, ge=0, lt=1)
+    n_past: int = Field(gt=0)
+    n_future: int = Field(gt=0)
+    checkpoint_every: int = Field(500, gt=0)
+    log_every: int = Field(10, gt=0)
+
+
+class Generate(Strict):
+    length: int = Field(500, gt=0, description="frames generated after the observed ones")
+    n_clips: int = Field(4, gt=0, le=1024)
+    fps: int = Field(10, gt=0, le=60)
+
+
+class Probe(Strict):
+    n_train: int = Field(2000, gt=10)
+    max_iter: int = Field(2000, gt=0)
+    position_bins: int = Field(4, gt=1, le=64, description="digit position is probed as a bins x bins grid cell")
+
+
+class MnistData(Strict):
+    source: Literal["idx", "sklearn_digits"] = "idx"
+    image_size: Literal[64, 128] = 64
+    digit_size: int = Field(32, gt=0)
+    num_digits: int = Field(2, ge=1, le=3)
+    train_sequences: int = Field(10000, gt=1)
+    test_sequences: int = Field(1000, gt=1)
+    seq_len: int = Field(25, gt=1)
+    max_speed: int = Field(4, gt=0, description="largest per-frame displacement in pixels")
+
+    @model_validator(mode="after")
+    def _digit_fits(self) -> MnistData:
+        if self.digit_size >= self.image_size:
+            raise ValueError(f"digit_size ({self.digit_size}) must be smaller than image_size ({self.image_size})")
+        return self
+
+
+class Mnist(Strict):
+    download: Download
+    data: MnistData
+    model: DrnetModel
+    train: DrnetTrain
+    lstm_model: LstmModel
+    lstm: LstmTrain
+    generate: Generate
+    probe: Probe
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Mnist:
+        if self.train.max_step >= self.data.seq_len:
+            raise ValueError(f"train.max_step ({self.train.max_step}) must be < data.seq_len ({self.data.seq_len})")
+        if self.lstm.n_past + self.lstm.n_future > self.data.seq_len:
+            raise ValueError(
+                f"lstm.n_past + lstm.n_future ({self.lstm.n_past + self.lstm.n_future}) must be <= "
+                f"data.seq_len ({self.data.seq_len})"
+            )
+        if self.train.batch_size > self.data.train_sequences:
+            raise ValueError("train.batch_size must be <= data.train_sequences (each batch uses distinct clips)")
+        return self
+
+
+class Params(Strict):
+    seed: int = Field(0, ge=0)
+    runtime: Runtime = Runtime()
+    mnist: Mnist
+    # Other dataset sections are validated by their own models when present (see SECTION_MODELS).
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = {"mnist": Mnist}
+
+
+def register_section(name: str, model: type[BaseModel]) -> None:
+    """Register the schema of a dataset section (e.g. ``kth``) so that load_params validates it."""
+    SECTION_MODELS[name] = model
+
+
+def deep_merge(base: dict, overlay: dict) -> dict:
+    """Return ``base`` with ``overlay`` merged in recursively (overlay wins; lists are replaced)."""
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``a.b.c=value`` (value read as YAML) into (["a", "b", "c"], value)."""
+    if "=" not in text:
+        raise DrnetError(f"override {text!r} is not of the form section.key=value (e.g. mnist.train.steps=100)")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise DrnetError(f"override {text!r} has an empty key; write section.key=value")
+    return parts, yaml.safe_load(raw)
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    out = copy.deepcopy(raw)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = out
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise DrnetError(f"override {text!r}: {'.'.join(parts[:-1])} is not a section of params.yaml")
+            node = node[part]
+        if parts[-1] not in node:
+            raise DrnetError(
+                f"override {text!r}: unknown key {'.'.join(parts)}; allowed here: {', '.join(sorted(node))}"
+            )
+        node[parts[-1]] = value
+    return out
+
+
+def _format_error(exc: ValidationError, prefix: str, source: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+    if err["type"] == "extra_forbidden":
+        return f"{source}: unknown key {loc}; check its spelling against the documented keys of its section"
+    value = err.get("input")
+    got = "" if isinstance(value, dict) else f" (got {value!r})"
+    msg = err["msg"].replace("Value error, ", "")
+    return f"{source}: {loc}: {msg}{got}"
+
+
+def resolve(raw: dict, variant: str = "paper") -> dict:
+    """Apply the demo overlay when ``variant == 'demo'``; return the plain merged dict."""
+    if variant not in VARIANTS:
+        raise DrnetError(f"unknown variant {variant!r}; use one of: {', '.join(VARIANTS)}")
+    base = {k: v for k, v in raw.items() if k != "demo"}
+    if variant == "demo":
+        base = deep_merge(base, raw.get("demo") or {})
+    return base
+
+
+def validate(merged: dict, source: str = "params.yaml") -> Params:
+    """Validate every known section; raise DrnetError with one line on the first problem."""
+    _register_all()
+    unknown = sorted(set(merged) - {"seed", "runtime", "demo"} - set(SECTION_MODELS))
+    if unknown:
+        raise DrnetError(
+            f"{source}: unknown section {unknown[0]!r}; known sections: "
+            f"{', '.join(sorted({'seed', 'runtime', *SECTION_MODELS}))}"
+        )
+    try:
+        params = Params.model_validate(merged)
+        for name, model in SECTION_MODELS.items():
+            if name in merged and name != "mnist":
+                model.model_validate(merged[name])
+    except ValidationError as exc:
+        title = exc.title
+        prefix = "" if title == "Params" else next(
+            (n for n, m in SECTION_MODELS.items() if m.__name__ == title and n != "mnist"), ""
+        )
+        raise DrnetError(_format_error(exc, prefix, source)) from None
+    return params
+
+
+def _register_all() -> None:
+    import drnet.params_datasets  # noqa: F401  (registers the kth, norb and chairs sections)
+
+
+def load_raw(path: str | Path = "params.yaml") -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise DrnetError(f"{path} not found; run from the repository root or pass --params PATH")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise DrnetError(f"{path} is not valid YAML{where}; fix the syntax") from None
+    if not isinstance(raw, dict):
+        raise DrnetError(f"{path} must hold a mapping of sections (mnist:, kth:, ...)")
+    return raw
+
+
+def load_params(
+    path: str | Path = "params.yaml", variant: str = "paper", overrides: list[str] | None = None
+) -> dict:
+    """Load, overlay, override and validate params; return the resolved plain dict (validated)."""
+    raw = load_raw(path)
+    validate(raw, str(path))
+    merged = apply_overrides(resolve(raw, variant), overrides or [])
+    validate(merged, f"{path} (variant {variant})" if variant != "paper" else str(path))
+    return merged
+
+
+def section(params: dict, name: str) -> BaseModel:
+    """The validated, typed view of one dataset section."""
+    _register_all()
+    return SECTION_MODELS[name].model_validate(params[name])
+
+
+def params_hash(obj: Any) -> str:
+    """Short stable hash of a params (sub)tree, recorded in outputs for provenance."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
