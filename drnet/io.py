@@ -13,6 +13,9 @@ from typing import Any
 
 from drnet.errors import DrnetError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def ensure_dir(path: str | os.PathLike) -> Path:
     """Create ``path`` (and parents); raise a one-line DrnetError if it cannot be written to."""
@@ -40,6 +43,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

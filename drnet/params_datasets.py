@@ -7,7 +7,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from drnet.params import (
-    Download, DrnetModel, DrnetTrain, Generate, LstmModel, LstmTrain, Strict, register_section,
+    Download,
+    DrnetModel,
+    DrnetTrain,
+    Generate,
+    LstmModel,
+    LstmTrain,
+    Strict,
+    register_section,
 )
 
 KTH_ACTIONS = ("boxing", "handclapping", "handwaving", "jogging", "running", "walking")

@@ -7,7 +7,8 @@ Layout of one file::
     /index/length      int64 [S]            number of frames of each sequence
     /meta/<column>     [S]                  per-sequence metadata (ints, floats or UTF-8 strings)
     /frame_meta/<col>  [N, ...]             optional per-frame metadata (e.g. digit positions)
-    attrs: format_version, dataset, split, source, synthetic, image_size, channels, raw_checksums (JSON), params
+    attrs: format_version, dataset, split, source, synthetic, image_size, channels, raw_checksums (JSON),
+           frames_sha256 (hash of all frames in order: the content identity of the split), params
 
 Writers write to a temporary file and rename it on close, so a killed ingest never leaves a store that looks
 complete. Readers open lazily (one handle per DataLoader worker) and validate the layout with one-line errors.
@@ -15,6 +16,7 @@ complete. Readers open lazily (one handle per DataLoader worker) and validate th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -67,6 +69,7 @@ class VideoStoreWriter:
         self._meta: dict[str, list] = {}
         self._frame_meta: dict[str, list[np.ndarray]] = {}
         self._n = 0
+        self._digest = hashlib.sha256()
         a = self._file.attrs
         a["format_version"] = FORMAT_VERSION
         a["dataset"] = dataset
@@ -92,6 +95,7 @@ class VideoStoreWriter:
             raise ValueError(f"metadata columns changed: {sorted(meta)} vs {sorted(self._meta)}")
         self._frames.resize(self._n + t, axis=0)
         self._frames[self._n:self._n + t] = frames
+        self._digest.update(np.ascontiguousarray(frames).tobytes())
         self._starts.append(self._n)
         self._lengths.append(t)
         for key, value in meta.items():
@@ -117,6 +121,7 @@ class VideoStoreWriter:
             f.create_dataset(f"frame_meta/{key}", data=np.concatenate(chunks), compression="gzip")
         f.attrs["num_sequences"] = len(self._starts)
         f.attrs["num_frames"] = self._n
+        f.attrs["frames_sha256"] = self._digest.hexdigest()
         f.close()
         self._ctx.__exit__(None, None, None)
         return self.path

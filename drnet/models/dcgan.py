@@ -60,6 +60,7 @@ class DcganDecoder(nn.Module):
         layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Sigmoid()]
         self.net = nn.Sequential(*layers)
 
-    def forward(self, content: torch.Tensor, pose: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, content: torch.Tensor, pose: torch.Tensor, skips: list[torch.Tensor] | None = None
+                ) -> torch.Tensor:
         z = torch.cat([content, pose], dim=1)
         return self.net(z[:, :, None, None])

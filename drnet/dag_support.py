@@ -1,0 +1,45 @@
+"""Helpers the Snakefile uses: config validation and per-rule ``--set`` overrides from ``--config``."""
+
+from __future__ import annotations
+
+import shlex
+
+import yaml
+
+from drnet.errors import DrnetError
+from drnet.params import load_raw, resolve, validate
+
+
+def check_config(config: dict, path: str = "params.yaml") -> None:
+    """Validate Snakemake's config (params.yaml plus any --config) for both variants; one line on failure."""
+    validate(resolve(config, "paper"), f"{path} (with --config)")
+    validate(resolve(config, "demo"), f"{path} demo overlay (with --config)")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, dotted + "."))
+        else:
+            out[dotted] = yaml.safe_load(value) if isinstance(value, str) else value  # --config gives strings
+    return out
+
+
+def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
+    """``--set k=v`` flags for values where Snakemake's config differs from params.yaml, limited to ``keys``
+    (and their demo-overlay counterparts), so that a rule re-runs only when its own params change."""
+    base, now = _flatten(load_raw(path)), _flatten(config)
+    unknown = sorted(set(now) - set(base))
+    if unknown:
+        raise DrnetError(f"--config sets unknown key {unknown[0]}; it must already exist in {path}")
+    flags = []
+    for dotted, value in sorted(now.items()):
+        if value == base[dotted]:
+            continue
+        key = dotted.removeprefix("demo.")
+        if any(key == k or key.startswith(k + ".") for k in keys):
+            text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+            flags.append(f"--set {shlex.quote(f'{dotted}={text}')}")
+    return " ".join(flags)

@@ -1,0 +1,168 @@
+"""Bouncing two-colour MNIST: digit sources and the sequence generator.
+
+Sources of 32x32 grey digits (uint8 [N, 32, 32]) with labels:
+- ``idx``: the official MNIST IDX files (downloaded and md5-verified by ``stages/mnist_download.py``),
+- ``sklearn_digits``: scikit-learn's bundled 8x8 handwritten digits (real data shipped with a declared
+  dependency), upscaled to the digit size; the offline default of the demo. Outputs say so (``synthetic``).
+
+The generator follows the paper: 64x64 RGB frames, each digit drawn in its own colour channel, moving with a
+constant velocity and bouncing off the walls; where digits overlap the later one occludes the earlier one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drnet.data.download import RemoteFile
+from drnet.errors import DrnetError
+
+MNIST_FILES = {
+    "train_images": RemoteFile("train-images-idx3-ubyte.gz", "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    "train_labels": RemoteFile("train-labels-idx1-ubyte.gz", "md5:d53e105ee54ea40749a09fcbcd1e9432"),
+    "test_images": RemoteFile("t10k-images-idx3-ubyte.gz", "md5:9fb629c4189551a2d022fa330f9573f3"),
+    "test_labels": RemoteFile("t10k-labels-idx1-ubyte.gz", "md5:ec29112dd5afa0611ce80d1b7f02629c"),
+}
+IDX_MAGIC = {2051: 3, 2049: 1}  # images: 3 dims, labels: 1 dim
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Parse a (gzipped) IDX file: big-endian magic 2051 (images [N, 28, 28]) or 2049 (labels [N]), uint8."""
+    path = Path(path)
+    if not path.exists():
+        raise DrnetError(f"{path} not found; run the mnist_download stage or place the official IDX files there")
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as exc:
+        raise DrnetError(f"{path} is corrupt or truncated ({exc}); delete it and download it again") from None
+    if len(data) < 8:
+        raise DrnetError(f"{path} is too short to be an IDX file; delete it and download it again")
+    magic = struct.unpack(">i", data[:4])[0]
+    if magic not in IDX_MAGIC:
+        raise DrnetError(f"{path} has IDX magic {magic}, expected 2051 (images) or 2049 (labels); wrong file?")
+    ndim = IDX_MAGIC[magic]
+    dims = struct.unpack(f">{ndim}i", data[4:4 + 4 * ndim])
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(dims))
+    if len(data) - offset != expected:
+        raise DrnetError(f"{path} holds {len(data) - offset} bytes of data for dims {list(dims)} "
+                         f"({expected} expected): truncated or corrupt; delete it and download it again")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def load_idx_digits(raw_dir: str | Path, split: str, digit_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Official MNIST digits of a split, resized to ``digit_size``: (uint8 [N, S, S], labels int64 [N])."""
+    raw_dir = Path(raw_dir)
+    prefix = "train" if split == "train" else "test"
+    images = read_idx(raw_dir / MNIST_FILES[f"{prefix}_images"].name)
+    labels = read_idx(raw_dir / MNIST_FILES[f"{prefix}_labels"].name)
+    if len(images) != len(labels):
+        raise DrnetError(f"{raw_dir}: {len(images)} {prefix} images but {len(labels)} labels; re-download")
+    return _resize(images, digit_size), labels.astype(np.int64)
+
+
+def load_sklearn_digits(split: str, digit_size: int, test_fraction: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits (1797 real handwritten digits), split by a fixed sorted rule.
+
+    Returns (uint8 [N, S, S], labels int64 [N]); every 10th-ish sample by index goes to test (deterministic).
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = np.clip(bunch.images / 16.0 * 255.0, 0, 255).astype(np.uint8)  # [1797, 8, 8], values 0..16
+    index = np.arange(len(images))
+    is_test = (index % 10) < int(round(test_fraction * 10))
+    keep = is_test if split == "test" else ~is_test
+    return _resize(images[keep], digit_size), bunch.target[keep].astype(np.int64)
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    if images.shape[1] == size:
+        return images
+    interp = cv2.INTER_CUBIC if size > images.shape[1] else cv2.INTER_AREA
+    out = np.stack([cv2.resize(im, (size, size), interpolation=interp) for im in images])
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def bouncing_sequence(
+    digits: np.ndarray, rng: np.random.Generator, seq_len: int, image_size: int, max_speed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Render one clip of ``len(digits)`` bouncing digits, digit i in colour channel i (mod 3).
+
+    digits: uint8 [D, S, S]. Returns (frames uint8 [T, H, H, 3], positions int64 [T, D, 2] top-left (y, x)).
+    Later digits occlude earlier ones where they overlap (paper: "one occludes the other").
+    """
+    n, size = len(digits), digits.shape[1]
+    limit = image_size - size
+    pos = rng.integers(0, limit + 1, size=(n, 2)).astype(np.int64)
+    vel = rng.integers(-max_speed, max_speed + 1, size=(n, 2)).astype(np.int64)
+    vel[vel == 0] = 1
+    frames = np.zeros((seq_len, image_size, image_size, 3), dtype=np.uint8)
+    positions = np.zeros((seq_len, n, 2), dtype=np.int64)
+    for t in range(seq_len):
+        positions[t] = pos
+        for i in range(n):
+            y, x = pos[i]
+            patch = frames[t, y:y + size, x:x + size]
+            mask = digits[i] > 0
+            patch[mask] = 0  # occlude whatever is underneath
+            patch[..., i % 3][mask] = digits[i][mask]
+        pos = pos + vel
+        for axis in range(2):
+            low, high = pos[:, axis] < 0, pos[:, axis] > limit
+            pos[low, axis] = -pos[low, axis]
+            pos[high, axis] = 2 * limit - pos[high, axis]
+            vel[low | high, axis] *= -1
+    return frames, positions
+
+
+def build_split(
+    out_path: str | Path,
+    split: str,
+    data_cfg,
+    seed: int,
+    raw_dir: str | Path | None = None,
+) -> Path:
+    """Generate the bouncing-MNIST ``split`` and write it as a video store (atomic).
+
+    Clip ``i`` of a split is drawn from ``np.random.default_rng([seed, split_id, i])``, so the test set is fixed
+    and training clips are reproducible per seed, independent of how many clips are generated.
+    """
+    from drnet.data.store import VideoStoreWriter
+    from drnet.io import file_digest
+
+    if data_cfg.source == "idx":
+        if raw_dir is None:
+            raise DrnetError("mnist.data.source is 'idx' but no raw folder was given (--raw data/raw/mnist)")
+        digits, labels = load_idx_digits(raw_dir, split, data_cfg.digit_size)
+        checksums = {
+            f.name: "sha256:" + file_digest(Path(raw_dir) / f.name)
+            for key, f in MNIST_FILES.items() if key.startswith("train" if split == "train" else "test")
+        }
+        synthetic = False
+    else:
+        digits, labels = load_sklearn_digits(split, data_cfg.digit_size)
+        checksums, synthetic = {}, True
+    n_seq = data_cfg.train_sequences if split == "train" else data_cfg.test_sequences
+    split_id = {"train": 0, "test": 1}[split]
+    size = data_cfg.image_size
+    attrs = {"seed": seed, "seq_len": data_cfg.seq_len, "num_digits": data_cfg.num_digits,
+             "digit_size": data_cfg.digit_size,
+             "note": "bouncing MNIST: digit i drawn in colour channel i; synthetic=True means the digits are "
+                     "scikit-learn's embedded 8x8 digits, not the official MNIST"}
+    with VideoStoreWriter(out_path, dataset="mnist", split=split, source=data_cfg.source, synthetic=synthetic,
+                          frame_shape=(size, size, 3), raw_checksums=checksums, attrs=attrs) as writer:
+        for i in range(n_seq):
+            rng = np.random.default_rng([seed, split_id, i])
+            ids = rng.choice(len(digits), size=data_cfg.num_digits, replace=False)
+            frames, positions = bouncing_sequence(digits[ids], rng, data_cfg.seq_len, size, data_cfg.max_speed)
+            meta = {f"digit_{j}": int(labels[k]) for j, k in enumerate(ids)}
+            meta.update({f"source_index_{j}": int(k) for j, k in enumerate(ids)})
+            writer.add(frames, frame_meta={"position": positions}, **meta)
+    return Path(out_path)

@@ -1,0 +1,1 @@
+"""Reports: figures (PNG), grids/GIFs and paper tables."""

@@ -1,0 +1,219 @@
+"""The DrNet training loop (paper Section 3, authors' schedule).
+
+Each step, on a batch of frame pairs (x_t, x_t+k) from distinct clips:
+1. scene discriminator C: BCE on pose pairs, same clip (target 1) vs different clip (target 0), with the
+   encoders held fixed (poses detached);
+2. content encoder Ec, pose encoder Ep and decoder D, with C held fixed:
+   rec = ||D(Ec(x_t), Ep(x_t+k)) - x_t+k||^2, sim = ||Ec(x_t) - Ec(x_t+k)||^2,
+   adv = BCE(C(Ep(x_t), Ep(x_t+k)), 0.5)  (maximum entropy on same-clip pairs),
+   loss = rec + sim_weight * sim + adv_weight * adv.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from drnet.data.sampling import PairDataset, StepBatchSampler, different_clip_partner, pair_plan
+from drnet.data.store import VideoStore
+from drnet.errors import DrnetError
+from drnet.io import atomic_path
+from drnet.models import DrNet
+from drnet.train import checkpoint as ckpt
+from drnet.train.runtime import Context, all_reduce_mean, barrier
+
+log = logging.getLogger(__name__)
+METRICS = ("rec", "sim", "adv", "disc_loss", "disc_acc")
+
+
+@dataclass
+class Losses:
+    rec: torch.Tensor
+    sim: torch.Tensor
+    adv: torch.Tensor
+
+    def total(self, sim_weight: float, adv_weight: float) -> torch.Tensor:
+        return self.rec + sim_weight * self.sim + adv_weight * self.adv
+
+
+def discriminator_loss(discriminator: nn.Module, pose_t: torch.Tensor, pose_tk: torch.Tensor,
+                       partner: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """BCE of C on same-clip pairs (target 1) and different-clip pairs (target 0); returns (loss, accuracy).
+
+    pose_t, pose_tk: [B, P] (detach them to hold the encoder fixed); partner: a permutation pairing each item
+    with an item of another clip (``different_clip_partner``).
+    """
+    b = pose_t.shape[0]
+    logits = discriminator(torch.cat([pose_t, pose_t]), torch.cat([pose_tk, pose_tk[partner]]))
+    target = torch.cat([torch.ones(b, device=logits.device), torch.zeros(b, device=logits.device)])
+    loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+    acc = ((logits > 0).float() == target).float().mean()
+    return loss, acc
+
+
+def generator_losses(model: DrNet, x_t: torch.Tensor, x_tk: torch.Tensor, pose: torch.Tensor | None = None,
+                     modules: tuple[nn.Module, nn.Module] | None = None) -> Losses:
+    """Reconstruction, similarity and adversarial losses for x_t, x_t+k float [B, C, H, W].
+
+    ``pose`` [2B, P] is Ep(cat[x_t, x_t+k]) when already computed (the training step computes it once for C's
+    update and this loss). ``modules`` optionally replaces (Ec, D) by DDP-wrapped versions. C
+    (``model.discriminator``) is used as is: freeze it (``requires_grad_(False)``) to hold it fixed.
+    """
+    content_encoder, decoder = modules or (model.content_encoder, model.decoder)
+    b = x_t.shape[0]
+    x = torch.cat([x_t, x_tk])
+    content, skips = content_encoder(x)
+    if pose is None:
+        pose = model.pose_encoder(x)[0]
+    c_t, c_tk = content[:b], content[b:]
+    p_t, p_tk = pose[:b], pose[b:]
+    skips_t = [s[:b] for s in skips] if skips is not None else None
+    rec = decoder(c_t, p_tk, skips_t)
+    logits = model.discriminator(p_t, p_tk)
+    return Losses(
+        rec=F.mse_loss(rec.float(), x_tk.float()),
+        sim=F.mse_loss(c_t.float(), c_tk.detach().float()),  # the later frame's content is the target (authors)
+        adv=F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), 0.5)),
+    )
+
+
+def _plan_fn(lengths, train_cfg, seed: int):
+    def plan(step: int):
+        return pair_plan(lengths, train_cfg.batch_size, train_cfg.max_step, seed, step)
+    return plan
+
+
+def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_out: str | Path,
+                checkpoint_path: str | Path, metrics_out: str | Path, seed: int, params: dict, params_hash: str,
+                ctx: Context, resume: str = "auto") -> dict:
+    """Train DrNet on a video store; write the model (atomic) and per-interval metrics CSV; return a summary.
+
+    resume: 'auto' continues from ``checkpoint_path`` when it exists and was made with the same params,
+    'yes' requires it, 'no' starts fresh.
+    """
+    store = VideoStore(store_path)
+    if train_cfg.batch_size % ctx.world_size:
+        raise DrnetError(f"train.batch_size ({train_cfg.batch_size}) must be divisible by the number of processes "
+                         f"({ctx.world_size})")
+    h, w, c = store.frame_shape
+    torch.manual_seed(seed)
+    model = DrNet(model_cfg, channels=c, image_size=h).to(ctx.device)
+    if ctx.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    gen_params = [p for m in model.generator_modules() for p in m.parameters()]
+    betas = (train_cfg.beta1, 0.999)
+    fused = ctx.device.type == "cuda"
+    opt_gen = torch.optim.Adam(gen_params, lr=train_cfg.lr, betas=betas, fused=fused)
+    opt_disc = torch.optim.Adam(model.discriminator.parameters(), lr=train_cfg.lr, betas=betas, fused=fused)
+    modules = {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
+               "decoder": model.decoder, "discriminator": model.discriminator}
+    optimizers = {"generator": opt_gen, "discriminator": opt_disc}
+
+    start, rows = 0, []
+    checkpoint_path = Path(checkpoint_path)
+    if resume != "no" and checkpoint_path.exists():
+        state = ckpt.load_checkpoint(checkpoint_path)
+        if state["params_hash"] != params_hash:
+            if resume == "yes":
+                raise DrnetError(f"{checkpoint_path} was made with other params (hash {state['params_hash']} vs "
+                                 f"{params_hash}); use --resume no to start over")
+            log.warning("ignoring %s: made with other params", checkpoint_path)
+        else:
+            start = ckpt.restore_training(state, modules, optimizers, checkpoint_path)
+            rows = list(state["extra"].get("metrics", []))
+            if ctx.is_main:
+                log.info("resumed from %s at step %d", checkpoint_path, start)
+    elif resume == "yes":
+        raise DrnetError(f"--resume yes but no checkpoint at {checkpoint_path}")
+
+    content_encoder, pose_encoder, decoder = model.content_encoder, model.pose_encoder, model.decoder
+    discriminator = model.discriminator
+    if ctx.distributed:
+        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+        content_encoder, pose_encoder, decoder, discriminator = (
+            DDP(m, device_ids=ids) for m in (content_encoder, pose_encoder, decoder, discriminator))
+
+    sampler = StepBatchSampler(_plan_fn(store.length, train_cfg, seed), start, train_cfg.steps,
+                               ctx.rank, ctx.world_size)
+    loader = DataLoader(PairDataset(store), batch_sampler=sampler, num_workers=runtime.num_workers,
+                        pin_memory=ctx.device.type == "cuda", persistent_workers=False,
+                        prefetch_factor=4 if runtime.num_workers else None)
+    model.train()
+    sums = torch.zeros(len(METRICS), device=ctx.device)
+    count = 0
+    bar = tqdm(total=train_cfg.steps, initial=start, desc="drnet", unit="step", disable=not ctx.is_main,
+               dynamic_ncols=True, mininterval=1.0)
+    step = start
+    for x_t, x_tk, seqs in loader:
+        x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
+        partner = different_clip_partner(seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101 + ctx.rank))
+        partner = partner.to(ctx.device)
+        b = x_t.shape[0]
+        with ctx.autocast():
+            pose = pose_encoder(torch.cat([x_t, x_tk]))[0]
+        # 1. C on the current poses, with the encoders held fixed (poses detached).
+        model.discriminator.requires_grad_(True)
+        with ctx.autocast():
+            disc_loss, disc_acc = discriminator_loss(discriminator, pose[:b].detach(), pose[b:].detach(), partner)
+        opt_disc.zero_grad(set_to_none=True)
+        disc_loss.backward()
+        opt_disc.step()
+        # 2. Ec, Ep, D against the updated C, held fixed.
+        model.discriminator.requires_grad_(False)
+        with ctx.autocast():
+            losses = generator_losses(model, x_t, x_tk, pose, (content_encoder, decoder))
+            loss = losses.total(train_cfg.sim_weight, train_cfg.adv_weight)
+        opt_gen.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_gen.step()
+
+        step += 1
+        sums += torch.stack([losses.rec, losses.sim, losses.adv, disc_loss, disc_acc]).detach().float()
+        count += 1
+        if step % train_cfg.log_every == 0 or step == train_cfg.steps:
+            means = all_reduce_mean(sums / count, ctx).tolist()
+            row = {"step": step, **{k: round(v, 6) for k, v in zip(METRICS, means)}}
+            rows.append(row)
+            bar.set_postfix(rec=f"{row['rec']:.4f}", sim=f"{row['sim']:.4f}", C_acc=f"{row['disc_acc']:.2f}")
+            sums.zero_()
+            count = 0
+        bar.update(1)
+        if ctx.is_main and (step % train_cfg.checkpoint_every == 0 or step == train_cfg.steps):
+            ckpt.save_checkpoint(checkpoint_path, modules=modules, optimizers=optimizers, step=step, params=params,
+                                 params_hash=params_hash, extra={"metrics": rows})
+    bar.close()
+    barrier(ctx)
+    final = {f"final_{k}": v for k, v in rows[-1].items() if k != "step"} if rows else {}
+    summary = {"steps": train_cfg.steps, **final}
+    if ctx.is_main:
+        extra = {"kind": "drnet", "model": model_cfg.model_dump(), "channels": c, "image_size": h,
+                 "data": {"source": store.attrs.get("source"), "synthetic": store.synthetic,
+                          "frames_sha256": store.attrs.get("frames_sha256")}, "metrics": rows}
+        ckpt.save_checkpoint(model_out, modules=modules, optimizers={}, step=step, params=params,
+                             params_hash=params_hash, extra=extra)
+        with atomic_path(metrics_out) as tmp:
+            pd.DataFrame(rows, columns=["step", *METRICS]).to_csv(tmp, index=False)
+    return summary
+
+
+def load_drnet(path: str | Path, device: torch.device | str = "cpu") -> tuple[DrNet, dict]:
+    """Rebuild a trained DrNet from its model file (architecture from the file, not from params); eval mode."""
+    from drnet.params import DrnetModel
+
+    state = ckpt.load_checkpoint(path)
+    extra = state["extra"]
+    if extra.get("kind") != "drnet":
+        raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a DrNet; pass the drnet model file")
+    model = DrNet(DrnetModel(**extra["model"]), channels=extra["channels"], image_size=extra["image_size"])
+    ckpt.restore_modules(state, {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
+                                 "decoder": model.decoder, "discriminator": model.discriminator}, path)
+    return model.to(device).eval(), state

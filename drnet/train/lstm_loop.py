@@ -1,0 +1,127 @@
+"""The pose-LSTM training loop (paper Section 3.1).
+
+The trained DrNet is frozen. For a window of n_past + n_future frames, poses come from Ep, the content vector
+from the last observed frame (x[n_past - 1]); the LSTM is trained with teacher forcing to predict pose(t) from
+pose(t - 1) and the content, for t = 1 .. n_past + n_future - 1 (authors' schedule), with an MSE loss.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from drnet.data.sampling import StepBatchSampler, WindowDataset, window_plan
+from drnet.data.store import VideoStore
+from drnet.errors import DrnetError
+from drnet.io import atomic_path
+from drnet.models.lstm import PoseLSTM
+from drnet.train import checkpoint as ckpt
+from drnet.train.drnet_loop import load_drnet
+from drnet.train.runtime import Context, all_reduce_mean, barrier
+
+log = logging.getLogger(__name__)
+
+
+@torch.no_grad()
+def encode_window(model, frames: torch.Tensor, n_past: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """frames float [B, T, C, H, W] -> (poses [B, T, P], content of frame n_past - 1 [B, Dc])."""
+    b, t = frames.shape[:2]
+    poses = model.encode_pose(frames.flatten(0, 1)).view(b, t, -1)
+    content, _ = model.encode_content(frames[:, n_past - 1])
+    return poses, content
+
+
+def lstm_loss(lstm: torch.nn.Module, poses: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Teacher-forced MSE of predicted pose(t) vs Ep(x_t) for t = 1 .. T-1. poses [B, T, P], content [B, Dc]."""
+    pred = lstm(poses[:, :-1], content)
+    return F.mse_loss(pred.float(), poses[:, 1:].float())
+
+
+def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, store_path: str | Path,
+               model_out: str | Path, checkpoint_path: str | Path, metrics_out: str | Path, seed: int,
+               params: dict, params_hash: str, ctx: Context, resume: str = "auto") -> dict:
+    """Train the pose LSTM on a frozen DrNet; write the LSTM model file and a metrics CSV (atomic)."""
+    store = VideoStore(store_path)
+    window = lstm_cfg.n_past + lstm_cfg.n_future
+    if int(store.length.max()) < window:
+        raise DrnetError(f"{store_path}: no clip has {window} frames (lstm.n_past + lstm.n_future); lower them")
+    if lstm_cfg.batch_size % ctx.world_size:
+        raise DrnetError(f"lstm.batch_size ({lstm_cfg.batch_size}) must be divisible by {ctx.world_size} processes")
+    drnet, _ = load_drnet(drnet_path, ctx.device)
+    drnet.requires_grad_(False)
+    torch.manual_seed(seed)
+    lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers)
+    lstm = lstm.to(ctx.device)
+    opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
+    start, rows = 0, []
+    checkpoint_path = Path(checkpoint_path)
+    if resume != "no" and checkpoint_path.exists():
+        state = ckpt.load_checkpoint(checkpoint_path)
+        if state["params_hash"] == params_hash:
+            start = ckpt.restore_training(state, {"lstm": lstm}, {"lstm": opt}, checkpoint_path)
+            rows = list(state["extra"].get("metrics", []))
+            log.info("resumed from %s at step %d", checkpoint_path, start)
+        elif resume == "yes":
+            raise DrnetError(f"{checkpoint_path} was made with other params; use --resume no to start over")
+    elif resume == "yes":
+        raise DrnetError(f"--resume yes but no checkpoint at {checkpoint_path}")
+    trained = DDP(lstm) if ctx.distributed else lstm
+
+    def plan(step: int):
+        return window_plan(store.length, lstm_cfg.batch_size, window, seed, step)
+
+    loader = DataLoader(WindowDataset(store, window), num_workers=runtime.num_workers,
+                        batch_sampler=StepBatchSampler(plan, start, lstm_cfg.steps, ctx.rank, ctx.world_size),
+                        pin_memory=ctx.device.type == "cuda")
+    total, count, step = torch.zeros((), device=ctx.device), 0, start
+    bar = tqdm(total=lstm_cfg.steps, initial=start, desc="lstm", unit="step", disable=not ctx.is_main,
+               dynamic_ncols=True, mininterval=1.0)
+    for frames, _ in loader:
+        x = ctx.to_input(frames)
+        with ctx.autocast():
+            poses, content = encode_window(drnet, x, lstm_cfg.n_past)
+            loss = lstm_loss(trained, poses, content)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        total += loss.detach().float()
+        count += 1
+        if step % lstm_cfg.log_every == 0 or step == lstm_cfg.steps:
+            mean = all_reduce_mean(total / count, ctx).item()
+            rows.append({"step": step, "mse": round(mean, 8)})
+            bar.set_postfix(mse=f"{mean:.5f}")
+            total.zero_()
+            count = 0
+        bar.update(1)
+        if ctx.is_main and (step % lstm_cfg.checkpoint_every == 0 or step == lstm_cfg.steps):
+            ckpt.save_checkpoint(checkpoint_path, modules={"lstm": lstm}, optimizers={"lstm": opt}, step=step,
+                                 params=params, params_hash=params_hash, extra={"metrics": rows})
+    bar.close()
+    barrier(ctx)
+    if ctx.is_main:
+        extra = {"kind": "lstm", "pose_dim": drnet.cfg.pose_dim, "content_dim": drnet.cfg.content_dim,
+                 "hidden": lstm_model_cfg.hidden, "layers": lstm_model_cfg.layers, "n_past": lstm_cfg.n_past,
+                 "n_future": lstm_cfg.n_future, "metrics": rows}
+        ckpt.save_checkpoint(model_out, modules={"lstm": lstm}, optimizers={}, step=step, params=params,
+                             params_hash=params_hash, extra=extra)
+        with atomic_path(metrics_out) as tmp:
+            pd.DataFrame(rows, columns=["step", "mse"]).to_csv(tmp, index=False)
+    return {"steps": lstm_cfg.steps, "final_mse": rows[-1]["mse"] if rows else None}
+
+
+def load_lstm(path: str | Path, device: torch.device | str = "cpu") -> tuple[PoseLSTM, dict]:
+    state = ckpt.load_checkpoint(path)
+    extra = state["extra"]
+    if extra.get("kind") != "lstm":
+        raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a pose LSTM; pass the lstm model file")
+    lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"])
+    ckpt.restore_modules(state, {"lstm": lstm}, path)
+    return lstm.to(device).eval(), state

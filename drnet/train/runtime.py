@@ -1,0 +1,80 @@
+"""Device, precision and distributed (torchrun / DDP) helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    autocast_dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def to_input(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, H, W, C] (or [B, T, H, W, C]) -> float [B, C, H, W] (or [B, T, C, H, W]) in [0, 1]."""
+        frames = frames.to(self.device, non_blocking=True)
+        x = frames.movedim(-1, -3).float().div_(255.0)
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+def setup(runtime) -> Context:
+    """Pick the device (CUDA when present and allowed), set threads, and join torchrun's process group if any."""
+    if runtime.threads:
+        torch.set_num_threads(runtime.threads)
+    want_cuda = runtime.device == "cuda" or (runtime.device == "auto" and torch.cuda.is_available())
+    if runtime.device == "cuda" and not torch.cuda.is_available():
+        from drnet.errors import DrnetError
+
+        raise DrnetError("runtime.device is 'cuda' but no CUDA device is visible; set runtime.device to auto or cpu")
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if want_cuda else "gloo")
+    device = torch.device(f"cuda:{local_rank}" if want_cuda else "cpu")
+    if want_cuda:
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True
+    dtype = torch.bfloat16 if (runtime.precision == "bf16" and want_cuda) else None
+    if rank == 0:
+        log.info("device %s, world size %d, autocast %s", device, world, dtype)
+    return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
+                   channels_last=runtime.channels_last)
+
+
+def all_reduce_mean(value: torch.Tensor, ctx: Context) -> torch.Tensor:
+    if ctx.distributed:
+        value = value.detach().clone()
+        dist.all_reduce(value)
+        value /= ctx.world_size
+    return value
+
+
+def barrier(ctx: Context) -> None:
+    if ctx.distributed:
+        dist.barrier()

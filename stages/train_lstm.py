@@ -1,0 +1,43 @@
+"""Stage: train the 2-layer pose LSTM on a frozen, trained DrNet (resumable, torchrun-ready)."""
+
+from __future__ import annotations
+
+import sys
+
+from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.io import atomic_write_json
+from drnet.params import Runtime, params_hash, section
+from drnet.train.lstm_loop import train_lstm
+from drnet.train.runtime import setup
+
+
+def _main(argv: list[str] | None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--dataset", required=True, choices=["mnist", "kth"])
+    parser.add_argument("--drnet", required=True, help="trained DrNet model file")
+    parser.add_argument("--train", required=True, help="training video store (HDF5)")
+    parser.add_argument("--model-out", required=True)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--metrics-out", required=True)
+    parser.add_argument("--summary-out", required=True)
+    parser.add_argument("--resume", default="auto", choices=["auto", "yes", "no"])
+    args = parser.parse_args(argv)
+    params = load_stage_params(args)
+    cfg = section(params, args.dataset)
+    runtime = Runtime(**params.get("runtime", {}))
+    ctx = setup(runtime)
+    tracked = {"seed": params["seed"], "lstm_model": params[args.dataset]["lstm_model"],
+               "lstm": params[args.dataset]["lstm"]}
+    summary = train_lstm(drnet_path=args.drnet, lstm_model_cfg=cfg.lstm_model, lstm_cfg=cfg.lstm, runtime=runtime,
+                         store_path=args.train, model_out=args.model_out, checkpoint_path=args.checkpoint,
+                         metrics_out=args.metrics_out, seed=params["seed"], params=tracked,
+                         params_hash=params_hash(tracked), ctx=ctx, resume=args.resume)
+    if ctx.is_main:
+        atomic_write_json(args.summary_out, summary)
+        announce(args.model_out, args.metrics_out, args.summary_out)
+
+
+main = stage_main(_main)
+
+if __name__ == "__main__":
+    sys.exit(main())

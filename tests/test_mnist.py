@@ -1,0 +1,69 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from drnet.data.mnist import bouncing_sequence, build_split, load_sklearn_digits, read_idx
+from drnet.data.store import VideoStore
+from drnet.errors import DrnetError
+from drnet.params import section
+
+
+def _idx(path, magic, dims, data):
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(f">i{len(dims)}i", magic, *dims) + data)
+
+
+def test_idx_parse_and_refusals(tmp_path):
+    _idx(tmp_path / "img.gz", 2051, (2, 28, 28), bytes(range(256)) * 6 + bytes(32))
+    assert read_idx(tmp_path / "img.gz").shape == (2, 28, 28)
+    _idx(tmp_path / "lab.gz", 2049, (3,), bytes([1, 2, 3]))
+    assert list(read_idx(tmp_path / "lab.gz")) == [1, 2, 3]
+    _idx(tmp_path / "magic.gz", 1234, (3,), bytes(3))
+    with pytest.raises(DrnetError, match="IDX magic 1234, expected 2051"):
+        read_idx(tmp_path / "magic.gz")
+    _idx(tmp_path / "short.gz", 2051, (2, 28, 28), bytes(100))
+    with pytest.raises(DrnetError, match="truncated or corrupt"):
+        read_idx(tmp_path / "short.gz")
+    (tmp_path / "cut.gz").write_bytes((tmp_path / "img.gz").read_bytes()[:30])
+    with pytest.raises(DrnetError, match="corrupt or truncated"):
+        read_idx(tmp_path / "cut.gz")
+    with pytest.raises(DrnetError, match="not found"):
+        read_idx(tmp_path / "nope.gz")
+
+
+def test_bouncing_sequence_colours_bounds_and_occlusion():
+    digits = np.full((2, 32, 32), 200, np.uint8)
+    frames, pos = bouncing_sequence(digits, np.random.default_rng(1), 40, 64, 4)
+    assert frames.shape == (40, 64, 64, 3) and frames.dtype == np.uint8
+    assert pos.min() >= 0 and pos.max() <= 32
+    assert frames[..., 2].max() == 0  # two digits: red and green channels only
+    both = (frames[..., 0] > 0) & (frames[..., 1] > 0)
+    assert not both.any()  # where digits overlap, the later one occludes the earlier
+    assert (np.abs(np.diff(pos, axis=0)) <= 4).all()
+
+
+def test_sklearn_digits_split_is_disjoint_and_fixed():
+    tr, ytr = load_sklearn_digits("train", 32)
+    te, yte = load_sklearn_digits("test", 32)
+    assert tr.shape[1:] == (32, 32) and len(tr) + len(te) == 1797
+    assert set(ytr) == set(yte) == set(range(10))
+
+
+def test_build_is_reproducible_and_labelled(tmp_path, demo_params):
+    cfg = section(demo_params, "mnist").data.model_copy(update={"train_sequences": 5, "test_sequences": 4})
+    build_split(tmp_path / "a.h5", "test", cfg, seed=0)
+    build_split(tmp_path / "b.h5", "test", cfg, seed=0)
+    build_split(tmp_path / "c.h5", "test", cfg, seed=1)
+    a, b, c = (VideoStore(tmp_path / f"{n}.h5") for n in "abc")
+    assert a.attrs["frames_sha256"] == b.attrs["frames_sha256"] != c.attrs["frames_sha256"]
+    assert a.synthetic and a.attrs["source"] == "sklearn_digits" and len(a) == 4
+    assert a.frame_meta("position").shape == (4 * cfg.seq_len, 2, 2)
+    assert set(a.meta_columns) >= {"digit_0", "digit_1"}
+
+
+def test_idx_source_needs_raw_folder(demo_params):
+    cfg = section(demo_params, "mnist").data.model_copy(update={"source": "idx"})
+    with pytest.raises(DrnetError, match="no raw folder"):
+        build_split("/tmp/never.h5", "train", cfg, seed=0)
