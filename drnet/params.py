@@ -264,7 +264,10 @@ def load_params(
     """Load, overlay, override and validate params; return the resolved plain dict (validated)."""
     raw = load_raw(path)
     validate(raw, str(path))
-    merged = apply_overrides(resolve(raw, variant), overrides or [])
+    overrides = overrides or []
+    overlay = [o for o in overrides if o.strip().startswith("demo.")]  # edits of the overlay itself
+    raw = apply_overrides(raw, overlay)
+    merged = apply_overrides(resolve(raw, variant), [o for o in overrides if o not in overlay])
     validate(merged, f"{path} (variant {variant})" if variant != "paper" else str(path))
     return merged
 
