@@ -139,6 +139,9 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     discriminator = model.discriminator
     if ctx.distributed:
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+        if ctx.device.type == "cuda":  # batch statistics over the global batch (SyncBatchNorm is GPU-only)
+            content_encoder, pose_encoder, decoder = (
+                nn.SyncBatchNorm.convert_sync_batchnorm(m) for m in (content_encoder, pose_encoder, decoder))
         content_encoder, pose_encoder, decoder, discriminator = (
             DDP(m, device_ids=ids) for m in (content_encoder, pose_encoder, decoder, discriminator))
 
