@@ -209,11 +209,18 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
 
 
 def load_drnet(path: str | Path, device: torch.device | str = "cpu") -> tuple[DrNet, dict]:
-    """Rebuild a trained DrNet from its model file (architecture from the file, not from params); eval mode."""
+    """Rebuild a trained DrNet (or the AE baseline, as an ``AeFrameModel``) from its model file; eval mode.
+
+    The architecture comes from the file, not from params.
+    """
     from drnet.params import DrnetModel
 
     state = ckpt.load_checkpoint(path)
     extra = state["extra"]
+    if extra.get("kind") == "ae":  # the AE-LSTM baseline, behind the same interface
+        from drnet.train.ae_loop import load_ae
+
+        return load_ae(state, path).to(device), state
     if extra.get("kind") != "drnet":
         raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a DrNet; pass the drnet model file")
     model = DrNet(DrnetModel(**extra["model"]), channels=extra["channels"], image_size=extra["image_size"])

@@ -1,0 +1,191 @@
+"""Classifiers for the evaluations, and one generic, deterministic training loop with early stopping.
+
+- ActionClassifier: a small CNN on KTH frames or short clips (frames stacked on channels); trained on real
+  frames, it is the "Inception" network that scores KTH generations (drnet.eval.inception).
+- MLPClassifier: the paper's fully connected classifier (Appendix D) on content/pose vectors: NORB objects
+  (256 hidden units) and KTH few-shot actions (1200 hidden units on 24 pose vectors of 24 dims, flattened).
+
+``fit_classifier``, ``predict_proba`` and ``evaluate_accuracy`` take any array-like inputs indexable by an
+integer array (numpy arrays, tensors); ``transform`` turns one indexed batch into the model's input tensor.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Transform = Callable[[Any], torch.Tensor]
+
+
+class ActionClassifier(nn.Module):
+    """frames float [B, clip_len * C, H, W] or [B, clip_len, C, H, W] in [0, 1] -> logits [B, n_classes].
+
+    Stride-2 4x4 convs with BatchNorm + LeakyReLU(0.2) (widths ``width * 2^i``, at most ``8 * width``) down to
+    4x4, global average pooling (actions do not depend on where the person is), dropout and a linear layer.
+    """
+
+    def __init__(self, channels: int, n_classes: int, width: int = 32, clip_len: int = 1, image_size: int = 64,
+                 dropout: float = 0.5):
+        super().__init__()
+        if image_size < 8 or image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4 and >= 8, got {image_size}")
+        layers: list[nn.Module] = []
+        c_in, c_out, size = channels * clip_len, width, image_size
+        while size > 4:
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
+                       nn.LeakyReLU(0.2, inplace=True)]
+            c_in, c_out, size = c_out, min(2 * c_out, 8 * width), size // 2
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout))
+        self.out = nn.Linear(c_in, n_classes)
+        self.in_channels = channels * clip_len
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 5:
+            x = x.flatten(1, 2)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f"ActionClassifier expects {self.in_channels} input channels (clip_len x channels), "
+                             f"got input of shape {tuple(x.shape)}")
+        return self.out(self.features(x))
+
+
+class MLPClassifier(nn.Module):
+    """features float [B, in_dim] (or [B, ...], flattened) -> logits [B, n_classes].
+
+    Paper, Appendix D: "a two layer fully connected network with N hidden units. Leaky ReLU's, batch
+    normalization and dropout were used in every layer". Read here as ``n_layers`` linear layers (default 2:
+    one hidden layer), each hidden one followed by BatchNorm, LeakyReLU(0.2) and Dropout; a linear output.
+    """
+
+    def __init__(self, in_dim: int, n_classes: int, hidden: int = 256, dropout: float = 0.5, n_layers: int = 2):
+        super().__init__()
+        if n_layers < 2:
+            raise ValueError(f"n_layers must be >= 2 (hidden layers + output), got {n_layers}")
+        layers: list[nn.Module] = []
+        c_in = in_dim
+        for _ in range(n_layers - 1):
+            layers += [nn.Linear(c_in, hidden), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2, inplace=True),
+                       nn.Dropout(dropout)]
+            c_in = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(c_in, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1))
+
+
+def to_float_tensor(batch: Any) -> torch.Tensor:
+    """The default transform: any numeric batch -> float32 tensor, unchanged otherwise."""
+    return torch.as_tensor(np.asarray(batch), dtype=torch.float32)
+
+
+def frames_to_input(batch: Any) -> torch.Tensor:
+    """uint8 frames [B, H, W, C] or clips [B, T, H, W, C] -> float [B, T * C, H, W] in [0, 1]."""
+    x = torch.as_tensor(np.asarray(batch)).float().div_(255.0)
+    x = x.movedim(-1, -3)
+    return x.flatten(1, 2) if x.ndim == 5 else x
+
+
+def _labels(y: Any, n: int) -> torch.Tensor:
+    labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"labels must be a vector of {n} integers (one per input), got shape {tuple(labels.shape)}")
+    if n and labels.min() < 0:
+        raise ValueError("labels must be non-negative class indices")
+    return labels
+
+
+@torch.no_grad()
+def _logits(model: nn.Module, x: Any, batch_size: int, transform: Transform, device: torch.device) -> torch.Tensor:
+    model.eval()
+    out = [model(transform(x[s:s + batch_size]).to(device)).float().cpu() for s in range(0, len(x), batch_size)]
+    return torch.cat(out)
+
+
+def predict_proba(model: nn.Module, x: Any, batch_size: int = 256, transform: Transform = to_float_tensor,
+                  device: str | torch.device = "cpu") -> np.ndarray:
+    """Class probabilities (softmax, float64) [N, K] of the model in eval mode."""
+    return _logits(model, x, batch_size, transform, torch.device(device)).double().softmax(dim=1).numpy()
+
+
+def evaluate_accuracy(model: nn.Module, x: Any, y: Any, batch_size: int = 256,
+                      transform: Transform = to_float_tensor, device: str | torch.device = "cpu") -> float:
+    """Fraction of inputs whose most probable class is the label y [N]."""
+    labels = _labels(y, len(x))
+    pred = _logits(model, x, batch_size, transform, torch.device(device)).argmax(dim=1)
+    return float((pred == labels).float().mean())
+
+
+def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    n_val = min(max(1, round(n * val_fraction)), n - 2)
+    if n_val < 1:
+        raise ValueError(f"need at least 3 examples to split off a validation set, got {n}")
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def fit_classifier(model: nn.Module, x: Any, y: Any, *, x_val: Any = None, y_val: Any = None,
+                   val_fraction: float = 0.1, batch_size: int = 64, max_epochs: int = 100, patience: int = 10,
+                   lr: float = 1e-3, seed: int = 0, steps_per_epoch: int | None = None,
+                   transform: Transform = to_float_tensor, device: str | torch.device = "cpu"
+                   ) -> tuple[nn.Module, list[dict]]:
+    """Train with Adam and cross-entropy; stop early on the validation loss; return (best model, history).
+
+    x [N, ...] with labels y [N]. Validation: (x_val, y_val) when given, else a seeded ``val_fraction`` of x.
+    An epoch is one shuffled pass (or ``steps_per_epoch`` batches, reshuffling as needed); training stops after
+    ``patience`` epochs without a lower validation loss and the best weights are restored. Batches of one
+    example are skipped (BatchNorm). Same seed and inputs -> same weights on CPU; the global RNG is untouched.
+    history: one row per epoch {epoch, train_loss, val_loss, val_accuracy}.
+    """
+    device = torch.device(device)
+    labels = _labels(y, len(x))
+    if x_val is None:
+        train_idx, val_idx = _split(len(x), val_fraction, seed)
+        x_val, val_labels = x[val_idx], labels[val_idx]
+        x, labels = x[train_idx], labels[train_idx]
+    else:
+        val_labels = _labels(y_val, len(x_val))
+    if len(x) < 2:
+        raise ValueError(f"need at least 2 training examples, got {len(x)}")
+    n_batches = steps_per_epoch or math.ceil(len(x) / batch_size)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    history: list[dict] = []
+    best_loss, best_state, since_best = math.inf, copy.deepcopy(model.state_dict()), 0
+    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        order, pos = rng.permutation(len(x)), 0
+        for epoch in range(1, max_epochs + 1):
+            model.train()
+            total, count = 0.0, 0
+            for _ in range(n_batches):
+                if pos >= len(order):
+                    order, pos = rng.permutation(len(x)), 0
+                idx = order[pos:pos + batch_size]
+                pos += batch_size
+                if len(idx) < 2:
+                    continue
+                loss = F.cross_entropy(model(transform(x[idx]).to(device)).float(), labels[idx].to(device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total, count = total + loss.item() * len(idx), count + len(idx)
+            val_logits = _logits(model, x_val, 4 * batch_size, transform, device)
+            val_loss = float(F.cross_entropy(val_logits, val_labels))
+            val_acc = float((val_logits.argmax(dim=1) == val_labels).float().mean())
+            history.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss,
+                            "val_accuracy": val_acc})
+            if val_loss < best_loss:
+                best_loss, best_state, since_best = val_loss, copy.deepcopy(model.state_dict()), 0
+            else:
+                since_best += 1
+                if since_best >= patience:
+                    break
+    model.load_state_dict(best_state)
+    return model.eval(), history

@@ -1,0 +1,41 @@
+"""Stage: train the AE-LSTM baseline's autoencoder (single encoder, no content/pose split) on KTH."""
+
+from __future__ import annotations
+
+import sys
+
+from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.io import atomic_write_json
+from drnet.params import Runtime, params_hash, section
+from drnet.train.ae_loop import train_ae
+from drnet.train.runtime import setup
+
+
+def _main(argv: list[str] | None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--model-out", required=True)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--metrics-out", required=True)
+    parser.add_argument("--summary-out", required=True)
+    parser.add_argument("--resume", default="auto", choices=["auto", "yes", "no"])
+    args = parser.parse_args(argv)
+    params = load_stage_params(args)
+    kth = section(params, "kth")
+    runtime = Runtime(**params.get("runtime", {}))
+    ctx = setup(runtime)
+    tracked = {"seed": params["seed"], "baseline": params["kth"]["baseline"], "width": kth.model.width,
+               "max_step": kth.train.max_step}
+    summary = train_ae(cfg=kth.baseline, max_step=kth.train.max_step, runtime=runtime, store_path=args.train,
+                       model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,
+                       seed=params["seed"], params=tracked, params_hash=params_hash(tracked), ctx=ctx,
+                       width=kth.model.width, resume=args.resume)
+    if ctx.is_main:
+        atomic_write_json(args.summary_out, summary)
+        announce(args.model_out, args.metrics_out, args.summary_out)
+
+
+main = stage_main(_main)
+
+if __name__ == "__main__":
+    sys.exit(main())

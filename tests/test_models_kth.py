@@ -1,0 +1,130 @@
+"""ResNet-18 / VGG16 U-Net networks (KTH, NORB, chairs) and the AE-LSTM baseline's autoencoder."""
+
+import pytest
+import torch
+
+from drnet.eval.generate import generate
+from drnet.models import DrNet
+from drnet.models.autoencoder import AutoEncoder
+from drnet.models.lstm import PoseLSTM
+from drnet.models.resnet import ResNet18Encoder
+from drnet.models.vgg import Vgg16UnetDecoder, Vgg16UnetEncoder
+from drnet.params import load_params, section
+from drnet.train.drnet_loop import generator_losses
+
+SIZES_CHANNELS = [(64, 1), (64, 3), (128, 1), (128, 3)]
+
+
+@pytest.mark.parametrize("size, channels", SIZES_CHANNELS)
+@pytest.mark.parametrize("encoder_cls", [ResNet18Encoder, Vgg16UnetEncoder])
+def test_encoder_shapes_and_unit_norm(encoder_cls, size, channels):
+    enc = encoder_cls(channels, 12, width=4, image_size=size)
+    v, skips = enc(torch.rand(2, channels, size, size))
+    assert v.shape == (2, 12)
+    torch.testing.assert_close(v.norm(dim=1), torch.ones(2))
+    assert encoder_cls(channels, 12, 4, size, normalize=False)(torch.rand(2, channels, size, size))[0].shape == (2, 12)
+    if encoder_cls is ResNet18Encoder:
+        assert skips is None
+    else:  # one skip per VGG block, before pooling: widths 1, 2, 4, 8, 8 x width, halving resolution
+        expected = [(2, 4 * m, size >> i, size >> i) for i, m in enumerate([1, 2, 4, 8, 8])]
+        assert [tuple(s.shape) for s in skips] == expected
+
+
+def test_resnet18_has_resnet18_layout():
+    enc = ResNet18Encoder(3, 10, width=8, image_size=64)
+    convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(convs) == 16  # 4 stages x 2 BasicBlocks x 2 convs
+    assert sorted({c.out_channels for c in convs}) == [8, 16, 32, 64]
+    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in enc.modules())  # no max-pool in the 64x64 stem
+    assert any(isinstance(m, torch.nn.MaxPool2d) for m in ResNet18Encoder(3, 10, 8, 128).modules())
+
+
+def test_vgg16_has_thirteen_convs():
+    enc = Vgg16UnetEncoder(3, 10, width=8, image_size=64)
+    assert sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in enc.modules()) == 13
+
+
+@pytest.mark.parametrize("size, channels", SIZES_CHANNELS)
+def test_unet_decoder_shapes(size, channels):
+    enc, dec = Vgg16UnetEncoder(channels, 12, 4, size), Vgg16UnetDecoder(12 + 5, channels, 4, size)
+    x = torch.rand(2, channels, size, size)
+    content, skips = enc(x)
+    y = dec(content, torch.randn(2, 5), skips)
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+
+
+def test_unet_decoder_uses_skips_and_requires_them():
+    torch.manual_seed(0)
+    enc, dec = Vgg16UnetEncoder(3, 12, 4, 64).eval(), Vgg16UnetDecoder(12 + 5, 3, 4, 64).eval()
+    content, pose = torch.randn(2, 12), torch.randn(2, 5)
+    skips_a, skips_b = enc(torch.rand(2, 3, 64, 64))[1], enc(torch.rand(2, 3, 64, 64))[1]
+    assert not torch.allclose(dec(content, pose, skips_a), dec(content, pose, skips_b))
+    with pytest.raises(ValueError, match="skips"):
+        dec(content, pose, None)
+    with pytest.raises(ValueError, match="expects 5 skips"):
+        dec(content, pose, skips_a[:4])
+
+
+@pytest.mark.parametrize("encoder_cls", [ResNet18Encoder, Vgg16UnetEncoder])
+def test_gradients_reach_every_encoder_parameter(encoder_cls):
+    torch.manual_seed(0)
+    enc = encoder_cls(3, 8, width=4, image_size=64)
+    v, skips = enc(torch.rand(3, 3, 64, 64))
+    loss = (v * torch.randn_like(v)).sum() + sum(s.square().mean() for s in skips or [])
+    loss.backward()
+    for name, p in enc.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert all(p.grad.abs().sum() > 0 for p in enc.parameters() if p.ndim == 4), "a conv got no gradient"
+
+
+@pytest.fixture(scope="module")
+def kth(repo_root):
+    return section(load_params(repo_root / "params.yaml"), "kth")
+
+
+def test_drnet_builds_from_kth_params_and_trains_and_generates(kth):
+    cfg = kth.model.model_copy(update={"width": 4, "content_dim": 16, "disc_hidden": 8})
+    assert (cfg.content_encoder, cfg.pose_encoder, cfg.decoder) == ("vgg16_unet", "resnet18", "vgg16_unet")
+    torch.manual_seed(0)
+    model = DrNet(cfg, channels=1, image_size=kth.data.image_size)
+    assert isinstance(model.content_encoder, Vgg16UnetEncoder) and isinstance(model.pose_encoder, ResNet18Encoder)
+    size = kth.data.image_size
+    x_t, x_tk = torch.rand(4, 1, size, size), torch.rand(4, 1, size, size)
+    assert model(x_t, x_tk).shape == x_t.shape
+    losses = generator_losses(model, x_t, x_tk)
+    (losses.rec + losses.sim + losses.adv).backward()
+    assert model.decoder.project[0].weight.grad.abs().sum() > 0
+    lstm = PoseLSTM(cfg.pose_dim, cfg.content_dim, hidden=8, layers=2)
+    out = generate(model.eval(), lstm.eval(), torch.rand(2, 3, 1, size, size), length=4)
+    assert out.shape == (2, 4, 1, size, size)
+
+
+@pytest.mark.parametrize("encoder_name", ["vgg16_unet", "resnet18", "dcgan64"])
+def test_autoencoder_shapes_and_loss(encoder_name):
+    torch.manual_seed(0)
+    ae = AutoEncoder(encoder_name, latent_dim=24, channels=1, width=4, image_size=64)
+    x_t, x_tk = torch.rand(3, 1, 64, 64), torch.rand(3, 1, 64, 64)
+    z, skips = ae.encode(x_tk)
+    assert z.shape == (3, 24) and (skips is not None) == ae.uses_skips
+    assert ae.decode(z, skips).shape == x_tk.shape
+    loss = ae.loss(x_t, x_tk)
+    assert loss.ndim == 0
+    loss.backward()
+    assert all(p.grad is not None for p in ae.encoder.parameters())
+
+
+def test_autoencoder_takes_skips_from_the_other_frame():
+    """x_t+k is rebuilt from its own latent and x_t's skips, so motion must pass through the latent."""
+    torch.manual_seed(0)
+    ae = AutoEncoder("vgg16_unet", latent_dim=8, channels=1, width=4, image_size=64).eval()
+    x_t, x_tk = torch.rand(2, 1, 64, 64), torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        expected = ae.decode(ae.encode(x_tk)[0], ae.encode(x_t)[1])
+        torch.testing.assert_close(ae(x_t, x_tk), expected)
+        ae.train()  # batch statistics keep signals alive through the N(0, 0.02)-initialised layers
+        z, other_z = torch.nn.functional.normalize(torch.randn(2, 2, 8), dim=2)
+        skips, other_skips = ae.encode(x_t)[1], ae.encode(x_tk)[1]
+        assert not torch.allclose(ae.decode(z, skips), ae.decode(other_z, skips))  # the latent matters
+        assert not torch.allclose(ae.decode(z, skips), ae.decode(z, other_skips))  # and so do the skips
+    with pytest.raises(ValueError, match="unknown encoder"):
+        AutoEncoder("vgg19", 8, 1)
