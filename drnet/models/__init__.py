@@ -15,7 +15,7 @@ from torch import nn
 from drnet.models.discriminator import SceneDiscriminator
 
 # name -> "module:Class". Encoders take (channels, dim, width, image_size, normalize); decoders take
-# (in_dim, channels, width, image_size) and U-Net decoders also receive the content encoder.
+# (in_dim, channels, width, image_size); U-Net decoders get the content encoder's skips at forward time.
 ENCODERS = {
     "dcgan64": "drnet.models.dcgan:DcganEncoder",
     "resnet18": "drnet.models.resnet:ResNet18Encoder",
