@@ -64,9 +64,9 @@ def test_config_override_reaches_only_affected_rules(repo_root):
                           "demo={mnist: {train: {steps: 7}}}"], cwd=repo_root, capture_output=True, text=True,
                          check=True).stdout
     lines = [x for x in out.splitlines() if "python -m stages." in x]
-    train = [x for x in lines if "train_drnet" in x]
-    assert train and all("--set demo.mnist.train.steps=7" in x for x in train)
-    assert not any("--set" in x for x in lines if "train_drnet" not in x)
+    train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
+    assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
+    assert not any("--set" in x for x in lines if x not in train)
 
 
 def test_cluster_profile_parses(repo_root):

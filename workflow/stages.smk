@@ -238,3 +238,385 @@ rule demo_mnist_probe:
         runtime=60,
     shell:
         "python -m stages.mnist_probe --variant demo --drnet {input.drnet} --train {input.train} --test {input.test} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_download:
+    output:
+        out=directory("data/raw/kth"),
+    params:
+        overrides=OVERRIDES(['kth.download']),
+    log:
+        "logs/kth_download.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    shell:
+        "python -m stages.kth_download --variant paper --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_synth:
+    output:
+        out=directory("data/demo/raw/kth"),
+    params:
+        overrides=OVERRIDES(['kth.synthetic']),
+    log:
+        "logs/demo_kth_synth.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.kth_synth --variant demo --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_ingest:
+    input:
+        raw="data/raw/kth",
+    output:
+        train_out="data/processed/kth/train.h5",
+        test_out="data/processed/kth/test.h5",
+        summary_out="results/kth_data.json",
+    params:
+        overrides=OVERRIDES(['kth.data']),
+    log:
+        "logs/kth_ingest.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.kth_ingest --variant paper --threads 2 --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_ingest:
+    input:
+        raw="data/demo/raw/kth",
+    output:
+        train_out="data/demo/processed/kth/train.h5",
+        test_out="data/demo/processed/kth/test.h5",
+        summary_out="results/demo/kth_data.json",
+    params:
+        overrides=OVERRIDES(['kth.data']),
+    log:
+        "logs/demo_kth_ingest.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.kth_ingest --variant demo --threads 2 --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_train:
+    input:
+        train="data/processed/kth/train.h5",
+    output:
+        model_out="data/models/kth/drnet.pt",
+        metrics_out="results/kth_train_metrics.csv",
+        summary_out="results/kth_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.model', 'kth.train']),
+        checkpoint="data/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/kth_train.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    shell:
+        "python -m stages.train_drnet --variant paper --dataset kth --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_train:
+    input:
+        train="data/demo/processed/kth/train.h5",
+    output:
+        model_out="data/demo/models/kth/drnet.pt",
+        metrics_out="results/demo/kth_train_metrics.csv",
+        summary_out="results/demo/kth_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.model', 'kth.train']),
+        checkpoint="data/demo/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_kth_train.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        "python -m stages.train_drnet --variant demo --dataset kth --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_lstm:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        train="data/processed/kth/train.h5",
+    output:
+        model_out="data/models/kth/lstm.pt",
+        metrics_out="results/kth_lstm_metrics.csv",
+        summary_out="results/kth_lstm.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
+        checkpoint="data/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/kth_lstm.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    shell:
+        "python -m stages.train_lstm --variant paper --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_lstm:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        train="data/demo/processed/kth/train.h5",
+    output:
+        model_out="data/demo/models/kth/lstm.pt",
+        metrics_out="results/demo/kth_lstm_metrics.csv",
+        summary_out="results/demo/kth_lstm.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
+        checkpoint="data/demo/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_kth_lstm.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        "python -m stages.train_lstm --variant demo --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_ae:
+    input:
+        train="data/processed/kth/train.h5",
+    output:
+        model_out="data/models/kth/ae.pt",
+        metrics_out="results/kth_ae_metrics.csv",
+        summary_out="results/kth_ae.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
+        checkpoint="data/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/kth_ae.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    shell:
+        "python -m stages.train_ae --variant paper --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_ae:
+    input:
+        train="data/demo/processed/kth/train.h5",
+    output:
+        model_out="data/demo/models/kth/ae.pt",
+        metrics_out="results/demo/kth_ae_metrics.csv",
+        summary_out="results/demo/kth_ae.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
+        checkpoint="data/demo/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_kth_ae.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        "python -m stages.train_ae --variant demo --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_ae_lstm:
+    input:
+        drnet="data/models/kth/ae.pt",
+        train="data/processed/kth/train.h5",
+    output:
+        model_out="data/models/kth/ae_lstm.pt",
+        metrics_out="results/kth_ae_lstm_metrics.csv",
+        summary_out="results/kth_ae_lstm.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
+        checkpoint="data/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/kth_ae_lstm.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    shell:
+        "python -m stages.train_lstm --variant paper --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_ae_lstm:
+    input:
+        drnet="data/demo/models/kth/ae.pt",
+        train="data/demo/processed/kth/train.h5",
+    output:
+        model_out="data/demo/models/kth/ae_lstm.pt",
+        metrics_out="results/demo/kth_ae_lstm_metrics.csv",
+        summary_out="results/demo/kth_ae_lstm.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
+        checkpoint="data/demo/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_kth_ae_lstm.log",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        "python -m stages.train_lstm --variant demo --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_generate:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        lstm="data/models/kth/lstm.pt",
+        test="data/processed/kth/test.h5",
+    output:
+        strip_out="results/kth/generation.png",
+        video_out="results/kth/generation.gif",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.generate']),
+    log:
+        "logs/kth_generate.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.generate --variant paper --dataset kth --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_generate:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        lstm="data/demo/models/kth/lstm.pt",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        strip_out="results/demo/kth/generation.png",
+        video_out="results/demo/kth/generation.gif",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.generate']),
+    log:
+        "logs/demo_kth_generate.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.generate --variant demo --dataset kth --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_figures:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        test="data/processed/kth/test.h5",
+    output:
+        reconstruction_out="results/kth/reconstruction.png",
+        swap_out="results/kth/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/kth_figures.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_figures:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        reconstruction_out="results/demo/kth/reconstruction.png",
+        swap_out="results/demo/kth/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_kth_figures.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_classifier:
+    input:
+        train="data/processed/kth/train.h5",
+        test="data/processed/kth/test.h5",
+    output:
+        model_out="data/models/kth/classifier.pt",
+        summary_out="results/kth_classifier.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.classifier']),
+    log:
+        "logs/kth_classifier.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    shell:
+        "python -m stages.kth_classifier --variant paper --train {input.train} --test {input.test} --model-out {output.model_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_classifier:
+    input:
+        train="data/demo/processed/kth/train.h5",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        model_out="data/demo/models/kth/classifier.pt",
+        summary_out="results/demo/kth_classifier.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.classifier']),
+    log:
+        "logs/demo_kth_classifier.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    shell:
+        "python -m stages.kth_classifier --variant demo --train {input.train} --test {input.test} --model-out {output.model_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_inception:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        drnet_lstm="data/models/kth/lstm.pt",
+        ae="data/models/kth/ae.pt",
+        ae_lstm="data/models/kth/ae_lstm.pt",
+        classifier="data/models/kth/classifier.pt",
+        train="data/processed/kth/train.h5",
+        test="data/processed/kth/test.h5",
+    output:
+        csv_out="results/kth_inception.csv",
+        plot_out="results/kth/inception.png",
+        neighbours_out="results/kth/neighbours.png",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.inception']),
+    log:
+        "logs/kth_inception.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.kth_inception --variant paper --drnet {input.drnet} --drnet-lstm {input.drnet_lstm} --ae {input.ae} --ae-lstm {input.ae_lstm} --classifier {input.classifier} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --neighbours-out {output.neighbours_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_inception:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        drnet_lstm="data/demo/models/kth/lstm.pt",
+        ae="data/demo/models/kth/ae.pt",
+        ae_lstm="data/demo/models/kth/ae_lstm.pt",
+        classifier="data/demo/models/kth/classifier.pt",
+        train="data/demo/processed/kth/train.h5",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        csv_out="results/demo/kth_inception.csv",
+        plot_out="results/demo/kth/inception.png",
+        neighbours_out="results/demo/kth/neighbours.png",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.inception']),
+    log:
+        "logs/demo_kth_inception.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.kth_inception --variant demo --drnet {input.drnet} --drnet-lstm {input.drnet_lstm} --ae {input.ae} --ae-lstm {input.ae_lstm} --classifier {input.classifier} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --neighbours-out {output.neighbours_out} {params.overrides} 2>&1 | tee {log}"

@@ -54,6 +54,9 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
              ctx: Context, width: int, resume: str = "auto") -> dict:
     """Train the baseline autoencoder (``cfg``: params AeBaseline) on pairs (x_t, x_t+k); resumable."""
     store = VideoStore(store_path)
+    if cfg.batch_size > len(store):
+        raise DrnetError(f"batch_size ({cfg.batch_size}) is larger than the {len(store)} clips in {store_path}; "
+                         f"each batch draws distinct clips: lower the batch size or use more data")
     h, _, c = store.frame_shape
     torch.manual_seed(seed)
     ae = AutoEncoder(cfg.encoder, cfg.latent_dim, c, width, h).to(ctx.device)

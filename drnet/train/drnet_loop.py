@@ -101,6 +101,9 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     'yes' requires it, 'no' starts fresh.
     """
     store = VideoStore(store_path)
+    if train_cfg.batch_size > len(store):
+        raise DrnetError(f"batch_size ({train_cfg.batch_size}) is larger than the {len(store)} clips in {store_path}; "
+                         f"each batch draws distinct clips: lower the batch size or use more data")
     if train_cfg.batch_size % ctx.world_size:
         raise DrnetError(f"train.batch_size ({train_cfg.batch_size}) must be divisible by the number of processes "
                          f"({ctx.world_size})")

@@ -1,0 +1,38 @@
+"""Stage: decode the KTH AVIs, cut the subsequences of 00sequences.txt and write the train/test video stores.
+
+Reads the official raw folder (zips or extracted AVIs) or a synthetic one (stages/kth_synth.py) with the same
+code; ``kth.data.source`` must match the folder. Stores: frames uint8 [N, S, S, 1], split by person.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.data.kth import ingest_kth
+from drnet.io import atomic_write_json
+from drnet.params import params_hash, section
+
+
+def _main(argv: list[str] | None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--raw", required=True, help="raw folder: 00sequences.txt + zips or AVIs")
+    parser.add_argument("--train-out", required=True)
+    parser.add_argument("--test-out", required=True)
+    parser.add_argument("--summary-out", default=None, help="JSON: sizes, source, timing (optional)")
+    parser.add_argument("--threads", type=int, default=1, help="videos decoded in parallel")
+    args = parser.parse_args(argv)
+    params = load_stage_params(args)
+    summary = ingest_kth(args.raw, args.train_out, args.test_out, section(params, "kth").data, threads=args.threads)
+    summary["params_hash"] = params_hash(params["kth"]["data"])
+    outs = [args.train_out, args.test_out]
+    if args.summary_out:
+        atomic_write_json(args.summary_out, summary)
+        outs.append(args.summary_out)
+    announce(*outs)
+
+
+main = stage_main(_main)
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Downloads against a loopback HTTP server (Range requests, truncated transfers) and the KTH fetch stage."""
+
+import hashlib
+import json
+import re
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from drnet.data.download import RemoteFile, download
+from drnet.data.kth import KTH_TERMS, fetch_kth
+from drnet.data.synthetic_kth import write_synthetic_kth
+from drnet.errors import DrnetError
+from drnet.params import Download
+from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
+
+PAYLOAD = bytes(range(256)) * 400  # 100 KiB
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        server = self.server
+        name = self.path.lstrip("/")
+        server.requests.append((name, self.headers.get("Range")))
+        data = server.files.get(name)
+        if data is None:
+            self.send_error(404)
+            return
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        start = int(match.group(1)) if match else 0
+        if start >= len(data) > 0:
+            self.send_error(416)
+            return
+        body = data[start:]
+        self.send_response(206 if match else 200)
+        if match:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if name in server.truncate_once:  # promise the whole body, send half, hang up
+            server.truncate_once.discard(name)
+            body = body[: len(body) // 2]
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.files, httpd.requests, httpd.truncate_once = {"f.bin": PAYLOAD}, [], set()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_download_verifies_and_skips_existing(server, tmp_path):
+    path, digest = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, backoff=0)
+    assert path.read_bytes() == PAYLOAD and digest == _sha(PAYLOAD)
+    assert not (tmp_path / "f.bin.part").exists()
+    download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, backoff=0)
+    assert len(server.requests) == 1  # present with the right checksum: no second request
+
+
+def test_download_resumes_a_part_file(server, tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD[:30000])
+    path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, backoff=0)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == [("f.bin", "bytes=30000-")]
+
+
+def test_truncated_transfer_is_resumed(server, tmp_path):
+    server.truncate_once.add("f.bin")
+    path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, retries=2, backoff=0)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == [("f.bin", None), ("f.bin", f"bytes={len(PAYLOAD) // 2}-")]
+
+
+def test_wrong_checksum_leaves_nothing(server, tmp_path):
+    with pytest.raises(DrnetError, match="failed its sha256 check") as err:
+        download(RemoteFile("f.bin", "sha256:" + "0" * 64), [server.url], tmp_path, backoff=0)
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mirror_fallback_and_unreachable(server, tmp_path):
+    path, _ = download(RemoteFile("f.bin"), [server.url + "missing/", server.url], tmp_path, retries=0, backoff=0)
+    assert path.read_bytes() == PAYLOAD
+    with pytest.raises(DrnetError, match="could not download nope.bin from any of 1 mirror"):
+        download(RemoteFile("nope.bin"), [server.url], tmp_path / "x", retries=0, backoff=0)
+
+
+@pytest.fixture(scope="module")
+def kth_files(tmp_path_factory):
+    """The official KTH layout in bytes (zips of synthetic AVIs + sequences file), served by the loopback server."""
+    raw = tmp_path_factory.mktemp("synth") / "raw"
+    write_synthetic_kth(raw, KthSynthetic(persons=2, scenarios=2, frames_per_video=20), threads=2)
+    files = {"00sequences.txt": (raw / "00sequences.txt").read_bytes()}
+    for action in KTH_ACTIONS:
+        zip_path = raw / f"{action}.zip"
+        with zipfile.ZipFile(zip_path, "w") as archive:
+            for avi in sorted(raw.glob(f"*_{action}_*.avi")):
+                archive.write(avi, avi.name)
+        files[zip_path.name] = zip_path.read_bytes()
+    return raw, files
+
+
+def test_fetch_kth_downloads_checks_and_records(server, kth_files, tmp_path, capsys):
+    _, files = kth_files
+    server.files = files
+    cfg = Download(mirrors=[server.url], retries=1, timeout_s=10)
+    manifest = fetch_kth(tmp_path / "kth", cfg, backoff=0)
+    assert capsys.readouterr().err.count(KTH_TERMS) == 1  # terms shown once, before the first download
+    assert manifest["files"] == {name: _sha(data) for name, data in files.items()}
+    assert manifest["missing_videos"] == ["person02_handclapping_d2"]
+    assert json.loads((tmp_path / "kth" / "manifest.json").read_text()) == manifest
+    server.shutdown()  # everything is in place now: a second run needs no network and shows no terms
+    assert fetch_kth(tmp_path / "kth", cfg, backoff=0)["files"] == manifest["files"]
+    assert KTH_TERMS not in capsys.readouterr().err
+
+
+def test_fetch_kth_uses_extracted_avis_without_network(kth_files, tmp_path, capsys):
+    raw, _ = kth_files
+    dest = tmp_path / "kth"
+    (dest / "videos").mkdir(parents=True)
+    (dest / "00sequences.txt").write_bytes((raw / "00sequences.txt").read_bytes())
+    for avi in raw.glob("*.avi"):
+        (dest / "videos" / avi.name).write_bytes(avi.read_bytes())
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    manifest = fetch_kth(dest, cfg, backoff=0)
+    assert "videos/person01_boxing_d1_uncomp.avi" in manifest["files"] and manifest["available_videos"] == 23
+    assert KTH_TERMS not in capsys.readouterr().err
+
+
+def test_fetch_kth_refuses_a_corrupt_zip(server, kth_files, tmp_path):
+    _, files = kth_files
+    broken = bytearray(files["boxing.zip"])
+    broken[200:400] = bytes(200)
+    server.files = {**files, "boxing.zip": bytes(broken)}
+    with pytest.raises(DrnetError, match="boxing.zip is not a valid zip archive .* it was removed") as err:
+        fetch_kth(tmp_path / "kth", Download(mirrors=[server.url], retries=0, timeout_s=10), backoff=0)
+    assert "\n" not in str(err.value) and not (tmp_path / "kth" / "boxing.zip").exists()
+
+
+def test_kth_download_stage_writes_only_below_data(server, kth_files, repo_root, tmp_path, monkeypatch, capsys):
+    from stages import kth_download
+
+    server.files = kth_files[1]
+    monkeypatch.chdir(tmp_path)
+    common = ["--params", str(repo_root / "params.yaml"), "--set", f"kth.download.mirrors=['{server.url}']"]
+    assert kth_download.main([*common, "--out", str(tmp_path / "elsewhere")]) == 2
+    assert "outside" in capsys.readouterr().err and not (tmp_path / "elsewhere").exists()
+    assert kth_download.main([*common, "--out", "data/raw/kth"]) == 0
+    manifest = json.loads((tmp_path / "data/raw/kth/manifest.json").read_text())
+    assert set(manifest["files"]) == {"00sequences.txt", *(f"{a}.zip" for a in KTH_ACTIONS)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

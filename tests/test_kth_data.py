@@ -1,0 +1,166 @@
+import re
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+
+from drnet.data.kth import SEQUENCES_FILE, decode_video, ingest_kth, parse_sequences
+from drnet.data.store import VideoStore
+from drnet.data.synthetic_kth import render_video, write_avi, write_synthetic_kth
+from drnet.errors import DrnetError
+from drnet.params_datasets import KTH_ACTIONS, KthData, KthSynthetic
+from stages import kth_ingest, kth_synth
+
+SEQUENCES = """\
+Video sequences of the KTH actions dataset (prose header, as in the official file).
+The subsequences are given as frame ranges: person01_boxing_d1 has four.
+
+person01_boxing_d1\t\tframes\t1-95, 96-185, 186-245, 246-360
+person01_boxing_d2 \t\tframes\t1-106, 107-195, 196-265
+person01_walking_d1\tframes\t 200-250 ,1-80,  81-199
+
+person02_handwaving_d4   \t frames\t1-10,11-20,21-30,31-40
+"""
+TINY = KthSynthetic(persons=3, scenarios=2, frames_per_video=24, seed=3)
+TINY_DATA = KthData(source="synthetic", train_persons=[1, 2], test_persons=[3], min_length=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_raw(tmp_path_factory):
+    raw = tmp_path_factory.mktemp("kth") / "raw"
+    write_synthetic_kth(raw, TINY, threads=2)
+    return raw
+
+
+def test_parse_sequences_by_meaning(tmp_path):
+    (tmp_path / "seq.txt").write_text(SEQUENCES)
+    videos = {v.name: v for v in parse_sequences(tmp_path / "seq.txt")}
+    assert list(videos) == ["person01_boxing_d1", "person01_boxing_d2", "person01_walking_d1", "person02_handwaving_d4"]
+    assert videos["person01_boxing_d1"].ranges == ((1, 95), (96, 185), (186, 245), (246, 360))
+    assert videos["person01_boxing_d2"].ranges == ((1, 106), (107, 195), (196, 265))  # three ranges
+    assert videos["person01_walking_d1"].ranges == ((1, 80), (81, 199), (200, 250))  # sorted into frame order
+    v = videos["person02_handwaving_d4"]
+    assert (v.person, v.action, v.scenario, v.filename) == (2, "handwaving", "d4", "person02_handwaving_d4_uncomp.avi")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "lists no videos"),
+    ("Just prose.\nNo video lines here.\n", "lists no videos"),
+    ("person01_boxing_d1\t\tframes\t5-3, 6-9\n", "line 1: bad frame range '5-3'"),
+    ("header\nperson01_boxing_d1\t\t1-95, 96-185\n", "line 2: expected '<video> frames a-b"),
+    ("person01_boxing_d1\t\tframes\t\n", "line 1: expected '<video> frames a-b"),
+    ("person01_boxing_d1\tframes\t1-9, x-y\n", "bad frame range 'x-y'"),
+])
+def test_bad_sequences_file_gives_one_line(tmp_path, text, message):
+    (tmp_path / "seq.txt").write_text(text)
+    with pytest.raises(DrnetError, match=message) as err:
+        parse_sequences(tmp_path / "seq.txt")
+    assert "\n" not in str(err.value) and "seq.txt" in str(err.value)
+
+
+def test_synthetic_sequences_file_has_the_official_irregularities(tiny_raw):
+    text = (tiny_raw / SEQUENCES_FILE).read_text()
+    lines = text.splitlines()
+    assert sum(1 for line in lines if not line.startswith("person")) >= 20  # prose header + blank lines
+    assert any(re.search(r"_d\d \t", line) for line in lines)
+    assert any(re.search(r"_d\d\tframes", line) for line in lines)
+    videos = parse_sequences(tiny_raw / SEQUENCES_FILE)
+    assert len(videos) == TINY.persons * len(KTH_ACTIONS) * TINY.scenarios
+    assert {len(v.ranges) for v in videos} == {3, 4}
+    data_lines = [line for line in lines if line.startswith("person")]
+    firsts = [int(line.split("frames")[1].split("-")[0]) for line in data_lines]
+    assert any(f != 1 for f in firsts)  # some lines list their ranges out of order
+    assert not (tiny_raw / "person03_handclapping_d2_uncomp.avi").exists()  # listed, absent (like the real file)
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_avi_round_trip_decode_and_resize(tmp_path, size):
+    frames = render_video(0, 1, "boxing", "d4", 30)
+    assert frames.shape == (30, 120, 160) and frames.dtype == np.uint8
+    write_avi(tmp_path / "v.avi", frames)
+    decoded, declared = decode_video(tmp_path / "v.avi", size)
+    assert decoded.shape == (30, size, size, 1) and decoded.dtype == np.uint8 and declared == 30
+    expected = cv2.resize(frames[7], (size, size), interpolation=cv2.INTER_AREA)
+    assert np.abs(decoded[7, ..., 0].astype(int) - expected).mean() < 3  # MJPG is lossy but close
+
+
+def test_synthetic_to_ingest_round_trip(tiny_raw, tmp_path):
+    summary = ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA, threads=2)
+    assert summary["missing_videos"] == ["person03_handclapping_d2"] and summary["videos"] == 35
+    train, test = VideoStore(tmp_path / "train.h5"), VideoStore(tmp_path / "test.h5")
+    assert set(train.meta("person")) == {1, 2} and set(test.meta("person")) == {3}
+    for store in (train, test):
+        assert store.synthetic and store.attrs["source"] == "synthetic" and store.frame_shape == (64, 64, 1)
+        assert set(store.meta("action")) == set(KTH_ACTIONS) and set(store.meta("scenario")) == {"d1", "d2"}
+        assert store.length.min() >= TINY_DATA.min_length
+        assert "00sequences.txt" in store.attrs["raw_checksums"]
+    videos = {v.name: v for v in parse_sequences(tiny_raw / SEQUENCES_FILE)}
+    names, subs = train.meta("video"), train.meta("subsequence")
+    first, last = videos[names[0]].ranges[subs[0]]
+    assert train.length[0] == last - first + 1
+    assert list(names) == sorted(names)  # written in sorted order whatever the thread count
+    ingest_kth(tiny_raw, tmp_path / "train1.h5", tmp_path / "test1.h5", TINY_DATA, threads=1)
+    assert VideoStore(tmp_path / "train1.h5").attrs["frames_sha256"] == train.attrs["frames_sha256"]
+
+
+def test_zipped_videos_ingest_like_extracted_ones(tiny_raw, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / SEQUENCES_FILE).write_bytes((tiny_raw / SEQUENCES_FILE).read_bytes())
+    (raw / "manifest.json").write_text('{"synthetic": true}')
+    for action in KTH_ACTIONS:
+        with zipfile.ZipFile(raw / f"{action}.zip", "w") as archive:
+            for avi in sorted(tiny_raw.glob(f"*_{action}_*.avi")):
+                archive.write(avi, avi.name)
+    ingest_kth(raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
+    ingest_kth(tiny_raw, tmp_path / "train_x.h5", tmp_path / "test_x.h5", TINY_DATA)
+    zipped, extracted = VideoStore(tmp_path / "test.h5"), VideoStore(tmp_path / "test_x.h5")
+    assert zipped.attrs["frames_sha256"] == extracted.attrs["frames_sha256"]
+    assert "walking.zip" in zipped.attrs["raw_checksums"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "junk"])
+def test_corrupt_avi_gives_one_line_naming_the_file(tiny_raw, tmp_path, damage):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in tiny_raw.iterdir():
+        (raw / path.name).write_bytes(path.read_bytes())
+    bad = raw / "person02_running_d1_uncomp.avi"
+    data = bad.read_bytes()
+    bad.write_bytes(data[: len(data) // 2] if damage == "truncate" else bytes(range(256)) * 20)
+    with pytest.raises(DrnetError, match="person02_running_d1_uncomp.avi") as err:
+        ingest_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA, threads=2)
+    assert "\n" not in str(err.value)
+    assert list((tmp_path / "out").iterdir()) == []  # nothing half-written
+
+
+def test_split_and_source_mismatches_are_refused(tiny_raw, tmp_path):
+    with pytest.raises(DrnetError, match="no videos of the test persons \\[9\\]"):
+        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"test_persons": [9]}))
+    with pytest.raises(DrnetError, match="kth.data.source is 'official' but"):
+        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"source": "official"}))
+    with pytest.raises(DrnetError, match="lower kth.data.min_length"):
+        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"min_length": 24}))
+    assert not list(tmp_path.glob("*.h5"))
+
+
+def test_stage_commands(repo_root, tmp_path, capsys):
+    sizes = ["--set", "kth.synthetic.persons=2", "--set", "kth.synthetic.scenarios=1", "--set",
+             "kth.synthetic.frames_per_video=20", "--set", "kth.data.train_persons=[1]", "--set",
+             "kth.data.test_persons=[2]", "--set", "kth.data.min_length=3"]
+    common = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", *sizes]
+    raw = tmp_path / "raw"
+    assert kth_synth.main([*common, "--out", str(raw)]) == 0
+    outs = ["--train-out", str(tmp_path / "train.h5"), "--test-out", str(tmp_path / "test.h5")]
+    assert kth_ingest.main([*common, "--raw", str(raw), *outs, "--summary-out", str(tmp_path / "s.json"),
+                            "--threads", "2"]) == 0
+    assert VideoStore(tmp_path / "test.h5").synthetic
+    capsys.readouterr()
+    assert kth_ingest.main([*common, "--raw", str(tmp_path / "nope"), *outs]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "nope not found" in err[-1]
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "keep.txt").write_text("mine")
+    assert kth_synth.main([*common, "--out", str(tmp_path / "precious")]) == 2
+    assert (tmp_path / "precious" / "keep.txt").exists()
