@@ -28,6 +28,17 @@ def _summary() -> list[str]:
                      f"{p['content_identity_acc']:.1%} vs from pose {p['pose_identity_acc']:.1%} "
                      f"(chance {p['identity_chance']:.1%}); position from pose {p['pose_position_acc']:.1%} "
                      f"vs from content {p['content_position_acc']:.1%} (chance {p['position_chance']:.1%})")
+    classifier = RESULTS / "kth_classifier.json"
+    if classifier.exists():
+        c = json.loads(classifier.read_text())
+        lines.append(f"KTH action classifier (synthetic={c['synthetic']}): test accuracy {c['test_accuracy']:.1%} "
+                     f"(chance {c['chance']:.1%})")
+    inception = RESULTS / "kth_inception.csv"
+    if inception.exists():
+        import pandas as pd
+
+        table = pd.read_csv(inception).pivot(index="offset", columns="model", values="inception_score")
+        lines.append("KTH Inception score by offset:\n" + table.round(3).to_string())
     return lines
 
 
