@@ -73,3 +73,11 @@ def test_cluster_profile_parses(repo_root):
     out = subprocess.run([*SNAKEMAKE, "-n", "--profile", "profiles/slurm", "demo"], cwd=repo_root,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_headline_target_runs_the_whole_kth_chain(repo_root):
+    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "results/kth_inception.csv"], cwd=repo_root,
+                         capture_output=True, text=True, check=True).stdout
+    for rule in ("kth_download", "kth_ingest", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
+                 "kth_inception"):
+        assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from drnet.data.store import VideoStore
@@ -44,6 +45,11 @@ def test_demo_dag_end_to_end(workdir):
     assert probe["synthetic"] is True and probe["data_source"] == "sklearn_digits"
     assert 0 <= probe["content_identity_acc"] <= 1
     assert VideoStore(workdir / "data/demo/processed/mnist/test.h5").synthetic
+    inception = pd.read_csv(workdir / "results/demo/kth_inception.csv")
+    assert list(inception.columns) == ["model", "offset", "inception_score", "std", "n_samples", "synthetic"]
+    assert set(inception["model"]) == {"drnet", "ae_lstm", "ground_truth"}
+    assert (inception["inception_score"] >= 1 - 1e-9).all() and inception["synthetic"].all()
+    assert VideoStore(workdir / "data/demo/processed/kth/train.h5").synthetic
     again = _snakemake(workdir, "demo", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 
