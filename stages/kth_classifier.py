@@ -44,7 +44,7 @@ def _main(argv: list[str] | None) -> None:
     train, test = VideoStore(args.train), VideoStore(args.test)
     if len(set(train.meta("action"))) < len(KTH_ACTIONS):
         raise DrnetError(f"{args.train} does not hold all six KTH actions; rebuild it with every action")
-    n_train = min(cfg.steps * cfg.batch_size // 10, 20000)
+    n_train = min(cfg.steps * cfg.batch_size, 20000)  # one pass of fresh frames per step budget
     x, y = sample_clips(train, n_train, cfg.clip_len, params["seed"])
     x_test, y_test = sample_clips(test, min(2000, 10 * len(test)), cfg.clip_len, params["seed"] + 1)
     h, _, c = train.frame_shape
