@@ -61,17 +61,7 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
     torch.manual_seed(seed)
     ae = AutoEncoder(cfg.encoder, cfg.latent_dim, c, width, h).to(ctx.device)
     opt = torch.optim.Adam(ae.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    start, rows = 0, []
-    checkpoint_path = Path(checkpoint_path)
-    if resume != "no" and checkpoint_path.exists():
-        state = ckpt.load_checkpoint(checkpoint_path)
-        if state["params_hash"] == params_hash:
-            start = ckpt.restore_training(state, {"ae": ae}, {"ae": opt}, checkpoint_path)
-            rows = list(state["extra"].get("metrics", []))
-        elif resume == "yes":
-            raise DrnetError(f"{checkpoint_path} was made with other params; use --resume no to start over")
-    elif resume == "yes":
-        raise DrnetError(f"--resume yes but no checkpoint at {checkpoint_path}")
+    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"ae": ae}, {"ae": opt})
     trained = DDP(ae) if ctx.distributed else ae
 
     def plan(step: int):

@@ -84,3 +84,27 @@ def restore_training(state: dict, modules: dict[str, nn.Module], optimizers: dic
     if state["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     return int(state["step"])
+
+
+def resume(checkpoint_path: str | Path, params_hash: str, mode: str, modules: dict[str, nn.Module],
+           optimizers: dict[str, torch.optim.Optimizer]) -> tuple[int, list[dict]]:
+    """Continue from ``checkpoint_path`` if allowed; return (start step, metric rows logged so far).
+
+    mode 'auto': resume when a checkpoint made with the same params exists, else start fresh; 'yes': a matching
+    checkpoint is required; 'no': always start fresh.
+    """
+    path = Path(checkpoint_path)
+    if mode == "no" or not path.exists():
+        if mode == "yes":
+            raise DrnetError(f"--resume yes but no checkpoint at {path}")
+        return 0, []
+    state = load_checkpoint(path)
+    if state["params_hash"] != params_hash:
+        if mode == "yes":
+            raise DrnetError(f"{path} was made with other params (hash {state['params_hash']} vs {params_hash}); "
+                             f"use --resume no to start over")
+        log.warning("ignoring %s: made with other params", path)
+        return 0, []
+    start = restore_training(state, modules, optimizers, path)
+    log.info("resumed from %s at step %d", path, start)
+    return start, list(state["extra"].get("metrics", []))

@@ -121,22 +121,7 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
                "decoder": model.decoder, "discriminator": model.discriminator}
     optimizers = {"generator": opt_gen, "discriminator": opt_disc}
 
-    start, rows = 0, []
-    checkpoint_path = Path(checkpoint_path)
-    if resume != "no" and checkpoint_path.exists():
-        state = ckpt.load_checkpoint(checkpoint_path)
-        if state["params_hash"] != params_hash:
-            if resume == "yes":
-                raise DrnetError(f"{checkpoint_path} was made with other params (hash {state['params_hash']} vs "
-                                 f"{params_hash}); use --resume no to start over")
-            log.warning("ignoring %s: made with other params", checkpoint_path)
-        else:
-            start = ckpt.restore_training(state, modules, optimizers, checkpoint_path)
-            rows = list(state["extra"].get("metrics", []))
-            if ctx.is_main:
-                log.info("resumed from %s at step %d", checkpoint_path, start)
-    elif resume == "yes":
-        raise DrnetError(f"--resume yes but no checkpoint at {checkpoint_path}")
+    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, modules, optimizers)
 
     content_encoder, pose_encoder, decoder = model.content_encoder, model.pose_encoder, model.decoder
     discriminator = model.discriminator

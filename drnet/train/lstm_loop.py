@@ -60,18 +60,7 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers)
     lstm = lstm.to(ctx.device)
     opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
-    start, rows = 0, []
-    checkpoint_path = Path(checkpoint_path)
-    if resume != "no" and checkpoint_path.exists():
-        state = ckpt.load_checkpoint(checkpoint_path)
-        if state["params_hash"] == params_hash:
-            start = ckpt.restore_training(state, {"lstm": lstm}, {"lstm": opt}, checkpoint_path)
-            rows = list(state["extra"].get("metrics", []))
-            log.info("resumed from %s at step %d", checkpoint_path, start)
-        elif resume == "yes":
-            raise DrnetError(f"{checkpoint_path} was made with other params; use --resume no to start over")
-    elif resume == "yes":
-        raise DrnetError(f"--resume yes but no checkpoint at {checkpoint_path}")
+    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
     trained = DDP(lstm) if ctx.distributed else lstm
 
     def plan(step: int):
