@@ -238,6 +238,8 @@ def render_smk() -> str:
             lines.append(f'        {_key(f)}="{p}",  # resumable checkpoint, kept across runs (not an output)')
         lines.append("    log:")
         lines.append(f'        "logs/{job.name}.log",')
+        lines.append("    benchmark:")
+        lines.append(f'        "logs/benchmarks/{job.name}.tsv",  # wall time and peak memory (max_rss) of the stage')
         lines.append(f"    threads: {s.threads}")
         lines.append("    resources:")
         lines.append(f"        mem_mb={s.mem_mb},")

@@ -8,6 +8,8 @@ rule mnist_download:
         overrides=OVERRIDES(['mnist.download']),
     log:
         "logs/mnist_download.log",
+    benchmark:
+        "logs/benchmarks/mnist_download.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 1
     resources:
         mem_mb=4000,
@@ -26,6 +28,8 @@ rule mnist_build:
         overrides=OVERRIDES(['seed', 'mnist.data']),
     log:
         "logs/mnist_build.log",
+    benchmark:
+        "logs/benchmarks/mnist_build.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 1
     resources:
         mem_mb=4000,
@@ -42,6 +46,8 @@ rule demo_mnist_build:
         overrides=OVERRIDES(['seed', 'mnist.data']),
     log:
         "logs/demo_mnist_build.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_build.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 1
     resources:
         mem_mb=4000,
@@ -61,6 +67,8 @@ rule mnist_train:
         checkpoint="data/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_train.log",
+    benchmark:
+        "logs/benchmarks/mnist_train.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -81,6 +89,8 @@ rule demo_mnist_train:
         checkpoint="data/demo/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_train.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_train.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -101,6 +111,8 @@ rule mnist_lstm:
         checkpoint="data/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_lstm.log",
+    benchmark:
+        "logs/benchmarks/mnist_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -122,6 +134,8 @@ rule demo_mnist_lstm:
         checkpoint="data/demo/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_lstm.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -141,6 +155,8 @@ rule mnist_generate:
         overrides=OVERRIDES(['seed', 'mnist.generate']),
     log:
         "logs/mnist_generate.log",
+    benchmark:
+        "logs/benchmarks/mnist_generate.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -160,6 +176,8 @@ rule demo_mnist_generate:
         overrides=OVERRIDES(['seed', 'mnist.generate']),
     log:
         "logs/demo_mnist_generate.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_generate.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -178,6 +196,8 @@ rule mnist_figures:
         overrides=OVERRIDES(['seed']),
     log:
         "logs/mnist_figures.log",
+    benchmark:
+        "logs/benchmarks/mnist_figures.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -196,6 +216,8 @@ rule demo_mnist_figures:
         overrides=OVERRIDES(['seed']),
     log:
         "logs/demo_mnist_figures.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_figures.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -214,6 +236,8 @@ rule mnist_probe:
         overrides=OVERRIDES(['seed', 'mnist.probe']),
     log:
         "logs/mnist_probe.log",
+    benchmark:
+        "logs/benchmarks/mnist_probe.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -232,6 +256,8 @@ rule demo_mnist_probe:
         overrides=OVERRIDES(['seed', 'mnist.probe']),
     log:
         "logs/demo_mnist_probe.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_probe.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -246,6 +272,8 @@ rule kth_download:
         overrides=OVERRIDES(['kth.download']),
     log:
         "logs/kth_download.log",
+    benchmark:
+        "logs/benchmarks/kth_download.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 1
     resources:
         mem_mb=4000,
@@ -260,6 +288,8 @@ rule demo_kth_synth:
         overrides=OVERRIDES(['kth.synthetic']),
     log:
         "logs/demo_kth_synth.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_synth.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 1
     resources:
         mem_mb=4000,
@@ -278,6 +308,8 @@ rule kth_ingest:
         overrides=OVERRIDES(['kth.data']),
     log:
         "logs/kth_ingest.log",
+    benchmark:
+        "logs/benchmarks/kth_ingest.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -296,6 +328,8 @@ rule demo_kth_ingest:
         overrides=OVERRIDES(['kth.data']),
     log:
         "logs/demo_kth_ingest.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_ingest.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -315,6 +349,8 @@ rule kth_train:
         checkpoint="data/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_train.log",
+    benchmark:
+        "logs/benchmarks/kth_train.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -335,6 +371,8 @@ rule demo_kth_train:
         checkpoint="data/demo/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_train.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_train.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -355,6 +393,8 @@ rule kth_lstm:
         checkpoint="data/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_lstm.log",
+    benchmark:
+        "logs/benchmarks/kth_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -376,6 +416,8 @@ rule demo_kth_lstm:
         checkpoint="data/demo/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_lstm.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -395,6 +437,8 @@ rule kth_ae:
         checkpoint="data/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae.log",
+    benchmark:
+        "logs/benchmarks/kth_ae.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -415,6 +459,8 @@ rule demo_kth_ae:
         checkpoint="data/demo/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_ae.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -435,6 +481,8 @@ rule kth_ae_lstm:
         checkpoint="data/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae_lstm.log",
+    benchmark:
+        "logs/benchmarks/kth_ae_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -456,6 +504,8 @@ rule demo_kth_ae_lstm:
         checkpoint="data/demo/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae_lstm.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_ae_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=16000,
@@ -475,6 +525,8 @@ rule kth_generate:
         overrides=OVERRIDES(['seed', 'kth.generate']),
     log:
         "logs/kth_generate.log",
+    benchmark:
+        "logs/benchmarks/kth_generate.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -494,6 +546,8 @@ rule demo_kth_generate:
         overrides=OVERRIDES(['seed', 'kth.generate']),
     log:
         "logs/demo_kth_generate.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_generate.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -512,6 +566,8 @@ rule kth_figures:
         overrides=OVERRIDES(['seed']),
     log:
         "logs/kth_figures.log",
+    benchmark:
+        "logs/benchmarks/kth_figures.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -530,6 +586,8 @@ rule demo_kth_figures:
         overrides=OVERRIDES(['seed']),
     log:
         "logs/demo_kth_figures.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_figures.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=4000,
@@ -548,6 +606,8 @@ rule kth_classifier:
         overrides=OVERRIDES(['seed', 'kth.classifier']),
     log:
         "logs/kth_classifier.log",
+    benchmark:
+        "logs/benchmarks/kth_classifier.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -566,6 +626,8 @@ rule demo_kth_classifier:
         overrides=OVERRIDES(['seed', 'kth.classifier']),
     log:
         "logs/demo_kth_classifier.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_classifier.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -590,6 +652,8 @@ rule kth_inception:
         overrides=OVERRIDES(['seed', 'kth.inception']),
     log:
         "logs/kth_inception.log",
+    benchmark:
+        "logs/benchmarks/kth_inception.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
@@ -614,6 +678,8 @@ rule demo_kth_inception:
         overrides=OVERRIDES(['seed', 'kth.inception']),
     log:
         "logs/demo_kth_inception.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_inception.tsv",  # wall time and peak memory (max_rss) of the stage
     threads: 2
     resources:
         mem_mb=8000,
