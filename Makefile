@@ -8,7 +8,8 @@ CORES ?= 2
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+$(VENV)/.installed: pyproject.toml requirements.lock tools/ensure-egl.sh
+	tools/ensure-egl.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
