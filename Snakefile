@@ -2,7 +2,8 @@
 # shared with dvc.yaml); this file validates the config, includes them and declares the final targets.
 #
 #   snakemake --cores 2 demo                              # the offline demo (tiny, embedded/synthetic data)
-#   snakemake --cores 8 results/kth_inception.csv         # paper scale
+#   snakemake --cores 8 paper                             # every paper table and figure -> results/paper/
+#   snakemake --cores 8 results/kth_inception.csv         # one result, paper scale
 #   snakemake --cores 2 demo --config 'mnist={train: {steps: 100}}'   # params override (re-runs what it affects)
 #   snakemake --profile profiles/slurm all                # on a SLURM cluster (README)
 
@@ -18,10 +19,16 @@ validate_config(config)
 
 localrules:
     all,
+    paper,
     demo,
 
 
 rule all:
+    input:
+        targets("paper"),
+
+
+rule paper:
     input:
         targets("paper"),
 

@@ -79,7 +79,8 @@ class FewShot(Strict):
     subjects: list[int] = Field(default_factory=lambda: list(range(1, 13)))
     hidden: int = Field(1200, gt=0)
     dropout: float = Field(0.5, ge=0, lt=1)
-    epochs: int = Field(100, gt=0)
+    epochs: int = Field(100, gt=0, description="most epochs; early stopping on a validation split")
+    patience: int = Field(10, gt=0)
     repeats: int = Field(3, gt=0)
 
 
@@ -100,9 +101,17 @@ class Kth(Strict):
 
 class NorbData(Strict):
     source: Literal["official", "synthetic"] = "official"
-    image_size: Literal[64, 96] = 64
+    image_size: Literal[32, 64] = Field(64, description="frames resized from 96x96 (the DCGAN decoder needs 2^k)")
     camera: Literal[0, 1] = 0
-    synthetic_instances: int = Field(10, ge=2, le=10)
+
+
+class NorbSynthetic(Strict):
+    """The synthetic small-NORB-format source: the six .mat files written from rendered procedural objects."""
+
+    instances: int = Field(10, ge=2, le=10, description="per category; split as in NORB (4,6,7,8,9 train)")
+    elevations: int = Field(9, ge=1, le=9)
+    lightings: int = Field(6, ge=1, le=6)
+    seed: int = Field(0, ge=0)
 
 
 class ChairsData(Strict):
@@ -123,11 +132,22 @@ class ObjectClassifier(Strict):
     max_epochs: int = Field(200, gt=0)
     patience: int = Field(10, gt=0)
     val_fraction: float = Field(0.1, gt=0, lt=1)
+    max_train_frames: int | None = Field(None, gt=1, description="seeded sample of training frames (None: all)")
+    max_test_frames: int | None = Field(None, gt=0, description="seeded sample of test frames (None: all)")
+
+
+class Leakage(Strict):
+    """Cross-dataset linear probes: clip identity from pose, pose factor from content (beyond the paper)."""
+
+    n_clips: int = Field(100, ge=2)
+    frames_per_clip: int = Field(10, ge=2)
+    max_iter: int = Field(1000, gt=0)
 
 
 class Norb(Strict):
     download: Download
     data: NorbData
+    synthetic: NorbSynthetic
     model: DrnetModel
     train: DrnetTrain
     classifier: ObjectClassifier
@@ -142,3 +162,4 @@ class Chairs(Strict):
 register_section("kth", Kth)
 register_section("norb", Norb)
 register_section("chairs", Chairs)
+register_section("leakage", Leakage)

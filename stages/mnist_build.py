@@ -26,6 +26,7 @@ def _main(argv: list[str] | None) -> None:
         store = VideoStore(out)
         summary[split] = {"sequences": len(store), "frames": int(store.length.sum()),
                           "frames_sha256": store.attrs["frames_sha256"], "synthetic": store.synthetic}
+    summary["synthetic"] = any(summary[split]["synthetic"] for split in ("train", "test"))
     atomic_write_json(args.summary_out, summary)
     announce(args.train_out, args.test_out, args.summary_out)
 

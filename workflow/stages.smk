@@ -686,3 +686,703 @@ rule demo_kth_inception:
         runtime=120,
     shell:
         "python -m stages.kth_inception --variant demo --drnet {input.drnet} --drnet-lstm {input.drnet_lstm} --ae {input.ae} --ae-lstm {input.ae_lstm} --classifier {input.classifier} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --neighbours-out {output.neighbours_out} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_download:
+    output:
+        out=directory("data/raw/norb"),
+    params:
+        overrides=OVERRIDES(['norb.download']),
+    log:
+        "logs/norb_download.log",
+    benchmark:
+        "logs/benchmarks/norb_download.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.norb_download --variant paper --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_synth:
+    output:
+        out=directory("data/demo/raw/norb"),
+    params:
+        overrides=OVERRIDES(['norb.synthetic']),
+    log:
+        "logs/demo_norb_synth.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_synth.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.norb_synth --variant demo --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_build:
+    input:
+        raw="data/raw/norb",
+    output:
+        train_out="data/processed/norb/train.h5",
+        test_out="data/processed/norb/test.h5",
+        summary_out="results/norb_data.json",
+    params:
+        overrides=OVERRIDES(['norb.data']),
+    log:
+        "logs/norb_build.log",
+    benchmark:
+        "logs/benchmarks/norb_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "python -m stages.norb_build --variant paper --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_build:
+    input:
+        raw="data/demo/raw/norb",
+    output:
+        train_out="data/demo/processed/norb/train.h5",
+        test_out="data/demo/processed/norb/test.h5",
+        summary_out="results/demo/norb_data.json",
+    params:
+        overrides=OVERRIDES(['norb.data']),
+    log:
+        "logs/demo_norb_build.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "python -m stages.norb_build --variant demo --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_train:
+    input:
+        train="data/processed/norb/train.h5",
+    output:
+        model_out="data/models/norb/drnet.pt",
+        metrics_out="results/norb_train_metrics.csv",
+        summary_out="results/norb_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/norb_train.log",
+    benchmark:
+        "logs/benchmarks/norb_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+        gpu=1,
+    shell:
+        "python -m stages.train_drnet --variant paper --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_train:
+    input:
+        train="data/demo/processed/norb/train.h5",
+    output:
+        model_out="data/demo/models/norb/drnet.pt",
+        metrics_out="results/demo/norb_train_metrics.csv",
+        summary_out="results/demo/norb_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/demo/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_norb_train.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant demo --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_figures:
+    input:
+        drnet="data/models/norb/drnet.pt",
+        test="data/processed/norb/test.h5",
+    output:
+        reconstruction_out="results/norb/reconstruction.png",
+        swap_out="results/norb/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/norb_figures.log",
+    benchmark:
+        "logs/benchmarks/norb_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_figures:
+    input:
+        drnet="data/demo/models/norb/drnet.pt",
+        test="data/demo/processed/norb/test.h5",
+    output:
+        reconstruction_out="results/demo/norb/reconstruction.png",
+        swap_out="results/demo/norb/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_norb_figures.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_train_noadv:
+    input:
+        train="data/processed/norb/train.h5",
+    output:
+        model_out="data/models/norb/drnet_noadv.pt",
+        metrics_out="results/norb_train_noadv_metrics.csv",
+        summary_out="results/norb_train_noadv.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/norb_train_noadv.log",
+    benchmark:
+        "logs/benchmarks/norb_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+        gpu=1,
+    shell:
+        "python -m stages.train_drnet --variant paper --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_train_noadv:
+    input:
+        train="data/demo/processed/norb/train.h5",
+    output:
+        model_out="data/demo/models/norb/drnet_noadv.pt",
+        metrics_out="results/demo/norb_train_noadv_metrics.csv",
+        summary_out="results/demo/norb_train_noadv.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/demo/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_norb_train_noadv.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant demo --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_figures_noadv:
+    input:
+        drnet="data/models/norb/drnet_noadv.pt",
+        test="data/processed/norb/test.h5",
+    output:
+        reconstruction_out="results/norb/reconstruction_noadv.png",
+        swap_out="results/norb/swap_noadv.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/norb_figures_noadv.log",
+    benchmark:
+        "logs/benchmarks/norb_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_figures_noadv:
+    input:
+        drnet="data/demo/models/norb/drnet_noadv.pt",
+        test="data/demo/processed/norb/test.h5",
+    output:
+        reconstruction_out="results/demo/norb/reconstruction_noadv.png",
+        swap_out="results/demo/norb/swap_noadv.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_norb_figures_noadv.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule norb_classification:
+    input:
+        drnet="data/models/norb/drnet.pt",
+        drnet_noadv="data/models/norb/drnet_noadv.pt",
+        train="data/processed/norb/train.h5",
+        test="data/processed/norb/test.h5",
+    output:
+        csv_out="results/norb_classification.csv",
+        long_out="results/norb_classification_long.csv",
+        summary_out="results/norb_classification.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.classifier']),
+    log:
+        "logs/norb_classification.log",
+    benchmark:
+        "logs/benchmarks/norb_classification.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.norb_classification --variant paper --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_classification:
+    input:
+        drnet="data/demo/models/norb/drnet.pt",
+        drnet_noadv="data/demo/models/norb/drnet_noadv.pt",
+        train="data/demo/processed/norb/train.h5",
+        test="data/demo/processed/norb/test.h5",
+    output:
+        csv_out="results/demo/norb_classification.csv",
+        long_out="results/demo/norb_classification_long.csv",
+        summary_out="results/demo/norb_classification.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.classifier']),
+    log:
+        "logs/demo_norb_classification.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_classification.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.norb_classification --variant demo --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_meshes:
+    output:
+        out=directory("data/raw/chairs/procedural"),
+    params:
+        overrides=OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed']),
+    log:
+        "logs/chairs_meshes.log",
+    benchmark:
+        "logs/benchmarks/chairs_meshes.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.chairs_meshes --variant paper --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_meshes:
+    output:
+        out=directory("data/demo/raw/chairs/procedural"),
+    params:
+        overrides=OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed']),
+    log:
+        "logs/demo_chairs_meshes.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_meshes.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.chairs_meshes --variant demo --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_build:
+    input:
+        procedural_dir="data/raw/chairs/procedural",
+    output:
+        train_out="data/processed/chairs/train.h5",
+        test_out="data/processed/chairs/test.h5",
+        summary_out="results/chairs_data.json",
+    params:
+        overrides=OVERRIDES(['chairs.data']),
+    log:
+        "logs/chairs_build.log",
+    benchmark:
+        "logs/benchmarks/chairs_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.chairs_build --variant paper --threads 2 --procedural-dir {input.procedural_dir} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_build:
+    input:
+        procedural_dir="data/demo/raw/chairs/procedural",
+    output:
+        train_out="data/demo/processed/chairs/train.h5",
+        test_out="data/demo/processed/chairs/test.h5",
+        summary_out="results/demo/chairs_data.json",
+    params:
+        overrides=OVERRIDES(['chairs.data']),
+    log:
+        "logs/demo_chairs_build.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.chairs_build --variant demo --threads 2 --procedural-dir {input.procedural_dir} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_train:
+    input:
+        train="data/processed/chairs/train.h5",
+    output:
+        model_out="data/models/chairs/drnet.pt",
+        metrics_out="results/chairs_train_metrics.csv",
+        summary_out="results/chairs_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
+        checkpoint="data/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/chairs_train.log",
+    benchmark:
+        "logs/benchmarks/chairs_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+        gpu=1,
+    shell:
+        "python -m stages.train_drnet --variant paper --dataset chairs --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_train:
+    input:
+        train="data/demo/processed/chairs/train.h5",
+    output:
+        model_out="data/demo/models/chairs/drnet.pt",
+        metrics_out="results/demo/chairs_train_metrics.csv",
+        summary_out="results/demo/chairs_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
+        checkpoint="data/demo/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_chairs_train.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant demo --dataset chairs --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_figures:
+    input:
+        drnet="data/models/chairs/drnet.pt",
+        test="data/processed/chairs/test.h5",
+    output:
+        reconstruction_out="results/chairs/reconstruction.png",
+        swap_out="results/chairs/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/chairs_figures.log",
+    benchmark:
+        "logs/benchmarks/chairs_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_figures:
+    input:
+        drnet="data/demo/models/chairs/drnet.pt",
+        test="data/demo/processed/chairs/test.h5",
+    output:
+        reconstruction_out="results/demo/chairs/reconstruction.png",
+        swap_out="results/demo/chairs/swap.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_chairs_figures.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_train_noadv:
+    input:
+        train="data/processed/chairs/train.h5",
+    output:
+        model_out="data/models/chairs/drnet_noadv.pt",
+        metrics_out="results/chairs_train_noadv_metrics.csv",
+        summary_out="results/chairs_train_noadv.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
+        checkpoint="data/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/chairs_train_noadv.log",
+    benchmark:
+        "logs/benchmarks/chairs_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+        gpu=1,
+    shell:
+        "python -m stages.train_drnet --variant paper --dataset chairs --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_train_noadv:
+    input:
+        train="data/demo/processed/chairs/train.h5",
+    output:
+        model_out="data/demo/models/chairs/drnet_noadv.pt",
+        metrics_out="results/demo/chairs_train_noadv_metrics.csv",
+        summary_out="results/demo/chairs_train_noadv.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
+        checkpoint="data/demo/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/demo_chairs_train_noadv.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant demo --dataset chairs --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule chairs_figures_noadv:
+    input:
+        drnet="data/models/chairs/drnet_noadv.pt",
+        test="data/processed/chairs/test.h5",
+    output:
+        reconstruction_out="results/chairs/reconstruction_noadv.png",
+        swap_out="results/chairs/swap_noadv.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/chairs_figures_noadv.log",
+    benchmark:
+        "logs/benchmarks/chairs_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_figures_noadv:
+    input:
+        drnet="data/demo/models/chairs/drnet_noadv.pt",
+        test="data/demo/processed/chairs/test.h5",
+    output:
+        reconstruction_out="results/demo/chairs/reconstruction_noadv.png",
+        swap_out="results/demo/chairs/swap_noadv.png",
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_chairs_figures_noadv.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule kth_fewshot:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        ae="data/models/kth/ae.pt",
+        train="data/processed/kth/train.h5",
+        test="data/processed/kth/test.h5",
+    output:
+        csv_out="results/kth_fewshot.csv",
+        plot_out="results/kth/fewshot.png",
+        summary_out="results/kth_fewshot.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.fewshot']),
+    log:
+        "logs/kth_fewshot.log",
+    benchmark:
+        "logs/benchmarks/kth_fewshot.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    shell:
+        "python -m stages.kth_fewshot --variant paper --drnet {input.drnet} --ae {input.ae} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_kth_fewshot:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        ae="data/demo/models/kth/ae.pt",
+        train="data/demo/processed/kth/train.h5",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        csv_out="results/demo/kth_fewshot.csv",
+        plot_out="results/demo/kth/fewshot.png",
+        summary_out="results/demo/kth_fewshot.json",
+    params:
+        overrides=OVERRIDES(['seed', 'kth.fewshot']),
+    log:
+        "logs/demo_kth_fewshot.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_fewshot.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    shell:
+        "python -m stages.kth_fewshot --variant demo --drnet {input.drnet} --ae {input.ae} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule leakage:
+    input:
+        mnist_model="data/models/mnist/drnet.pt",
+        mnist_store="data/processed/mnist/test.h5",
+        norb_model="data/models/norb/drnet.pt",
+        norb_store="data/processed/norb/test.h5",
+        norb_noadv_model="data/models/norb/drnet_noadv.pt",
+        norb_noadv_store="data/processed/norb/test.h5",
+        chairs_model="data/models/chairs/drnet.pt",
+        chairs_store="data/processed/chairs/test.h5",
+        chairs_noadv_model="data/models/chairs/drnet_noadv.pt",
+        chairs_noadv_store="data/processed/chairs/test.h5",
+        kth_model="data/models/kth/drnet.pt",
+        kth_store="data/processed/kth/test.h5",
+    output:
+        csv_out="results/leakage.csv",
+        summary_out="results/leakage.json",
+    params:
+        overrides=OVERRIDES(['seed', 'leakage']),
+    log:
+        "logs/leakage.log",
+    benchmark:
+        "logs/benchmarks/leakage.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.leakage --variant paper --mnist-model {input.mnist_model} --mnist-store {input.mnist_store} --norb-model {input.norb_model} --norb-store {input.norb_store} --norb-noadv-model {input.norb_noadv_model} --norb-noadv-store {input.norb_noadv_store} --chairs-model {input.chairs_model} --chairs-store {input.chairs_store} --chairs-noadv-model {input.chairs_noadv_model} --chairs-noadv-store {input.chairs_noadv_store} --kth-model {input.kth_model} --kth-store {input.kth_store} --csv-out {output.csv_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_leakage:
+    input:
+        mnist_model="data/demo/models/mnist/drnet.pt",
+        mnist_store="data/demo/processed/mnist/test.h5",
+        norb_model="data/demo/models/norb/drnet.pt",
+        norb_store="data/demo/processed/norb/test.h5",
+        norb_noadv_model="data/demo/models/norb/drnet_noadv.pt",
+        norb_noadv_store="data/demo/processed/norb/test.h5",
+        chairs_model="data/demo/models/chairs/drnet.pt",
+        chairs_store="data/demo/processed/chairs/test.h5",
+        chairs_noadv_model="data/demo/models/chairs/drnet_noadv.pt",
+        chairs_noadv_store="data/demo/processed/chairs/test.h5",
+        kth_model="data/demo/models/kth/drnet.pt",
+        kth_store="data/demo/processed/kth/test.h5",
+    output:
+        csv_out="results/demo/leakage.csv",
+        summary_out="results/demo/leakage.json",
+    params:
+        overrides=OVERRIDES(['seed', 'leakage']),
+    log:
+        "logs/demo_leakage.log",
+    benchmark:
+        "logs/benchmarks/demo_leakage.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.leakage --variant demo --mnist-model {input.mnist_model} --mnist-store {input.mnist_store} --norb-model {input.norb_model} --norb-store {input.norb_store} --norb-noadv-model {input.norb_noadv_model} --norb-noadv-store {input.norb_noadv_store} --chairs-model {input.chairs_model} --chairs-store {input.chairs_store} --chairs-noadv-model {input.chairs_noadv_model} --chairs-noadv-store {input.chairs_noadv_store} --kth-model {input.kth_model} --kth-store {input.kth_store} --csv-out {output.csv_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule paper_report:
+    input:
+        mnist_swap="results/mnist/swap.png",
+        mnist_generation="results/mnist/generation.png",
+        mnist_probe="results/mnist_probe.json",
+        norb_swap="results/norb/swap.png",
+        norb_swap_noadv="results/norb/swap_noadv.png",
+        norb_table="results/norb_classification.csv",
+        chairs_swap="results/chairs/swap.png",
+        chairs_swap_noadv="results/chairs/swap_noadv.png",
+        kth_swap="results/kth/swap.png",
+        kth_generation="results/kth/generation.png",
+        kth_fewshot="results/kth/fewshot.png",
+        kth_inception="results/kth/inception.png",
+        kth_inception_csv="results/kth_inception.csv",
+        kth_neighbours="results/kth/neighbours.png",
+        leakage_table="results/leakage.csv",
+        mnist_data="results/mnist_data.json",
+        norb_data="results/norb_data.json",
+        chairs_data="results/chairs_data.json",
+        kth_data="results/kth_data.json",
+    output:
+        out=directory("results/paper"),
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/paper_report.log",
+    benchmark:
+        "logs/benchmarks/paper_report.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    shell:
+        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_paper_report:
+    input:
+        mnist_swap="results/demo/mnist/swap.png",
+        mnist_generation="results/demo/mnist/generation.png",
+        mnist_probe="results/demo/mnist_probe.json",
+        norb_swap="results/demo/norb/swap.png",
+        norb_swap_noadv="results/demo/norb/swap_noadv.png",
+        norb_table="results/demo/norb_classification.csv",
+        chairs_swap="results/demo/chairs/swap.png",
+        chairs_swap_noadv="results/demo/chairs/swap_noadv.png",
+        kth_swap="results/demo/kth/swap.png",
+        kth_generation="results/demo/kth/generation.png",
+        kth_fewshot="results/demo/kth/fewshot.png",
+        kth_inception="results/demo/kth/inception.png",
+        kth_inception_csv="results/demo/kth_inception.csv",
+        kth_neighbours="results/demo/kth/neighbours.png",
+        leakage_table="results/demo/leakage.csv",
+        mnist_data="results/demo/mnist_data.json",
+        norb_data="results/demo/norb_data.json",
+        chairs_data="results/demo/chairs_data.json",
+        kth_data="results/demo/kth_data.json",
+    output:
+        out=directory("results/demo/paper"),
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/demo_paper_report.log",
+    benchmark:
+        "logs/benchmarks/demo_paper_report.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    shell:
+        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"

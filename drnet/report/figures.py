@@ -33,9 +33,11 @@ def swap_grid(drnet, store: VideoStore, n: int, seed: int, device) -> np.ndarray
     each column's pose.
     """
     rng = np.random.default_rng(seed)
+    n = max(1, min(n, len(store) // 2))  # small test sets: half the clips give content, the other half pose
     seqs = rng.choice(len(store), size=min(2 * n, len(store)), replace=False)
+    col_seqs = seqs[n:2 * n] if len(seqs) > n else seqs[:n]
     rows_src = _load(store, [(q, 0) for q in seqs[:n]], device)
-    cols_src = _load(store, [(q, int(rng.integers(0, store.length[q]))) for q in seqs[n:2 * n]], device)
+    cols_src = _load(store, [(q, int(rng.integers(0, store.length[q]))) for q in col_seqs], device)
     content, skips = drnet.encode_content(rows_src)
     pose = drnet.encode_pose(cols_src)
     m = len(cols_src)
