@@ -6,9 +6,13 @@
 #   snakemake --cores 8 results/kth_inception.csv         # one result, paper scale
 #   snakemake --cores 2 demo --config 'mnist={train: {steps: 100}}'   # params override (re-runs what it affects)
 #   snakemake --profile profiles/slurm all                # on a SLURM cluster (README)
+#   snakemake demo --report report.html                   # browsable report of what was run
 
 
 configfile: "params.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/common.smk"

@@ -60,7 +60,7 @@ def _main(argv: list[str] | None) -> None:
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
         rows.append({"model": name, "dataset": store.attrs.get("dataset"),
-                     "adv weight": float(state["extra"]["params"]["train"]["adv_weight"]),
+                     "adv weight": float(state["params"]["train"]["adv_weight"]),
                      "data": f"{store.attrs.get('source')}{' (synthetic)' if store.synthetic else ''}",
                      "clip from pose": r["clip_from_pose"], "clip from content": r["clip_from_content"],
                      "clip chance": r["clip_chance"], "pose factor": r["pose_factor"],

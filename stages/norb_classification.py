@@ -48,7 +48,7 @@ def _main(argv: list[str] | None) -> None:
     models, weights = {}, {}
     for key, path in (("adv", args.drnet), ("noadv", args.drnet_noadv)):
         models[key], state = load_drnet(path)
-        weights[key] = float(state["extra"]["params"]["train"]["adv_weight"])
+        weights[key] = float(state["params"]["train"]["adv_weight"])
     train, test = VideoStore(args.train), VideoStore(args.test)
     long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"])
     long.insert(1, "adv_weight", long.model.map(weights))

@@ -60,7 +60,7 @@ rule mnist_train:
         train="data/processed/mnist/train.h5",
     output:
         model_out="data/models/mnist/drnet.pt",
-        metrics_out="results/mnist_train_metrics.csv",
+        metrics_out=report("results/mnist_train_metrics.csv", caption="report/train_drnet.rst", category="MNIST", subcategory="paper"),
         summary_out="results/mnist_train.json",
     params:
         overrides=OVERRIDES(['seed', 'mnist.model', 'mnist.train']),
@@ -82,7 +82,7 @@ rule demo_mnist_train:
         train="data/demo/processed/mnist/train.h5",
     output:
         model_out="data/demo/models/mnist/drnet.pt",
-        metrics_out="results/demo/mnist_train_metrics.csv",
+        metrics_out=report("results/demo/mnist_train_metrics.csv", caption="report/train_drnet.rst", category="MNIST", subcategory="demo"),
         summary_out="results/demo/mnist_train.json",
     params:
         overrides=OVERRIDES(['seed', 'mnist.model', 'mnist.train']),
@@ -104,7 +104,7 @@ rule mnist_lstm:
         train="data/processed/mnist/train.h5",
     output:
         model_out="data/models/mnist/lstm.pt",
-        metrics_out="results/mnist_lstm_metrics.csv",
+        metrics_out=report("results/mnist_lstm_metrics.csv", caption="report/train_lstm.rst", category="MNIST", subcategory="paper"),
         summary_out="results/mnist_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm']),
@@ -127,7 +127,7 @@ rule demo_mnist_lstm:
         train="data/demo/processed/mnist/train.h5",
     output:
         model_out="data/demo/models/mnist/lstm.pt",
-        metrics_out="results/demo/mnist_lstm_metrics.csv",
+        metrics_out=report("results/demo/mnist_lstm_metrics.csv", caption="report/train_lstm.rst", category="MNIST", subcategory="demo"),
         summary_out="results/demo/mnist_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm']),
@@ -149,8 +149,8 @@ rule mnist_generate:
         lstm="data/models/mnist/lstm.pt",
         test="data/processed/mnist/test.h5",
     output:
-        strip_out="results/mnist/generation.png",
-        video_out="results/mnist/generation.gif",
+        strip_out=report("results/mnist/generation.png", caption="report/generate.rst", category="MNIST", subcategory="paper"),
+        video_out=report("results/mnist/generation.gif", caption="report/generate.rst", category="MNIST", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed', 'mnist.generate']),
     log:
@@ -170,8 +170,8 @@ rule demo_mnist_generate:
         lstm="data/demo/models/mnist/lstm.pt",
         test="data/demo/processed/mnist/test.h5",
     output:
-        strip_out="results/demo/mnist/generation.png",
-        video_out="results/demo/mnist/generation.gif",
+        strip_out=report("results/demo/mnist/generation.png", caption="report/generate.rst", category="MNIST", subcategory="demo"),
+        video_out=report("results/demo/mnist/generation.gif", caption="report/generate.rst", category="MNIST", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed', 'mnist.generate']),
     log:
@@ -190,8 +190,8 @@ rule mnist_figures:
         drnet="data/models/mnist/drnet.pt",
         test="data/processed/mnist/test.h5",
     output:
-        reconstruction_out="results/mnist/reconstruction.png",
-        swap_out="results/mnist/swap.png",
+        reconstruction_out=report("results/mnist/reconstruction.png", caption="report/figures.rst", category="MNIST", subcategory="paper"),
+        swap_out=report("results/mnist/swap.png", caption="report/figures.rst", category="MNIST", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -210,8 +210,8 @@ rule demo_mnist_figures:
         drnet="data/demo/models/mnist/drnet.pt",
         test="data/demo/processed/mnist/test.h5",
     output:
-        reconstruction_out="results/demo/mnist/reconstruction.png",
-        swap_out="results/demo/mnist/swap.png",
+        reconstruction_out=report("results/demo/mnist/reconstruction.png", caption="report/figures.rst", category="MNIST", subcategory="demo"),
+        swap_out=report("results/demo/mnist/swap.png", caption="report/figures.rst", category="MNIST", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -342,7 +342,7 @@ rule kth_train:
         train="data/processed/kth/train.h5",
     output:
         model_out="data/models/kth/drnet.pt",
-        metrics_out="results/kth_train_metrics.csv",
+        metrics_out=report("results/kth_train_metrics.csv", caption="report/train_drnet.rst", category="KTH", subcategory="paper"),
         summary_out="results/kth_train.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.model', 'kth.train']),
@@ -364,7 +364,7 @@ rule demo_kth_train:
         train="data/demo/processed/kth/train.h5",
     output:
         model_out="data/demo/models/kth/drnet.pt",
-        metrics_out="results/demo/kth_train_metrics.csv",
+        metrics_out=report("results/demo/kth_train_metrics.csv", caption="report/train_drnet.rst", category="KTH", subcategory="demo"),
         summary_out="results/demo/kth_train.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.model', 'kth.train']),
@@ -386,7 +386,7 @@ rule kth_lstm:
         train="data/processed/kth/train.h5",
     output:
         model_out="data/models/kth/lstm.pt",
-        metrics_out="results/kth_lstm_metrics.csv",
+        metrics_out=report("results/kth_lstm_metrics.csv", caption="report/train_lstm.rst", category="KTH", subcategory="paper"),
         summary_out="results/kth_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
@@ -409,7 +409,7 @@ rule demo_kth_lstm:
         train="data/demo/processed/kth/train.h5",
     output:
         model_out="data/demo/models/kth/lstm.pt",
-        metrics_out="results/demo/kth_lstm_metrics.csv",
+        metrics_out=report("results/demo/kth_lstm_metrics.csv", caption="report/train_lstm.rst", category="KTH", subcategory="demo"),
         summary_out="results/demo/kth_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
@@ -430,7 +430,7 @@ rule kth_ae:
         train="data/processed/kth/train.h5",
     output:
         model_out="data/models/kth/ae.pt",
-        metrics_out="results/kth_ae_metrics.csv",
+        metrics_out=report("results/kth_ae_metrics.csv", caption="report/train_ae.rst", category="KTH", subcategory="paper"),
         summary_out="results/kth_ae.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
@@ -452,7 +452,7 @@ rule demo_kth_ae:
         train="data/demo/processed/kth/train.h5",
     output:
         model_out="data/demo/models/kth/ae.pt",
-        metrics_out="results/demo/kth_ae_metrics.csv",
+        metrics_out=report("results/demo/kth_ae_metrics.csv", caption="report/train_ae.rst", category="KTH", subcategory="demo"),
         summary_out="results/demo/kth_ae.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
@@ -474,7 +474,7 @@ rule kth_ae_lstm:
         train="data/processed/kth/train.h5",
     output:
         model_out="data/models/kth/ae_lstm.pt",
-        metrics_out="results/kth_ae_lstm_metrics.csv",
+        metrics_out=report("results/kth_ae_lstm_metrics.csv", caption="report/train_lstm.rst", category="KTH", subcategory="paper"),
         summary_out="results/kth_ae_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
@@ -497,7 +497,7 @@ rule demo_kth_ae_lstm:
         train="data/demo/processed/kth/train.h5",
     output:
         model_out="data/demo/models/kth/ae_lstm.pt",
-        metrics_out="results/demo/kth_ae_lstm_metrics.csv",
+        metrics_out=report("results/demo/kth_ae_lstm_metrics.csv", caption="report/train_lstm.rst", category="KTH", subcategory="demo"),
         summary_out="results/demo/kth_ae_lstm.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']),
@@ -519,8 +519,8 @@ rule kth_generate:
         lstm="data/models/kth/lstm.pt",
         test="data/processed/kth/test.h5",
     output:
-        strip_out="results/kth/generation.png",
-        video_out="results/kth/generation.gif",
+        strip_out=report("results/kth/generation.png", caption="report/generate.rst", category="KTH", subcategory="paper"),
+        video_out=report("results/kth/generation.gif", caption="report/generate.rst", category="KTH", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed', 'kth.generate']),
     log:
@@ -540,8 +540,8 @@ rule demo_kth_generate:
         lstm="data/demo/models/kth/lstm.pt",
         test="data/demo/processed/kth/test.h5",
     output:
-        strip_out="results/demo/kth/generation.png",
-        video_out="results/demo/kth/generation.gif",
+        strip_out=report("results/demo/kth/generation.png", caption="report/generate.rst", category="KTH", subcategory="demo"),
+        video_out=report("results/demo/kth/generation.gif", caption="report/generate.rst", category="KTH", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed', 'kth.generate']),
     log:
@@ -560,8 +560,8 @@ rule kth_figures:
         drnet="data/models/kth/drnet.pt",
         test="data/processed/kth/test.h5",
     output:
-        reconstruction_out="results/kth/reconstruction.png",
-        swap_out="results/kth/swap.png",
+        reconstruction_out=report("results/kth/reconstruction.png", caption="report/figures.rst", category="KTH", subcategory="paper"),
+        swap_out=report("results/kth/swap.png", caption="report/figures.rst", category="KTH", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -580,8 +580,8 @@ rule demo_kth_figures:
         drnet="data/demo/models/kth/drnet.pt",
         test="data/demo/processed/kth/test.h5",
     output:
-        reconstruction_out="results/demo/kth/reconstruction.png",
-        swap_out="results/demo/kth/swap.png",
+        reconstruction_out=report("results/demo/kth/reconstruction.png", caption="report/figures.rst", category="KTH", subcategory="demo"),
+        swap_out=report("results/demo/kth/swap.png", caption="report/figures.rst", category="KTH", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -645,9 +645,9 @@ rule kth_inception:
         train="data/processed/kth/train.h5",
         test="data/processed/kth/test.h5",
     output:
-        csv_out="results/kth_inception.csv",
-        plot_out="results/kth/inception.png",
-        neighbours_out="results/kth/neighbours.png",
+        csv_out=report("results/kth_inception.csv", caption="report/kth_inception.rst", category="KTH", subcategory="paper"),
+        plot_out=report("results/kth/inception.png", caption="report/kth_inception.rst", category="KTH", subcategory="paper"),
+        neighbours_out=report("results/kth/neighbours.png", caption="report/kth_inception.rst", category="KTH", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed', 'kth.inception']),
     log:
@@ -671,9 +671,9 @@ rule demo_kth_inception:
         train="data/demo/processed/kth/train.h5",
         test="data/demo/processed/kth/test.h5",
     output:
-        csv_out="results/demo/kth_inception.csv",
-        plot_out="results/demo/kth/inception.png",
-        neighbours_out="results/demo/kth/neighbours.png",
+        csv_out=report("results/demo/kth_inception.csv", caption="report/kth_inception.rst", category="KTH", subcategory="demo"),
+        plot_out=report("results/demo/kth/inception.png", caption="report/kth_inception.rst", category="KTH", subcategory="demo"),
+        neighbours_out=report("results/demo/kth/neighbours.png", caption="report/kth_inception.rst", category="KTH", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed', 'kth.inception']),
     log:
@@ -764,7 +764,7 @@ rule norb_train:
         train="data/processed/norb/train.h5",
     output:
         model_out="data/models/norb/drnet.pt",
-        metrics_out="results/norb_train_metrics.csv",
+        metrics_out=report("results/norb_train_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="paper"),
         summary_out="results/norb_train.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
@@ -786,7 +786,7 @@ rule demo_norb_train:
         train="data/demo/processed/norb/train.h5",
     output:
         model_out="data/demo/models/norb/drnet.pt",
-        metrics_out="results/demo/norb_train_metrics.csv",
+        metrics_out=report("results/demo/norb_train_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="demo"),
         summary_out="results/demo/norb_train.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
@@ -807,8 +807,8 @@ rule norb_figures:
         drnet="data/models/norb/drnet.pt",
         test="data/processed/norb/test.h5",
     output:
-        reconstruction_out="results/norb/reconstruction.png",
-        swap_out="results/norb/swap.png",
+        reconstruction_out=report("results/norb/reconstruction.png", caption="report/figures.rst", category="NORB", subcategory="paper"),
+        swap_out=report("results/norb/swap.png", caption="report/figures.rst", category="NORB", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -827,8 +827,8 @@ rule demo_norb_figures:
         drnet="data/demo/models/norb/drnet.pt",
         test="data/demo/processed/norb/test.h5",
     output:
-        reconstruction_out="results/demo/norb/reconstruction.png",
-        swap_out="results/demo/norb/swap.png",
+        reconstruction_out=report("results/demo/norb/reconstruction.png", caption="report/figures.rst", category="NORB", subcategory="demo"),
+        swap_out=report("results/demo/norb/swap.png", caption="report/figures.rst", category="NORB", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -847,7 +847,7 @@ rule norb_train_noadv:
         train="data/processed/norb/train.h5",
     output:
         model_out="data/models/norb/drnet_noadv.pt",
-        metrics_out="results/norb_train_noadv_metrics.csv",
+        metrics_out=report("results/norb_train_noadv_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="paper"),
         summary_out="results/norb_train_noadv.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
@@ -869,7 +869,7 @@ rule demo_norb_train_noadv:
         train="data/demo/processed/norb/train.h5",
     output:
         model_out="data/demo/models/norb/drnet_noadv.pt",
-        metrics_out="results/demo/norb_train_noadv_metrics.csv",
+        metrics_out=report("results/demo/norb_train_noadv_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="demo"),
         summary_out="results/demo/norb_train_noadv.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
@@ -890,8 +890,8 @@ rule norb_figures_noadv:
         drnet="data/models/norb/drnet_noadv.pt",
         test="data/processed/norb/test.h5",
     output:
-        reconstruction_out="results/norb/reconstruction_noadv.png",
-        swap_out="results/norb/swap_noadv.png",
+        reconstruction_out=report("results/norb/reconstruction_noadv.png", caption="report/figures.rst", category="NORB", subcategory="paper"),
+        swap_out=report("results/norb/swap_noadv.png", caption="report/figures.rst", category="NORB", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -910,8 +910,8 @@ rule demo_norb_figures_noadv:
         drnet="data/demo/models/norb/drnet_noadv.pt",
         test="data/demo/processed/norb/test.h5",
     output:
-        reconstruction_out="results/demo/norb/reconstruction_noadv.png",
-        swap_out="results/demo/norb/swap_noadv.png",
+        reconstruction_out=report("results/demo/norb/reconstruction_noadv.png", caption="report/figures.rst", category="NORB", subcategory="demo"),
+        swap_out=report("results/demo/norb/swap_noadv.png", caption="report/figures.rst", category="NORB", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -932,8 +932,8 @@ rule norb_classification:
         train="data/processed/norb/train.h5",
         test="data/processed/norb/test.h5",
     output:
-        csv_out="results/norb_classification.csv",
-        long_out="results/norb_classification_long.csv",
+        csv_out=report("results/norb_classification.csv", caption="report/norb_classification.rst", category="NORB", subcategory="paper"),
+        long_out=report("results/norb_classification_long.csv", caption="report/norb_classification.rst", category="NORB", subcategory="paper"),
         summary_out="results/norb_classification.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.classifier']),
@@ -955,8 +955,8 @@ rule demo_norb_classification:
         train="data/demo/processed/norb/train.h5",
         test="data/demo/processed/norb/test.h5",
     output:
-        csv_out="results/demo/norb_classification.csv",
-        long_out="results/demo/norb_classification_long.csv",
+        csv_out=report("results/demo/norb_classification.csv", caption="report/norb_classification.rst", category="NORB", subcategory="demo"),
+        long_out=report("results/demo/norb_classification_long.csv", caption="report/norb_classification.rst", category="NORB", subcategory="demo"),
         summary_out="results/demo/norb_classification.json",
     params:
         overrides=OVERRIDES(['seed', 'norb.classifier']),
@@ -1048,7 +1048,7 @@ rule chairs_train:
         train="data/processed/chairs/train.h5",
     output:
         model_out="data/models/chairs/drnet.pt",
-        metrics_out="results/chairs_train_metrics.csv",
+        metrics_out=report("results/chairs_train_metrics.csv", caption="report/train_drnet.rst", category="CHAIRS", subcategory="paper"),
         summary_out="results/chairs_train.json",
     params:
         overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
@@ -1070,7 +1070,7 @@ rule demo_chairs_train:
         train="data/demo/processed/chairs/train.h5",
     output:
         model_out="data/demo/models/chairs/drnet.pt",
-        metrics_out="results/demo/chairs_train_metrics.csv",
+        metrics_out=report("results/demo/chairs_train_metrics.csv", caption="report/train_drnet.rst", category="CHAIRS", subcategory="demo"),
         summary_out="results/demo/chairs_train.json",
     params:
         overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
@@ -1091,8 +1091,8 @@ rule chairs_figures:
         drnet="data/models/chairs/drnet.pt",
         test="data/processed/chairs/test.h5",
     output:
-        reconstruction_out="results/chairs/reconstruction.png",
-        swap_out="results/chairs/swap.png",
+        reconstruction_out=report("results/chairs/reconstruction.png", caption="report/figures.rst", category="CHAIRS", subcategory="paper"),
+        swap_out=report("results/chairs/swap.png", caption="report/figures.rst", category="CHAIRS", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -1111,8 +1111,8 @@ rule demo_chairs_figures:
         drnet="data/demo/models/chairs/drnet.pt",
         test="data/demo/processed/chairs/test.h5",
     output:
-        reconstruction_out="results/demo/chairs/reconstruction.png",
-        swap_out="results/demo/chairs/swap.png",
+        reconstruction_out=report("results/demo/chairs/reconstruction.png", caption="report/figures.rst", category="CHAIRS", subcategory="demo"),
+        swap_out=report("results/demo/chairs/swap.png", caption="report/figures.rst", category="CHAIRS", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -1131,7 +1131,7 @@ rule chairs_train_noadv:
         train="data/processed/chairs/train.h5",
     output:
         model_out="data/models/chairs/drnet_noadv.pt",
-        metrics_out="results/chairs_train_noadv_metrics.csv",
+        metrics_out=report("results/chairs_train_noadv_metrics.csv", caption="report/train_drnet.rst", category="CHAIRS", subcategory="paper"),
         summary_out="results/chairs_train_noadv.json",
     params:
         overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
@@ -1153,7 +1153,7 @@ rule demo_chairs_train_noadv:
         train="data/demo/processed/chairs/train.h5",
     output:
         model_out="data/demo/models/chairs/drnet_noadv.pt",
-        metrics_out="results/demo/chairs_train_noadv_metrics.csv",
+        metrics_out=report("results/demo/chairs_train_noadv_metrics.csv", caption="report/train_drnet.rst", category="CHAIRS", subcategory="demo"),
         summary_out="results/demo/chairs_train_noadv.json",
     params:
         overrides=OVERRIDES(['seed', 'chairs.model', 'chairs.train']),
@@ -1174,8 +1174,8 @@ rule chairs_figures_noadv:
         drnet="data/models/chairs/drnet_noadv.pt",
         test="data/processed/chairs/test.h5",
     output:
-        reconstruction_out="results/chairs/reconstruction_noadv.png",
-        swap_out="results/chairs/swap_noadv.png",
+        reconstruction_out=report("results/chairs/reconstruction_noadv.png", caption="report/figures.rst", category="CHAIRS", subcategory="paper"),
+        swap_out=report("results/chairs/swap_noadv.png", caption="report/figures.rst", category="CHAIRS", subcategory="paper"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -1194,8 +1194,8 @@ rule demo_chairs_figures_noadv:
         drnet="data/demo/models/chairs/drnet_noadv.pt",
         test="data/demo/processed/chairs/test.h5",
     output:
-        reconstruction_out="results/demo/chairs/reconstruction_noadv.png",
-        swap_out="results/demo/chairs/swap_noadv.png",
+        reconstruction_out=report("results/demo/chairs/reconstruction_noadv.png", caption="report/figures.rst", category="CHAIRS", subcategory="demo"),
+        swap_out=report("results/demo/chairs/swap_noadv.png", caption="report/figures.rst", category="CHAIRS", subcategory="demo"),
     params:
         overrides=OVERRIDES(['seed']),
     log:
@@ -1216,8 +1216,8 @@ rule kth_fewshot:
         train="data/processed/kth/train.h5",
         test="data/processed/kth/test.h5",
     output:
-        csv_out="results/kth_fewshot.csv",
-        plot_out="results/kth/fewshot.png",
+        csv_out=report("results/kth_fewshot.csv", caption="report/kth_fewshot.rst", category="KTH", subcategory="paper"),
+        plot_out=report("results/kth/fewshot.png", caption="report/kth_fewshot.rst", category="KTH", subcategory="paper"),
         summary_out="results/kth_fewshot.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.fewshot']),
@@ -1239,8 +1239,8 @@ rule demo_kth_fewshot:
         train="data/demo/processed/kth/train.h5",
         test="data/demo/processed/kth/test.h5",
     output:
-        csv_out="results/demo/kth_fewshot.csv",
-        plot_out="results/demo/kth/fewshot.png",
+        csv_out=report("results/demo/kth_fewshot.csv", caption="report/kth_fewshot.rst", category="KTH", subcategory="demo"),
+        plot_out=report("results/demo/kth/fewshot.png", caption="report/kth_fewshot.rst", category="KTH", subcategory="demo"),
         summary_out="results/demo/kth_fewshot.json",
     params:
         overrides=OVERRIDES(['seed', 'kth.fewshot']),
@@ -1270,7 +1270,7 @@ rule leakage:
         kth_model="data/models/kth/drnet.pt",
         kth_store="data/processed/kth/test.h5",
     output:
-        csv_out="results/leakage.csv",
+        csv_out=report("results/leakage.csv", caption="report/leakage.rst", category="Paper", subcategory="paper"),
         summary_out="results/leakage.json",
     params:
         overrides=OVERRIDES(['seed', 'leakage']),
@@ -1300,7 +1300,7 @@ rule demo_leakage:
         kth_model="data/demo/models/kth/drnet.pt",
         kth_store="data/demo/processed/kth/test.h5",
     output:
-        csv_out="results/demo/leakage.csv",
+        csv_out=report("results/demo/leakage.csv", caption="report/leakage.rst", category="Paper", subcategory="demo"),
         summary_out="results/demo/leakage.json",
     params:
         overrides=OVERRIDES(['seed', 'leakage']),

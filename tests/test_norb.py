@@ -1,0 +1,286 @@
+"""small NORB: the binary matrix format, azimuth videos, the synthetic source, download and the build stages."""
+
+import gzip
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from drnet import render
+from drnet.data.norb import (
+    AZIMUTHS,
+    CATEGORIES,
+    NORB_FILES,
+    azimuth_videos,
+    build_norb,
+    fetch_norb,
+    instance_split,
+    norb_file,
+    read_header,
+    read_matrix,
+    read_split,
+    write_matrix,
+    write_synthetic_norb,
+)
+from drnet.data.store import VideoStore
+from drnet.errors import DrnetError
+from drnet.params import Download
+from drnet.params_datasets import NorbData, NorbSynthetic
+from stages import norb_build, norb_download, norb_synth
+from tests.test_download import _Handler
+
+_OK, _WHY = render.available()
+needs_gl = pytest.mark.skipif(not _OK, reason=f"no OpenGL context over EGL here ({_WHY})")
+OFFICIAL = NorbData(source="official", image_size=32, camera=0)
+
+
+@pytest.mark.parametrize("suffix", [".mat", ".mat.gz"])
+@pytest.mark.parametrize("array", [
+    np.arange(3 * 2 * 5 * 5, dtype=np.uint8).reshape(3, 2, 5, 5),
+    np.array([4, 0, 1, 3, 2], dtype=np.int32),
+    np.arange(-10, 10, dtype=np.int32).reshape(5, 4),
+    np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3),
+    np.array([[1.5, -2.0]], dtype=np.float64),
+    np.array([-7, 7], dtype=np.int16),
+])
+def test_matrix_round_trip(tmp_path, array, suffix):
+    path = write_matrix(tmp_path / f"m{suffix}", array)
+    back = read_matrix(path)
+    assert back.dtype == array.dtype and back.shape == array.shape
+    np.testing.assert_array_equal(back, array)
+
+
+def test_matrix_header_layout(tmp_path):
+    write_matrix(tmp_path / "cat.mat", np.array([1, 2], dtype=np.int32))
+    raw = (tmp_path / "cat.mat").read_bytes()
+    # magic, ndim=1, three dims (unused ones are 1), then the data: all little-endian int32
+    assert np.frombuffer(raw, "<i4").tolist() == [0x1E3D4C54, 1, 2, 1, 1, 1, 2]
+    write_matrix(tmp_path / "dat.mat", np.zeros((2, 2, 3, 3), np.uint8))
+    h = read_header(tmp_path / "dat.mat")
+    assert (h.dtype, h.shape, h.offset) == (np.uint8, (2, 2, 3, 3), 24)
+
+
+def _one_line(err, name):
+    text = str(err.value)
+    assert "\n" not in text and name in text and "download it again" in text
+    return text
+
+
+def test_bad_matrix_files_give_one_line(tmp_path):
+    path = write_matrix(tmp_path / "x-dat.mat", np.zeros((4, 2, 3, 3), np.uint8))
+    raw = bytearray(path.read_bytes())
+    raw[0] ^= 0xFF
+    (tmp_path / "magic.mat").write_bytes(bytes(raw))
+    with pytest.raises(DrnetError, match="not a NORB matrix file .magic 0x") as err:
+        read_matrix(tmp_path / "magic.mat")
+    _one_line(err, "magic.mat")
+    (tmp_path / "short.mat").write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(DrnetError, match="truncated") as err:
+        read_matrix(tmp_path / "short.mat")
+    _one_line(err, "short.mat")
+    (tmp_path / "head.mat").write_bytes(path.read_bytes()[:6])
+    with pytest.raises(DrnetError, match="truncated"):
+        read_matrix(tmp_path / "head.mat")
+    (tmp_path / "long.mat").write_bytes(path.read_bytes() + b"xx")
+    with pytest.raises(DrnetError, match="2 bytes after"):
+        read_matrix(tmp_path / "long.mat")
+    gz = write_matrix(tmp_path / "x.mat.gz", np.zeros((4, 2, 3, 3), np.uint8))
+    (tmp_path / "cut.mat.gz").write_bytes(gz.read_bytes()[:-12])
+    with pytest.raises(DrnetError, match="not a complete gzip file") as err:
+        read_matrix(tmp_path / "cut.mat.gz")
+    _one_line(err, "cut.mat.gz")
+
+
+def _tiny_split(categories=(0, 3), instances=(1, 2), size=8, seed=0):
+    """Rows of 18 azimuths per group, shuffled; pixel value = 10 * azimuth code + camera, row 0 = instance."""
+    rows = [(c, i, 0, a, 0) for c in categories for i in instances for a in range(0, 2 * AZIMUTHS, 2)]
+    rows = [rows[k] for k in np.random.default_rng(seed).permutation(len(rows))]
+    dat = np.zeros((len(rows), 2, size, size), np.uint8)
+    for k, (c, i, _, a, _) in enumerate(rows):
+        dat[k, 0], dat[k, 1] = 5 * a, 5 * a + 1
+        dat[k, :, 0] = 10 * c + i
+    cat = np.array([r[0] for r in rows], np.int32)
+    info = np.array([r[1:] for r in rows], np.int32)
+    return dat, cat, info
+
+
+def _write_raw(raw, splits, gz=False):
+    for split, (dat, cat, info) in splits.items():
+        for kind, array in zip(("dat", "cat", "info"), (dat, cat, info)):
+            write_matrix(raw / (norb_file(split, kind) + (".gz" if gz else "")), array)
+
+
+def test_azimuth_videos_sorted_with_meta():
+    dat, cat, info = _tiny_split()
+    videos = list(azimuth_videos(dat, cat, info, camera=1, image_size=8))
+    assert [(v.category, v.instance) for v in videos] == [(0, 1), (0, 2), (3, 1), (3, 2)]
+    for v in videos:
+        assert v.frames.shape == (AZIMUTHS, 8, 8, 1) and v.frames.dtype == np.uint8
+        assert v.azimuth.tolist() == list(range(0, 360, 20))
+        assert v.frames[:, 4, 4, 0].tolist() == [a // 20 * 10 + 1 for a in range(0, 360, 20)]  # camera 1, in order
+        assert (v.frames[:, 0, :, 0] == 10 * v.category + v.instance).all()
+        assert v.meta() == {"category": v.category, "category_name": CATEGORIES[v.category],
+                            "instance": v.instance, "elevation": 0, "lighting": 0}
+    with pytest.raises(DrnetError, match="camera 2 out of range"):
+        next(azimuth_videos(dat, cat, info, camera=2, image_size=8))
+    info[0, 2] = info[1, 2] if info[1, 2] != info[0, 2] else info[2, 2]  # one group loses an azimuth
+    with pytest.raises(DrnetError, match="17 distinct azimuths, expected 18"):
+        list(azimuth_videos(dat, cat, info, camera=0, image_size=8))
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_build_splits_by_file_and_instance(tmp_path, gz):
+    raw = tmp_path / "raw"
+    _write_raw(raw, {"train": _tiny_split(instances=(4, 6)), "test": _tiny_split(instances=(0, 1), seed=1)}, gz=gz)
+    summary = build_norb(raw, tmp_path / "train.h5", tmp_path / "test.h5", OFFICIAL)
+    assert summary["train"]["instances"] == [4, 6] and summary["test"]["instances"] == [0, 1]
+    assert summary["train"]["sequences"] == 4 and summary["train"]["frames"] == 4 * AZIMUTHS
+    for split, instances in (("train", {4, 6}), ("test", {0, 1})):
+        store = VideoStore(tmp_path / f"{split}.h5")
+        assert (store.attrs["dataset"], store.attrs["split"], store.attrs["source"]) == ("norb", split, "official")
+        assert not store.synthetic and store.frame_shape == (32, 32, 1)
+        assert set(store.meta("instance")) == instances
+        assert list(store.meta("category_name")) == ["animal", "animal", "truck", "truck"]
+        assert (store.length == AZIMUTHS).all()
+        assert store.frame_meta("azimuth", 0).tolist() == list(range(0, 360, 20))
+        checksums = json.loads(store.attrs["raw_checksums"])
+        assert sorted(checksums) == sorted(norb_file(split, k) + (".gz" if gz else "") for k in ("cat", "dat", "info"))
+
+
+def test_build_refuses_bad_inputs(tmp_path):
+    raw = tmp_path / "raw"
+    outs = (tmp_path / "train.h5", tmp_path / "test.h5")
+    with pytest.raises(DrnetError, match="not found; run the norb_download"):
+        build_norb(raw, *outs, OFFICIAL)
+    _write_raw(raw, {"train": _tiny_split()})
+    with pytest.raises(DrnetError, match="testing-dat.mat .or .gz. not found"):
+        build_norb(raw, *outs, OFFICIAL)
+    dat, cat, info = _tiny_split()
+    _write_raw(raw, {"test": (dat, cat[:-1], info)})
+    with pytest.raises(DrnetError, match="testing-cat.mat has 71 rows"):
+        build_norb(raw, *outs, OFFICIAL)
+    write_matrix(raw / norb_file("test", "cat"), cat)
+    write_matrix(raw / norb_file("test", "dat"), dat[:, 0])  # one camera only: wrong dims
+    with pytest.raises(DrnetError, match=r"testing-dat.mat holds uint8 \[72, 8, 8\], expected"):
+        read_split(raw, "test")
+    with pytest.raises(DrnetError, match="norb.data.source is 'synthetic'"):
+        build_norb(raw, *outs, NorbData(source="synthetic", image_size=32))
+    assert not list(tmp_path.glob("*.h5"))
+
+
+def test_instance_split():
+    assert instance_split(10) == {"train": [4, 6, 7, 8, 9], "test": [0, 1, 2, 3, 5]}
+    assert instance_split(4) == {"train": [1, 3], "test": [0, 2]}
+    assert instance_split(2) == {"train": [1], "test": [0]}
+
+
+@needs_gl
+def test_synthetic_source_builds_synthetic_stores(tmp_path):
+    raw = tmp_path / "raw"
+    manifest = write_synthetic_norb(raw, NorbSynthetic(instances=2, seed=1), elevations=1, lightings=2)
+    assert manifest["synthetic"] and sorted(manifest["files"]) == sorted(NORB_FILES)
+    dat, cat, info, _ = read_split(raw, "train")
+    assert dat.shape == (5 * 1 * 1 * 2 * AZIMUTHS, 2, 96, 96)
+    assert set(info[:, 0]) == {1} and set(info[:, 3]) == {0, 1} and set(info[:, 2]) == set(range(0, 36, 2))
+    assert not (dat[:, 0] == dat[:, 1]).all()  # the two cameras differ
+    with pytest.raises(DrnetError, match="norb.data.source is 'official'"):
+        build_norb(raw, tmp_path / "a.h5", tmp_path / "b.h5", OFFICIAL)
+    summary = build_norb(raw, tmp_path / "train.h5", tmp_path / "test.h5", NorbData(source="synthetic",
+                                                                                    image_size=32))
+    assert summary["synthetic"] and summary["test"]["instances"] == [0] and summary["train"]["instances"] == [1]
+    for split in ("train", "test"):
+        store = VideoStore(tmp_path / f"{split}.h5")
+        assert store.synthetic and store.attrs["source"] == "synthetic" and len(store) == 5 * 2
+        assert set(store.meta("category_name")) == set(CATEGORIES)
+        for seq in range(len(store)):
+            frames = store.frames(seq)
+            assert (frames > 0).mean() > 0.03 and frames.max() > 60  # the object stands out from the black
+            assert len({f.tobytes() for f in frames}) == AZIMUTHS  # every azimuth looks different
+    # the same seed gives the same files
+    again = write_synthetic_norb(tmp_path / "again", NorbSynthetic(instances=2, seed=1), elevations=1, lightings=2)
+    assert again["files"] == manifest["files"]
+
+
+@needs_gl
+def test_stage_commands(repo_root, tmp_path, capsys):
+    common = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--set",
+              "norb.synthetic.instances=2", "--set", "norb.data.image_size=32"]
+    raw = tmp_path / "raw"
+    assert norb_synth.main([*common, "--out", str(raw), "--elevations", "1", "--lightings", "1"]) == 0
+    assert json.loads((raw / "manifest.json").read_text())["elevations"] == 1
+    outs = ["--train-out", str(tmp_path / "train.h5"), "--test-out", str(tmp_path / "test.h5")]
+    assert norb_build.main([*common, "--raw", str(raw), *outs, "--summary-out", str(tmp_path / "s.json")]) == 0
+    assert VideoStore(tmp_path / "test.h5").synthetic
+    assert json.loads((tmp_path / "s.json").read_text())["train"]["sequences"] == 5
+    capsys.readouterr()
+    assert norb_build.main([*common, "--raw", str(tmp_path / "nope"), *outs]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "nope not found" in err[-1]
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "keep.txt").write_text("mine")
+    assert norb_synth.main([*common, "--out", str(tmp_path / "precious")]) == 2
+    assert (tmp_path / "precious" / "keep.txt").exists()
+    assert norb_synth.main([*common, "--out", str(raw), "--elevations", "10"]) == 2
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.files, httpd.requests, httpd.truncate_once = {}, [], set()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def gz_files(tmp_path):
+    """The six files gzipped, as the mirror serves them: {name.gz: bytes}."""
+    src = tmp_path / "src"
+    _write_raw(src, {"train": _tiny_split(instances=(4, 6)), "test": _tiny_split(instances=(0, 1))}, gz=True)
+    return {p.name: p.read_bytes() for p in src.iterdir()}
+
+
+def test_download_then_build(server, gz_files, tmp_path, capsys):
+    server.files = gz_files
+    cfg = Download(mirrors=["http://127.0.0.1:9/", server.url], retries=0, timeout_s=10)  # first mirror refuses
+    raw = tmp_path / "raw"
+    manifest = fetch_norb(raw, cfg, backoff=0)
+    assert "Terms of use: small NORB" in capsys.readouterr().err
+    assert not manifest["synthetic"] and sorted(manifest["files"]) == sorted([*NORB_FILES, *gz_files])
+    for name in NORB_FILES:
+        assert (raw / name).read_bytes() == gzip.decompress(gz_files[name + ".gz"])
+    requests = len(server.requests)
+    assert fetch_norb(raw, cfg, backoff=0)["files"] == manifest["files"]
+    assert len(server.requests) == requests  # everything present and valid: no network
+    summary = build_norb(raw, tmp_path / "train.h5", tmp_path / "test.h5", OFFICIAL)
+    assert summary["source"] == "official" and summary["train"]["instances"] == [4, 6]
+    assert not VideoStore(tmp_path / "train.h5").synthetic
+
+
+def test_download_checks_digests_and_gzip(server, gz_files, tmp_path):
+    name = NORB_FILES[0] + ".gz"
+    cfg = Download(mirrors=[server.url], retries=0, timeout_s=10)
+    server.files = {**gz_files, name: gz_files[name][:-12]}  # a truncated gzip stream, served whole
+    with pytest.raises(DrnetError, match="not a complete gzip file") as err:
+        fetch_norb(tmp_path / "a", cfg, backoff=0)
+    assert "\n" not in str(err.value) and not (tmp_path / "a" / name).exists()
+    assert not (tmp_path / "a" / NORB_FILES[0]).exists()
+    server.files = gz_files
+    with pytest.raises(DrnetError, match="failed its sha256 check"):
+        fetch_norb(tmp_path / "b", cfg, backoff=0, digests={name: "sha256:" + "0" * 64})
+
+
+def test_download_stage_writes_only_below_data(server, gz_files, repo_root, tmp_path, monkeypatch, capsys):
+    server.files = gz_files
+    monkeypatch.chdir(tmp_path)
+    common = ["--params", str(repo_root / "params.yaml"), "--set", f"norb.download.mirrors=['{server.url}']"]
+    assert norb_download.main([*common, "--out", str(tmp_path / "elsewhere")]) == 2
+    assert "outside" in capsys.readouterr().err and not (tmp_path / "elsewhere").exists()
+    assert norb_download.main([*common, "--out", "data/raw/norb"]) == 0
+    manifest = json.loads((tmp_path / "data/raw/norb/manifest.json").read_text())
+    assert set(manifest["files"]) == {*NORB_FILES, *gz_files}
