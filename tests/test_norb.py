@@ -2,8 +2,9 @@
 
 import gzip
 import json
+import re
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -29,7 +30,6 @@ from drnet.errors import DrnetError
 from drnet.params import Download
 from drnet.params_datasets import NorbData, NorbSynthetic
 from stages import norb_build, norb_download, norb_synth
-from tests.test_download import _Handler
 
 _OK, _WHY = render.available()
 needs_gl = pytest.mark.skipif(not _OK, reason=f"no OpenGL context over EGL here ({_WHY})")
@@ -225,10 +225,36 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     assert norb_synth.main([*common, "--out", str(raw), "--elevations", "10"]) == 2
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Serves ``server.files`` by name, with Range requests (as in tests/test_download.py)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        name = self.path.lstrip("/")
+        self.server.requests.append(name)
+        data = self.server.files.get(name)
+        if data is None:
+            self.send_error(404)
+            return
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        start = int(match.group(1)) if match else 0
+        if start >= len(data) > 0:
+            self.send_error(416)
+            return
+        self.send_response(206 if match else 200)
+        if match:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.requests, httpd.truncate_once = {}, [], set()
+    httpd.files, httpd.requests = {}, []
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
