@@ -39,6 +39,17 @@ def _summary() -> list[str]:
 
         table = pd.read_csv(inception).pivot(index="offset", columns="model", values="inception_score")
         lines.append("KTH Inception score by offset:\n" + table.round(3).to_string())
+    fewshot = RESULTS / "kth_fewshot.json"
+    if fewshot.exists():
+        f = json.loads(fewshot.read_text())
+        lines.append("KTH few-shot actions (Fig. 8): " + ", ".join(
+            f"{k.replace('_acc_', ' ').replace('_', ' ')} {v:.1%}" for k, v in f.items() if "_acc_" in k))
+    for name, title in (("norb_classification.md", "Table 1"), ("leakage.md", "Leakage probes")):
+        if (RESULTS / name).exists():
+            lines.append(f"{title}:\n" + (RESULTS / name).read_text().strip())
+    report = RESULTS / "paper" / "index.html"
+    if report.exists():
+        lines.append(f"Paper report (every table and figure, with captions and provenance): {report} (and index.md)")
     return lines
 
 

@@ -34,6 +34,11 @@ def _plain(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def _data_label(store: VideoStore) -> str:
+    source = str(store.attrs.get("source"))
+    return source if not store.synthetic or "synth" in source else f"{source} (synthetic)"
+
+
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     for name in NAMES:
@@ -60,8 +65,8 @@ def _main(argv: list[str] | None) -> None:
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
         rows.append({"model": name, "dataset": store.attrs.get("dataset"),
-                     "adv weight": float(state["params"]["train"]["adv_weight"]),
-                     "data": f"{store.attrs.get('source')}{' (synthetic)' if store.synthetic else ''}",
+                     "adv weight": f"{float(state['params']['train']['adv_weight']):g}",
+                     "data": _data_label(store),
                      "clip from pose": r["clip_from_pose"], "clip from content": r["clip_from_content"],
                      "clip chance": r["clip_chance"], "pose factor": r["pose_factor"],
                      "pose from content": r["pose_from_content"], "pose from pose": r["pose_from_pose"],

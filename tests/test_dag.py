@@ -66,7 +66,7 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     lines = [x for x in out.splitlines() if "python -m stages." in x]
     train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
     assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
-    assert not any("--set" in x for x in lines if x not in train)
+    assert not any("--set " in x for x in lines if x not in train)
 
 
 def test_cluster_profile_parses(repo_root):

@@ -50,8 +50,26 @@ def test_demo_dag_end_to_end(workdir):
     assert set(inception["model"]) == {"drnet", "ae_lstm", "ground_truth"}
     assert (inception["inception_score"] >= 1 - 1e-9).all() and inception["synthetic"].all()
     assert VideoStore(workdir / "data/demo/processed/kth/train.h5").synthetic
+    table1 = pd.read_csv(workdir / "results/demo/norb_classification.csv")
+    assert list(table1.columns) == ["Model", "Content", "Pose", "Chance"] and len(table1) == 2
+    assert table1.Chance.eq(0.2).all() and table1[["Content", "Pose"]].stack().between(0, 1).all()
+    assert (workdir / "results/demo/norb_classification.tex").read_text().count(r"\\") >= 3
+    assert VideoStore(workdir / "data/demo/processed/norb/test.h5").synthetic
+    fewshot = pd.read_csv(workdir / "results/demo/kth_fewshot.csv")
+    assert set(fewshot.model) == {"drnet", "ae"} and set(fewshot.subjects) == {1, 2}
+    leak = pd.read_csv(workdir / "results/demo/leakage.csv")
+    assert set(leak.model) == {"mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth"}
+    index = (workdir / "results/demo/paper/index.md").read_text()
+    for needle in ("Table 1", "Fig. 4 (centre)", "Fig. 5", "Fig. 8", "Fig. 9", "SYNTHETIC DATA", "params hash"):
+        assert needle in index, needle
+    figures = {p.name for p in (workdir / "results/demo/paper/figures").iterdir()}
+    assert {"norb-swap.png", "norb-swap-noadv.png", "chairs-swap.png", "kth-fewshot.png"} <= figures
     again = _snakemake(workdir, "demo", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    report = _snakemake(workdir, "demo", "--report", "report.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "NORB" in html and "CHAIRS" in html
 
 
 @pytest.mark.slow

@@ -161,20 +161,23 @@ def leakage_items(store: VideoStore, n_clips: int, frames_per_clip: int, seed: i
 
 def leakage(model, store: VideoStore, *, n_clips: int, frames_per_clip: int, max_iter: int, seed: int,
             device: str = "cpu") -> dict:
-    """Linear probes on one test store, frames of each clip split alternately into probe train/test:
-    clip identity from pose and from content; the pose factor from content and from pose."""
+    """Linear probes on one test store. Clip identity (from pose, from content): frames of each clip split
+    alternately into probe train/test. The pose factor (from content, from pose): clips split alternately, so
+    the probe has to generalise to clips it has not seen (as a pose read-out must)."""
     items = leakage_items(store, n_clips, frames_per_clip, seed)
     content, pose = encode_frames(model, store, items, device)
-    rank = np.concatenate([np.arange(c) for c in np.unique(items[:, 0], return_counts=True)[1]])
-    tr, te = rank % 2 == 0, rank % 2 == 1
     clip = items[:, 0]
+    rank = np.concatenate([np.arange(c) for c in np.unique(clip, return_counts=True)[1]])
+    tr, te = rank % 2 == 0, rank % 2 == 1
     out = {"n_clips": int(len(np.unique(clip))), "n_frames": int(len(items)),
            "clip_from_pose": linear_probe(pose[tr], clip[tr], pose[te], clip[te], max_iter, seed),
            "clip_from_content": linear_probe(content[tr], clip[tr], content[te], clip[te], max_iter, seed),
            "clip_chance": chance(clip[tr], clip[te])}
     factor, factor_name = pose_factor(store, items)
     out["pose_factor"] = factor_name
-    if factor is None or len(np.unique(factor[tr])) < 2:
+    clip_rank = np.searchsorted(np.unique(clip), clip)
+    tr, te = clip_rank % 2 == 0, clip_rank % 2 == 1
+    if factor is None or len(np.unique(factor[tr])) < 2 or not te.any():
         out.update(pose_from_content=float("nan"), pose_from_pose=float("nan"), pose_chance=float("nan"))
     else:
         out.update(pose_from_content=linear_probe(content[tr], factor[tr], content[te], factor[te], max_iter, seed),

@@ -14,6 +14,10 @@ import pandas as pd
 from drnet.io import atomic_write_text
 
 
+def _numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def _cell(value, percent: bool) -> str:
     if isinstance(value, float):
         if math.isnan(value):
@@ -24,7 +28,7 @@ def _cell(value, percent: bool) -> str:
 
 def to_markdown(df: pd.DataFrame, percent_columns: set[str] = frozenset(), caption: str | None = None) -> str:
     header = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "|".join("---" if df[c].dtype == object else "---:" for c in df.columns) + "|"
+    rule = "|" + "|".join("---:" if _numeric(df[c]) else "---" for c in df.columns) + "|"
     rows = ["| " + " | ".join(_cell(v, c in percent_columns) for c, v in row.items()) + " |"
             for _, row in df.iterrows()]
     text = "\n".join([header, rule, *rows]) + "\n"
@@ -42,7 +46,7 @@ def _latex_escape(text: str) -> str:
 def to_latex(df: pd.DataFrame, percent_columns: set[str] = frozenset(), caption: str | None = None,
              label: str | None = None) -> str:
     """A booktabs table (needs \\usepackage{booktabs})."""
-    align = "".join("l" if df[c].dtype == object else "r" for c in df.columns)
+    align = "".join("r" if _numeric(df[c]) else "l" for c in df.columns)
     lines = [r"\begin{table}[t]", r"\centering"]
     if caption:
         lines.append(rf"\caption{{{_latex_escape(caption)}}}")
