@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import logging
 import os
@@ -47,12 +48,53 @@ def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] 
         except DrnetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except (OSError, RuntimeError) as exc:  # torch's zip writer wraps the OSError in a RuntimeError
+            full = _disk_full(exc)
+            if full is None:
+                raise
+            reason = os.strerror(full.errno) if full.errno else "No space left on device"
+            where = f" writing {full.filename}" if getattr(full, "filename", None) else ""
+            print(f"error: out of disk space{where} ({reason}); free space or move data/ and results/ to a larger "
+                  f"disk, then re-run (no partial output was kept)", file=sys.stderr)
+            _exit_past_broken_hdf5(2)
+            return 2
         except KeyboardInterrupt:
             print("error: interrupted; re-run the same command to resume from the last checkpoint", file=sys.stderr)
             return 130
         return 0
 
     return wrapper
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def _disk_full(exc: BaseException) -> OSError | None:
+    """The ENOSPC/EFBIG/EDQUOT error in ``exc``'s chain (HDF5 may report it only in its message), or None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError):
+            text = str(exc)
+            if exc.errno in _DISK_FULL or "No space left on device" in text or "File too large" in text:
+                return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _exit_past_broken_hdf5(code: int) -> None:
+    """A failed HDF5 flush leaves library state that crashes the interpreter's exit; leave without it.
+
+    The writers have already removed their temp files, so nothing is lost by skipping the normal exit path.
+    """
+    import h5py
+
+    if len(h5py.h5f.get_obj_ids()) == 0:
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def announce(*paths: str | Path) -> None:

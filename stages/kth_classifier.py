@@ -16,9 +16,10 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier, frames_to_input
-from drnet.io import atomic_path, atomic_write_json
+from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.params_datasets import KTH_ACTIONS
+from drnet.train.checkpoint import save_torch
 
 
 def sample_clips(store: VideoStore, n: int, clip_len: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +55,8 @@ def _main(argv: list[str] | None) -> None:
                                     max_epochs=10, steps_per_epoch=max(1, cfg.steps // 10), patience=3,
                                     transform=frames_to_input)
     accuracy = evaluate_accuracy(model, x_test, y_test, transform=frames_to_input)
-    with atomic_path(args.model_out) as tmp:
-        torch.save({"state_dict": model.state_dict(), "channels": c, "width": cfg.width, "clip_len": cfg.clip_len,
-                    "image_size": h, "classes": list(KTH_ACTIONS)}, tmp)
+    save_torch({"state_dict": model.state_dict(), "channels": c, "width": cfg.width, "clip_len": cfg.clip_len,
+                "image_size": h, "classes": list(KTH_ACTIONS)}, args.model_out)
     atomic_write_json(args.summary_out, {
         "test_accuracy": accuracy, "chance": 1 / len(KTH_ACTIONS), "n_train": len(x), "n_test": len(x_test),
         "epochs": len(history), "input": f"{cfg.clip_len} frame(s)", "synthetic": test.synthetic,

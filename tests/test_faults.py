@@ -86,3 +86,30 @@ def test_cli_errors_are_one_line(tmp_path, repo_root, argv, message):
     errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and message.format(**fill) in errors[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _file_size_limit(limit: int):
+    """In the child: writes beyond ``limit`` bytes fail with EFBIG, as on a full disk (SIGXFSZ ignored)."""
+    import resource
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("kind", ["store", "checkpoint"])
+def test_disk_full_is_one_line_and_leaves_nothing(tmp_path, repo_root, kind):
+    out = tmp_path / "out"
+    if kind == "store":
+        argv = [sys.executable, "-m", "stages.mnist_build", "--variant", "demo", "--train-out", str(out / "train.h5"),
+                "--test-out", str(out / "test.h5"), "--summary-out", str(out / "s.json")]
+    else:
+        cfg = section(load_params(repo_root / "params.yaml", "demo", TINY), "mnist")
+        build_split(tmp_path / "train.h5", "train", cfg.data, seed=0)
+        argv = _cmd(tmp_path, out)
+    proc = subprocess.run(argv, cwd=repo_root, capture_output=True, text=True, preexec_fn=_file_size_limit(100_000))
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "Traceback" in line]
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(errors) == 1 and "out of disk space" in errors[0], proc.stderr[-2000:]
+    assert not out.exists() or list(out.iterdir()) == [], "a failed write must leave no (partial) file behind"

@@ -109,26 +109,38 @@ class VideoStoreWriter:
         return len(self._starts) - 1
 
     def close(self) -> Path:
-        f = self._file
-        f.create_dataset("index/start", data=np.asarray(self._starts, dtype=np.int64))
-        f.create_dataset("index/length", data=np.asarray(self._lengths, dtype=np.int64))
-        for key, values in self._meta.items():
-            if all(isinstance(v, str) for v in values):
-                f.create_dataset(f"meta/{key}", data=np.asarray(values, dtype=object), dtype=_STR)
-            else:
-                f.create_dataset(f"meta/{key}", data=np.asarray(values))
-        for key, chunks in self._frame_meta.items():
-            f.create_dataset(f"frame_meta/{key}", data=np.concatenate(chunks), compression="gzip")
-        f.attrs["num_sequences"] = len(self._starts)
-        f.attrs["num_frames"] = self._n
-        f.attrs["frames_sha256"] = self._digest.hexdigest()
-        f.close()
+        """Write the index and metadata, then rename into place; on any failure (disk full...) abort instead."""
+        try:
+            f = self._file
+            f.create_dataset("index/start", data=np.asarray(self._starts, dtype=np.int64))
+            f.create_dataset("index/length", data=np.asarray(self._lengths, dtype=np.int64))
+            for key, values in self._meta.items():
+                if all(isinstance(v, str) for v in values):
+                    f.create_dataset(f"meta/{key}", data=np.asarray(values, dtype=object), dtype=_STR)
+                else:
+                    f.create_dataset(f"meta/{key}", data=np.asarray(values))
+            for key, chunks in self._frame_meta.items():
+                f.create_dataset(f"frame_meta/{key}", data=np.concatenate(chunks), compression="gzip")
+            f.attrs["num_sequences"] = len(self._starts)
+            f.attrs["num_frames"] = self._n
+            f.attrs["frames_sha256"] = self._digest.hexdigest()
+            f.close()
+        except BaseException as exc:
+            self._abort(type(exc), exc)
+            raise
         self._ctx.__exit__(None, None, None)
         return self.path
 
     def abort(self) -> None:
-        self._file.close()
-        self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
+        self._abort(RuntimeError, RuntimeError("aborted"))
+
+    def _abort(self, exc_type, exc) -> None:
+        """Close the HDF5 handle whatever state it is in (a failed flush must not crash at exit) and drop the temp."""
+        try:
+            self._file.close()
+        except Exception:  # noqa: BLE001 - the original error is what the user must see
+            pass
+        self._ctx.__exit__(exc_type, exc, None)
 
     def __enter__(self) -> VideoStoreWriter:
         return self

@@ -39,9 +39,15 @@ def save_checkpoint(path: str | Path, *, modules: dict[str, nn.Module], optimize
         "params_hash": params_hash,
         "extra": extra or {},
     }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_torch(state, path)
     return Path(path)
+
+
+def save_torch(obj: Any, path: str | Path) -> None:
+    """``torch.save`` atomically, through a Python file so that a full disk raises OSError(ENOSPC), not a
+    RuntimeError from the zip writer: the CLI turns that into one line and no partial file is left."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)
 
 
 def load_checkpoint(path: str | Path) -> dict:
