@@ -36,7 +36,8 @@ def make_step(model: DrNet, channels_last: bool, autocast: torch.dtype | None, f
         with ctx:
             pose = model.pose_encoder(torch.cat([x_t, x_tk]))[0]
             model.discriminator.requires_grad_(True)
-            d_loss, _ = discriminator_loss(model.discriminator, pose[:b].detach(), pose[b:].detach(), partner)
+            d_loss, _ = discriminator_loss(model.discriminator, pose[:b].detach(), pose[b:].detach(),
+                                           pose[b:].detach()[partner])
         disc.zero_grad(set_to_none=True)
         d_loss.backward()
         disc.step()

@@ -29,7 +29,7 @@ class Strict(BaseModel):
 
 class Runtime(Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
+    precision: Literal["fp32", "bf16", "fp64"] = "fp32"
     num_workers: int = Field(2, ge=0, le=64)
     threads: int = Field(0, ge=0, le=256, description="torch intra-op threads; 0 = leave torch's default")
     channels_last: bool = True

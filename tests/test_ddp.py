@@ -47,6 +47,32 @@ def test_drnet_trains_under_torchrun(trained):
 
 
 @pytest.mark.slow
+def test_drnet_ddp_equals_single_process(trained, repo_root):
+    """2 gloo ranks with half the batch each = 1 process with the whole batch: batch norm statistics span the
+    global batch (GlobalBatchNorm) and the scene discriminator's negatives are paired over the global batch.
+
+    Checked in float64 (runtime.precision=fp64): in float32, DDP's different summation order is rounding noise
+    that Adam's normalisation blows up wherever a gradient is ~0 (C at chance), so fp32 weights drift apart
+    while the losses agree; float64 pushes that noise below Adam's eps and makes the check exact to ~1e-10.
+    With per-rank batch norm this check fails by ~1e-2."""
+    outs = {}
+    for nproc in (1, 2):
+        d = trained / f"fp64-{nproc}"
+        _run(repo_root, "stages.train_drnet", ["--dataset", "mnist", "--train", str(trained / "train.h5"),
+             "--model-out", str(d / "drnet.pt"), "--checkpoint", str(d / "ck.pt"), "--metrics-out", str(d / "m.csv"),
+             "--summary-out", str(d / "s.json"), "--set", "runtime.precision=fp64"], nproc)
+        outs[nproc] = ckpt.load_checkpoint(d / "drnet.pt")
+    one, two = outs[1], outs[2]
+    for module in one["modules"]:
+        for key, value in one["modules"][module].items():
+            assert value.dtype != torch.float32, "fp64 run must keep float64 weights"
+            torch.testing.assert_close(two["modules"][module][key], value, rtol=1e-7, atol=1e-8,
+                                       msg=f"{module}.{key}")
+    for a, b in zip(one["extra"]["metrics"], two["extra"]["metrics"], strict=True):
+        assert a == pytest.approx(b, rel=1e-6, abs=1e-7)
+
+
+@pytest.mark.slow
 def test_lstm_ddp_equals_single_process(trained, repo_root):
     outs = {}
     for nproc in (1, 2):

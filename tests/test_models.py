@@ -73,7 +73,7 @@ def test_losses_reach_only_their_modules():
     model.zero_grad(set_to_none=True)
     model.discriminator.requires_grad_(True)
     pose = model.encode_pose(torch.cat([x_t, x_tk])).detach()
-    loss, acc = discriminator_loss(model.discriminator, pose[:6], pose[6:], torch.tensor([1, 2, 3, 4, 5, 0]))
+    loss, acc = discriminator_loss(model.discriminator, pose[:6], pose[6:], pose[6:][torch.tensor([1, 2, 3, 4, 5, 0])])
     loss.backward()
     assert _grads(mods) == {"Ec": False, "Ep": False, "D": False, "C": True}
     assert 0 <= acc <= 1

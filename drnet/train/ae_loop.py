@@ -24,7 +24,8 @@ from drnet.io import atomic_path
 from drnet.models.autoencoder import AutoEncoder
 from drnet.params import DrnetModel
 from drnet.train import checkpoint as ckpt
-from drnet.train.runtime import Context, all_reduce_mean, barrier
+from drnet.train.global_bn import global_batch_norm
+from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,10 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
                          f"each batch draws distinct clips: lower the batch size or use more data")
     h, _, c = store.frame_shape
     torch.manual_seed(seed)
-    ae = AutoEncoder(cfg.encoder, cfg.latent_dim, c, width, h).to(ctx.device)
+    ae = AutoEncoder(cfg.encoder, cfg.latent_dim, c, width, h).to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(ae.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"ae": ae}, {"ae": opt})
-    trained = DDP(ae) if ctx.distributed else ae
+    trained = DDP(global_batch_norm(ae, ctx.device)) if ctx.distributed else ae  # global-batch BN statistics
 
     def plan(step: int):
         return pair_plan(store.length, cfg.batch_size, max_step, seed, step)
@@ -107,7 +108,7 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
 
 def _ddp_loss(model: nn.Module, x_t: torch.Tensor, x_tk: torch.Tensor) -> torch.Tensor:
     """MSE of x_t+k rebuilt from latent(x_t+k) and skips(x_t), through DDP's forward when wrapped."""
-    return nn.functional.mse_loss(model(x_t, x_tk).float(), x_tk.float())
+    return nn.functional.mse_loss(widen(model(x_t, x_tk)), widen(x_tk))
 
 
 def load_ae(state: dict, path: str | Path) -> AeFrameModel:

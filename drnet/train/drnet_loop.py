@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -29,7 +30,8 @@ from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models import DrNet
 from drnet.train import checkpoint as ckpt
-from drnet.train.runtime import Context, all_reduce_mean, barrier
+from drnet.train.global_bn import global_batch_norm
+from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
 METRICS = ("rec", "sim", "adv", "disc_loss", "disc_acc")
@@ -46,16 +48,17 @@ class Losses:
 
 
 def discriminator_loss(discriminator: nn.Module, pose_t: torch.Tensor, pose_tk: torch.Tensor,
-                       partner: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                       pose_other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """BCE of C on same-clip pairs (target 1) and different-clip pairs (target 0); returns (loss, accuracy).
 
-    pose_t, pose_tk: [B, P] (detach them to hold the encoder fixed); partner: a permutation pairing each item
-    with an item of another clip (``different_clip_partner``).
+    pose_t, pose_tk: [B, P] (detach them to hold the encoder fixed); pose_other: [B, P], for each item the
+    pose of an item of another clip (``partner_poses``).
     """
     b = pose_t.shape[0]
-    logits = discriminator(torch.cat([pose_t, pose_t]), torch.cat([pose_tk, pose_tk[partner]]))
-    target = torch.cat([torch.ones(b, device=logits.device), torch.zeros(b, device=logits.device)])
-    loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+    logits = discriminator(torch.cat([pose_t, pose_t]), torch.cat([pose_tk, pose_other]))
+    logits = widen(logits)
+    target = torch.cat([torch.ones_like(logits[:b]), torch.zeros_like(logits[b:])])
+    loss = F.binary_cross_entropy_with_logits(logits, target)
     acc = ((logits > 0).float() == target).float().mean()
     return loss, acc
 
@@ -80,10 +83,32 @@ def generator_losses(model: DrNet, x_t: torch.Tensor, x_tk: torch.Tensor, pose: 
     rec = decoder(c_t, p_tk, skips_t)
     logits = model.discriminator(p_t, p_tk)
     return Losses(
-        rec=F.mse_loss(rec.float(), x_tk.float()),
-        sim=F.mse_loss(c_t.float(), c_tk.detach().float()),  # the later frame's content is the target (authors)
-        adv=F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), 0.5)),
+        rec=F.mse_loss(widen(rec), widen(x_tk)),
+        sim=F.mse_loss(widen(c_t), widen(c_tk.detach())),  # the later frame's content is the target (authors)
+        adv=F.binary_cross_entropy_with_logits(widen(logits), torch.full_like(widen(logits), 0.5)),
     )
+
+
+def partner_poses(pose_tk: torch.Tensor, seqs: torch.Tensor, generator: torch.Generator,
+                  ctx: Context) -> torch.Tensor:
+    """For each local item, the (detached) x_t+k pose of a different-clip item of the *global* batch.
+
+    The pairing is drawn over the global batch with a rank-independent generator, so a torchrun job pairs
+    exactly as one process holding the whole batch would; under torchrun the poses and clip ids are
+    all-gathered (rank r holds global rows r, r + W, r + 2W, ..., as ``StepBatchSampler`` deals them).
+    """
+    if not ctx.distributed:
+        return pose_tk[different_clip_partner(seqs, generator)]
+    w, b = ctx.world_size, pose_tk.shape[0]
+    gathered_seqs = [torch.empty_like(seqs) for _ in range(w)]
+    dist.all_gather(gathered_seqs, seqs.contiguous())
+    gathered_pose = [torch.empty_like(pose_tk) for _ in range(w)]
+    dist.all_gather(gathered_pose, pose_tk.contiguous())
+    global_seqs = torch.stack(gathered_seqs, 1).reshape(-1)  # row i*W + r came from rank r's item i
+    global_pose = torch.stack(gathered_pose, 1).reshape(w * b, -1)
+    partner = different_clip_partner(global_seqs, generator).to(pose_tk.device)
+    mine = torch.arange(b, device=pose_tk.device) * w + ctx.rank
+    return global_pose[partner[mine]]
 
 
 def _plan_fn(lengths, train_cfg, seed: int):
@@ -109,7 +134,7 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
                          f"({ctx.world_size})")
     h, w, c = store.frame_shape
     torch.manual_seed(seed)
-    model = DrNet(model_cfg, channels=c, image_size=h).to(ctx.device)
+    model = DrNet(model_cfg, channels=c, image_size=h).to(ctx.device, ctx.dtype)
     if ctx.channels_last:
         model = model.to(memory_format=torch.channels_last)
     gen_params = [p for m in model.generator_modules() for p in m.parameters()]
@@ -125,13 +150,11 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
 
     content_encoder, pose_encoder, decoder = model.content_encoder, model.pose_encoder, model.decoder
     discriminator = model.discriminator
-    if ctx.distributed:
+    if ctx.distributed:  # batch statistics over the global batch, so N ranks train as one process would
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-        if ctx.device.type == "cuda":  # batch statistics over the global batch (SyncBatchNorm is GPU-only)
-            content_encoder, pose_encoder, decoder = (
-                nn.SyncBatchNorm.convert_sync_batchnorm(m) for m in (content_encoder, pose_encoder, decoder))
         content_encoder, pose_encoder, decoder, discriminator = (
-            DDP(m, device_ids=ids) for m in (content_encoder, pose_encoder, decoder, discriminator))
+            DDP(global_batch_norm(m, ctx.device), device_ids=ids)
+            for m in (content_encoder, pose_encoder, decoder, discriminator))
 
     sampler = StepBatchSampler(_plan_fn(store.length, train_cfg, seed), start, train_cfg.steps,
                                ctx.rank, ctx.world_size)
@@ -146,15 +169,15 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     step = start
     for x_t, x_tk, seqs in loader:
         x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
-        partner = different_clip_partner(seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101 + ctx.rank))
-        partner = partner.to(ctx.device)
         b = x_t.shape[0]
         with ctx.autocast():
             pose = pose_encoder(torch.cat([x_t, x_tk]))[0]
         # 1. C on the current poses, with the encoders held fixed (poses detached).
         model.discriminator.requires_grad_(True)
+        other = partner_poses(pose[b:].detach(), seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101),
+                              ctx)
         with ctx.autocast():
-            disc_loss, disc_acc = discriminator_loss(discriminator, pose[:b].detach(), pose[b:].detach(), partner)
+            disc_loss, disc_acc = discriminator_loss(discriminator, pose[:b].detach(), pose[b:].detach(), other)
         opt_disc.zero_grad(set_to_none=True)
         disc_loss.backward()
         opt_disc.step()

@@ -24,7 +24,7 @@ from drnet.io import atomic_path
 from drnet.models.lstm import PoseLSTM
 from drnet.train import checkpoint as ckpt
 from drnet.train.drnet_loop import load_drnet
-from drnet.train.runtime import Context, all_reduce_mean, barrier
+from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def encode_window(model, frames: torch.Tensor, n_past: int) -> tuple[torch.Tenso
 def lstm_loss(lstm: torch.nn.Module, poses: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Teacher-forced MSE of predicted pose(t) vs Ep(x_t) for t = 1 .. T-1. poses [B, T, P], content [B, Dc]."""
     pred = lstm(poses[:, :-1], content)
-    return F.mse_loss(pred.float(), poses[:, 1:].float())
+    return F.mse_loss(widen(pred), widen(poses[:, 1:]))
 
 
 def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, store_path: str | Path,
@@ -55,10 +55,11 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     if lstm_cfg.batch_size % ctx.world_size:
         raise DrnetError(f"lstm.batch_size ({lstm_cfg.batch_size}) must be divisible by {ctx.world_size} processes")
     drnet, _ = load_drnet(drnet_path, ctx.device)
+    drnet = drnet.to(ctx.dtype)
     drnet.requires_grad_(False)
     torch.manual_seed(seed)
     lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers)
-    lstm = lstm.to(ctx.device)
+    lstm = lstm.to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
     start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
     trained = DDP(lstm) if ctx.distributed else lstm

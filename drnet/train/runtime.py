@@ -20,6 +20,7 @@ class Context:
     world_size: int = 1
     autocast_dtype: torch.dtype | None = None
     channels_last: bool = False
+    dtype: torch.dtype = torch.float32  # of weights and inputs; float64 with runtime.precision fp64
 
     @property
     def is_main(self) -> bool:
@@ -37,7 +38,7 @@ class Context:
     def to_input(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 [B, H, W, C] (or [B, T, H, W, C]) -> float [B, C, H, W] (or [B, T, C, H, W]) in [0, 1]."""
         frames = frames.to(self.device, non_blocking=True)
-        x = frames.movedim(-1, -3).float().div_(255.0)
+        x = frames.movedim(-1, -3).to(self.dtype).div_(255.0)
         if self.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
@@ -64,7 +65,13 @@ def setup(runtime) -> Context:
     if rank == 0:
         log.info("device %s, world size %d, autocast %s", device, world, dtype)
     return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
-                   channels_last=runtime.channels_last)
+                   channels_last=runtime.channels_last,
+                   dtype=torch.float64 if runtime.precision == "fp64" else torch.float32)
+
+
+def widen(t: torch.Tensor) -> torch.Tensor:
+    """A loss input at float32 at least (bf16 autocast outputs widened; float64 kept)."""
+    return t if t.dtype == torch.float64 else t.float()
 
 
 def all_reduce_mean(value: torch.Tensor, ctx: Context) -> torch.Tensor:
