@@ -17,9 +17,10 @@ from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier, frames_to_input
 from drnet.io import atomic_write_json
-from drnet.params import section
+from drnet.params import Runtime, section
 from drnet.params_datasets import KTH_ACTIONS
 from drnet.train.checkpoint import save_torch
+from drnet.train.runtime import setup
 
 
 def sample_clips(store: VideoStore, n: int, clip_len: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -49,14 +50,18 @@ def _main(argv: list[str] | None) -> None:
     x, y = sample_clips(train, n_train, cfg.clip_len, params["seed"])
     x_test, y_test = sample_clips(test, min(2000, 10 * len(test)), cfg.clip_len, params["seed"] + 1)
     h, _, c = train.frame_shape
+    ctx = setup(Runtime(**params.get("runtime", {})))  # under torchrun: DDP over the ranks, rank 0 writes
     torch.manual_seed(params["seed"])
     model = ActionClassifier(c, len(KTH_ACTIONS), cfg.width, cfg.clip_len, h)
     model, history = fit_classifier(model, x, y, batch_size=cfg.batch_size, lr=cfg.lr, seed=params["seed"],
                                     max_epochs=10, steps_per_epoch=max(1, cfg.steps // 10), patience=3,
-                                    transform=frames_to_input)
-    accuracy = evaluate_accuracy(model, x_test, y_test, transform=frames_to_input)
-    save_torch({"state_dict": model.state_dict(), "channels": c, "width": cfg.width, "clip_len": cfg.clip_len,
-                "image_size": h, "classes": list(KTH_ACTIONS)}, args.model_out)
+                                    transform=frames_to_input, device=ctx.device, ctx=ctx)
+    if not ctx.is_main:
+        return
+    accuracy = evaluate_accuracy(model, x_test, y_test, transform=frames_to_input, device=ctx.device)
+    save_torch({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "channels": c,
+                "width": cfg.width, "clip_len": cfg.clip_len, "image_size": h, "classes": list(KTH_ACTIONS)},
+               args.model_out)
     atomic_write_json(args.summary_out, {
         "test_accuracy": accuracy, "chance": 1 / len(KTH_ACTIONS), "n_train": len(x), "n_test": len(x_test),
         "epochs": len(history), "input": f"{cfg.clip_len} frame(s)", "synthetic": test.synthetic,

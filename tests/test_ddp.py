@@ -86,3 +86,22 @@ def test_lstm_ddp_equals_single_process(trained, repo_root):
         torch.testing.assert_close(one[key], two[key], rtol=1e-4, atol=1e-6, msg=key)
     assert [r["mse"] for r in outs[1]["extra"]["metrics"]] == pytest.approx(
         [r["mse"] for r in outs[2]["extra"]["metrics"]], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_classifier_ddp_equals_single_process(tmp_path, repo_root):
+    """fit_classifier (the KTH action classifier's loop) under torchrun: same weights and validation curve as
+    one process (float64, dropout off; batch norm over the global batch, loss scaled to the global mean)."""
+    outs = {}
+    for nproc in (1, 2):
+        launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)] if nproc > 1 else []
+        out = subprocess.run([sys.executable, *launcher, "tests/ddp_classifier_worker.py",
+                              str(tmp_path / f"{nproc}.pt")], cwd=repo_root, capture_output=True, text=True,
+                             timeout=180)
+        assert out.returncode == 0, out.stderr[-3000:]
+        outs[nproc] = torch.load(tmp_path / f"{nproc}.pt", weights_only=True)
+    for key, value in outs[1]["state"].items():
+        torch.testing.assert_close(outs[2]["state"][key], value, rtol=1e-7, atol=1e-9, msg=key)
+    assert [h["val_loss"] for h in outs[1]["history"]] == pytest.approx(
+        [h["val_loss"] for h in outs[2]["history"]], rel=1e-9)
+    assert outs[1]["history"][-1]["val_loss"] < outs[1]["history"][0]["val_loss"], "the classifier must learn"

@@ -21,6 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from drnet.train.global_bn import global_batch_norm
+from drnet.train.runtime import Context
+
 Transform = Callable[[Any], torch.Tensor]
 
 
@@ -132,8 +135,8 @@ def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
 def fit_classifier(model: nn.Module, x: Any, y: Any, *, x_val: Any = None, y_val: Any = None,
                    val_fraction: float = 0.1, batch_size: int = 64, max_epochs: int = 100, patience: int = 10,
                    lr: float = 1e-3, seed: int = 0, steps_per_epoch: int | None = None,
-                   transform: Transform = to_float_tensor, device: str | torch.device = "cpu"
-                   ) -> tuple[nn.Module, list[dict]]:
+                   transform: Transform = to_float_tensor, device: str | torch.device = "cpu",
+                   ctx: Context | None = None) -> tuple[nn.Module, list[dict]]:
     """Train with Adam and cross-entropy; stop early on the validation loss; return (best model, history).
 
     x [N, ...] with labels y [N]. Validation: (x_val, y_val) when given, else a seeded ``val_fraction`` of x.
@@ -141,6 +144,11 @@ def fit_classifier(model: nn.Module, x: Any, y: Any, *, x_val: Any = None, y_val
     ``patience`` epochs without a lower validation loss and the best weights are restored. Batches of one
     example are skipped (BatchNorm). Same seed and inputs -> same weights on CPU; the global RNG is untouched.
     history: one row per epoch {epoch, train_loss, val_loss, val_accuracy}.
+
+    Under torchrun (``ctx.distributed``) every rank draws the same global batches and trains on its slice
+    (rows rank, rank + W, ...) through DDP, batch norm over the global batch; the loss is scaled so that DDP's
+    gradient average is the global batch's mean. Without dropout that is the single-process run (up to float
+    rounding); dropout masks are drawn per rank. Validation and early stopping run identically on every rank.
     """
     device = torch.device(device)
     labels = _labels(y, len(x))
@@ -154,6 +162,12 @@ def fit_classifier(model: nn.Module, x: Any, y: Any, *, x_val: Any = None, y_val
         raise ValueError(f"need at least 2 training examples, got {len(x)}")
     n_batches = steps_per_epoch or math.ceil(len(x) / batch_size)
     model.to(device)
+    world, rank = (ctx.world_size, ctx.rank) if ctx is not None and ctx.distributed else (1, 0)
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        net = DDP(global_batch_norm(model, device), device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     history: list[dict] = []
@@ -169,13 +183,16 @@ def fit_classifier(model: nn.Module, x: Any, y: Any, *, x_val: Any = None, y_val
                     order, pos = rng.permutation(len(x)), 0
                 idx = order[pos:pos + batch_size]
                 pos += batch_size
-                if len(idx) < 2:
+                if len(idx) < max(2, world):  # BatchNorm needs 2 examples; every rank needs one
                     continue
-                loss = F.cross_entropy(model(transform(x[idx]).to(device)).float(), labels[idx].to(device))
+                mine = idx[rank::world]
+                logits = net(transform(x[mine]).to(device))
+                loss = F.cross_entropy(logits if logits.dtype == torch.float64 else logits.float(),
+                                       labels[mine].to(device), reduction="sum") * (world / len(idx))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total, count = total + loss.item() * len(idx), count + len(idx)
+                total, count = total + loss.item() * len(idx) / world, count + len(mine)
             val_logits = _logits(model, x_val, 4 * batch_size, transform, device)
             val_loss = float(F.cross_entropy(val_logits, val_labels))
             val_acc = float((val_logits.argmax(dim=1) == val_labels).float().mean())

@@ -2,7 +2,7 @@
 
 ``nn.SyncBatchNorm`` only runs on accelerators, so on CPU each rank would normalise with its own slice of the
 batch and DDP training would drift from single-process training. ``GlobalBatchNorm`` all-reduces the batch
-statistics through the differentiable collectives of ``torch.distributed.nn``: the forward, the running
+statistics through a differentiable all-reduce: the forward, the running
 statistics and the gradients are those of one process holding the whole batch (two passes: the mean first, then
 the centred second moment, as ``F.batch_norm`` does, so the float rounding stays close to single-process).
 """
@@ -11,9 +11,30 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over ranks; its gradient is the sum over ranks of the upstream gradients (each rank's loss only
+    sees its own slice, so the total objective's gradient needs every rank's contribution)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        out = x.clone()
+        dist.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
+    """Differentiable sum of ``x`` over every rank."""
+    return _AllReduceSum.apply(x)
 
 
 class GlobalBatchNorm(_BatchNorm):
@@ -30,11 +51,11 @@ class GlobalBatchNorm(_BatchNorm):
         dims = [0, *range(2, x.dim())]
         shape = [1, -1, *([1] * (x.dim() - 2))]
         count = torch.tensor([x.numel() // x.shape[1]], dtype=x.dtype, device=x.device)
-        totals = dist_fn.all_reduce(torch.cat([x.sum(dims), count]))
+        totals = all_reduce_sum(torch.cat([x.sum(dims), count]))
         n = totals[-1]
         mean = totals[:-1] / n
         centred = x - mean.view(shape)
-        var = dist_fn.all_reduce((centred * centred).sum(dims)) / n
+        var = all_reduce_sum((centred * centred).sum(dims)) / n
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
