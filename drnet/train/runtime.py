@@ -61,12 +61,25 @@ def setup(runtime) -> Context:
     if want_cuda:
         torch.cuda.set_device(device)
         torch.backends.cudnn.benchmark = True
-    dtype = torch.bfloat16 if (runtime.precision == "bf16" and want_cuda) else None
+    dtype = None
+    if runtime.precision == "bf16":
+        if want_cuda or cpu_bf16_supported():
+            dtype = torch.bfloat16
+        elif rank == 0:
+            log.warning("runtime.precision bf16: this CPU has no native bf16 (avx512_bf16/AMX); running fp32")
     if rank == 0:
         log.info("device %s, world size %d, autocast %s", device, world, dtype)
     return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
                    channels_last=runtime.channels_last,
                    dtype=torch.float64 if runtime.precision == "fp64" else torch.float32)
+
+
+def cpu_bf16_supported() -> bool:
+    """Whether oneDNN runs bf16 natively here (avx512_bf16 or AMX); emulated bf16 would be slower than fp32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def widen(t: torch.Tensor) -> torch.Tensor:
