@@ -44,9 +44,9 @@ def _summary() -> list[str]:
         f = json.loads(fewshot.read_text())
         lines.append("KTH few-shot actions (Fig. 8): " + ", ".join(
             f"{k.replace('_acc_', ' ').replace('_', ' ')} {v:.1%}" for k, v in f.items() if "_acc_" in k))
-    for name, title in (("norb_classification.md", "Table 1"), ("leakage.md", "Leakage probes")):
+    for name in ("norb_classification.md", "leakage.md"):  # each table's Markdown opens with its caption
         if (RESULTS / name).exists():
-            lines.append(f"{title}:\n" + (RESULTS / name).read_text().strip())
+            lines.append((RESULTS / name).read_text().strip())
     report = RESULTS / "paper" / "index.html"
     if report.exists():
         lines.append(f"Paper report (every table and figure, with captions and provenance): {report} (and index.md)")
