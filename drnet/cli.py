@@ -97,6 +97,31 @@ def _exit_past_broken_hdf5(code: int) -> None:
     os._exit(code)
 
 
+def raw_outputs(out: str, manifest: str | None, manifest_file: str) -> tuple[Path, Path]:
+    """A download stage's (raw folder, manifest path), refused in one line unless both lie below ./data."""
+    out_path = Path(os.path.abspath(out))
+    manifest_path = Path(os.path.abspath(manifest)) if manifest else out_path / manifest_file
+    data_root = Path(os.path.abspath("data"))
+    for path in (out_path, manifest_path):
+        if not path.is_relative_to(data_root):
+            raise DrnetError(f"{path} is outside {data_root}; downloads write only below data/ (symlink data/raw to "
+                             f"a larger disk if needed)")
+    return out_path, manifest_path
+
+
+def finish_build(summary: dict, params: dict, dataset: str, args: argparse.Namespace) -> None:
+    """A store-building stage's tail: stamp the data params hash, write --summary-out (atomic), announce."""
+    from drnet.io import atomic_write_json
+    from drnet.params import params_hash
+
+    summary["params_hash"] = params_hash(params[dataset]["data"])
+    outs = [args.train_out, args.test_out]
+    if args.summary_out:
+        atomic_write_json(args.summary_out, summary)
+        outs.append(args.summary_out)
+    announce(*outs)
+
+
 def announce(*paths: str | Path) -> None:
     """Log where a stage's outputs are."""
     for path in paths:

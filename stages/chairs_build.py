@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.cli import finish_build, load_stage_params, stage_main, stage_parser
 from drnet.data.chairs import import_authors_renders, render_mesh_folder
-from drnet.io import atomic_write_json
-from drnet.params import params_hash, section
+from drnet.params import section
 
 
 def _main(argv: list[str] | None) -> None:
@@ -42,12 +41,7 @@ def _main(argv: list[str] | None) -> None:
         if data.source == "procedural" and args.procedural_dir and not args.mesh_dir:
             folder = args.procedural_dir
         summary = render_mesh_folder(folder, args.train_out, args.test_out, data, threads=args.threads)
-    summary["params_hash"] = params_hash(params["chairs"]["data"])
-    outs = [args.train_out, args.test_out]
-    if args.summary_out:
-        atomic_write_json(args.summary_out, summary)
-        outs.append(args.summary_out)
-    announce(*outs)
+    finish_build(summary, params, "chairs", args)
 
 
 main = stage_main(_main)

@@ -6,13 +6,10 @@ with its sha256 and the videos the sequences file lists but the zips lack.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.cli import announce, load_stage_params, raw_outputs, stage_main, stage_parser
 from drnet.data.kth import MANIFEST_FILE, fetch_kth
-from drnet.errors import DrnetError
 from drnet.params import section
 
 
@@ -22,13 +19,7 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--manifest", default=None, help=f"manifest JSON (default: OUT/{MANIFEST_FILE})")
     args = parser.parse_args(argv)
     cfg = section(load_stage_params(args), "kth").download
-    out = Path(os.path.abspath(args.out))
-    manifest_path = Path(os.path.abspath(args.manifest)) if args.manifest else out / MANIFEST_FILE
-    data_root = Path(os.path.abspath("data"))
-    for path in (out, manifest_path):
-        if not path.is_relative_to(data_root):
-            raise DrnetError(f"{path} is outside {data_root}; downloads write only below data/ (symlink data/raw to "
-                             f"a larger disk if needed)")
+    out, manifest_path = raw_outputs(args.out, args.manifest, MANIFEST_FILE)
     fetch_kth(out, cfg, manifest_path)
     announce(out, manifest_path)
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.cli import finish_build, load_stage_params, stage_main, stage_parser
 from drnet.data.kth import ingest_kth
-from drnet.io import atomic_write_json
-from drnet.params import params_hash, section
+from drnet.params import section
 
 
 def _main(argv: list[str] | None) -> None:
@@ -24,12 +23,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     summary = ingest_kth(args.raw, args.train_out, args.test_out, section(params, "kth").data, threads=args.threads)
-    summary["params_hash"] = params_hash(params["kth"]["data"])
-    outs = [args.train_out, args.test_out]
-    if args.summary_out:
-        atomic_write_json(args.summary_out, summary)
-        outs.append(args.summary_out)
-    announce(*outs)
+    finish_build(summary, params, "kth", args)
 
 
 main = stage_main(_main)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.cli import finish_build, load_stage_params, stage_main, stage_parser
 from drnet.data.norb import build_norb
-from drnet.io import atomic_write_json
-from drnet.params import params_hash, section
+from drnet.params import section
 
 
 def _main(argv: list[str] | None) -> None:
@@ -25,12 +24,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     summary = build_norb(args.raw, args.train_out, args.test_out, section(params, "norb").data)
-    summary["params_hash"] = params_hash(params["norb"]["data"])
-    outs = [args.train_out, args.test_out]
-    if args.summary_out:
-        atomic_write_json(args.summary_out, summary)
-        outs.append(args.summary_out)
-    announce(*outs)
+    finish_build(summary, params, "norb", args)
 
 
 main = stage_main(_main)
