@@ -2,10 +2,7 @@
 
 import hashlib
 import json
-import re
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,45 +16,10 @@ from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        server = self.server
-        name = self.path.lstrip("/")
-        server.requests.append((name, self.headers.get("Range")))
-        data = server.files.get(name)
-        if data is None:
-            self.send_error(404)
-            return
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
-        start = int(match.group(1)) if match else 0
-        if start >= len(data) > 0:
-            self.send_error(416)
-            return
-        body = data[start:]
-        self.send_response(206 if match else 200)
-        if match:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if name in server.truncate_once:  # promise the whole body, send half, hang up
-            server.truncate_once.discard(name)
-            body = body[: len(body) // 2]
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.requests, httpd.truncate_once = {"f.bin": PAYLOAD}, [], set()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+def server(http_server):
+    http_server.files["f.bin"] = PAYLOAD
+    return http_server
 
 
 def _sha(data: bytes) -> str:

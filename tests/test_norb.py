@@ -2,9 +2,6 @@
 
 import gzip
 import json
-import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -225,42 +222,9 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     assert norb_synth.main([*common, "--out", str(raw), "--elevations", "10"]) == 2
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Serves ``server.files`` by name, with Range requests (as in tests/test_download.py)."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        name = self.path.lstrip("/")
-        self.server.requests.append(name)
-        data = self.server.files.get(name)
-        if data is None:
-            self.send_error(404)
-            return
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
-        start = int(match.group(1)) if match else 0
-        if start >= len(data) > 0:
-            self.send_error(416)
-            return
-        self.send_response(206 if match else 200)
-        if match:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.requests = {}, []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+def server(http_server):
+    return http_server
 
 
 @pytest.fixture
