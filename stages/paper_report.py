@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pandas as pd
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
 from drnet.eval.tables import to_markdown
+from drnet.io import atomic_dir
 from drnet.params import params_hash
 
 
@@ -107,9 +106,7 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
     provenance = _provenance(summaries)
     phash, commit = params_hash(params), _git_commit()
     synthetic = [k for k, v in provenance.items() if k != "all" and "SYNTHETIC" in v]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         (tmp / "figures").mkdir()
         (tmp / "tables").mkdir()
         md = ["# DrNet: paper tables and figures", "",
@@ -164,18 +161,6 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
         (tmp / "provenance.json").write_text(json.dumps(
             {"params_hash": phash, "commit": commit, "data": provenance,
              "items": {i.flag.lstrip("-"): str(items[i.flag]) for i in ITEMS if i.flag in items}}, indent=2))
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -71,3 +71,18 @@ def test_bad_stores_give_one_line(tmp_path):
         f["index/length"] = np.ones(1, np.int64)
     with pytest.raises(DrnetError, match="must be uint8"):
         VideoStore(tmp_path / "dtype.h5")
+
+
+def test_atomic_dir_swaps_in_whole_or_not_at_all(tmp_path):
+    from drnet.io import atomic_dir
+
+    out = tmp_path / "raw"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
+        (tmp / "new.txt").write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert [p.name for p in tmp_path.iterdir()] == ["raw"] and (out / "old.txt").read_text() == "old"
+    with atomic_dir(out) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"] and [p.name for p in out.iterdir()] == ["new.txt"]

@@ -46,7 +46,7 @@ from drnet.data.download import RemoteFile, download
 from drnet.data.kth import MANIFEST_FILE, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_path, atomic_write_json, ensure_dir, file_digest
+from drnet.io import atomic_dir, atomic_path, atomic_write_json, ensure_dir, file_digest
 from drnet.params import Download
 from drnet.params_datasets import NorbData, NorbSynthetic
 
@@ -574,9 +574,8 @@ def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, *, elev
     meshes = {(c, i): category_mesh(c, np.random.default_rng([seed, c, i]))
               for c in range(len(CATEGORIES)) for i in range(cfg.instances)}
     azimuth_codes = np.arange(AZIMUTHS) * 2
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=ensure_dir(out_dir.parent)))
     start = time.perf_counter()
-    try:
+    with atomic_dir(out_dir) as tmp:
         rows_of: dict[str, list[tuple[int, int, int, int, int]]] = {}
         for split, ids in split_of.items():
             rows = [(c, i, e, a, light) for c in range(len(CATEGORIES)) for i in ids for e in range(elevations)
@@ -615,15 +614,6 @@ def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, *, elev
                     "elevations": elevations, "lightings": lightings, "seed": seed, "image_size": size,
                     "instances": split_of, "categories": list(CATEGORIES), "files": dict(sorted(files.items()))}
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; the folder gets the usual permissions
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote synthetic small-NORB files (%d categories x %d instances x %d elevations x %d lightings x %d "
              "azimuths x 2 cameras) to %s in %.1f s", len(CATEGORIES), cfg.instances, elevations, lightings,
              AZIMUTHS, out_dir, time.perf_counter() - start)

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from drnet.data.kth import MANIFEST_FILE, SEQUENCES_FILE, KthVideo, read_manifest
 from drnet.errors import DrnetError
-from drnet.io import atomic_write_json, ensure_dir, file_digest
+from drnet.io import atomic_dir, atomic_write_json, ensure_dir, file_digest
 from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
 
 log = logging.getLogger(__name__)
@@ -310,8 +310,7 @@ def write_synthetic_kth(out_dir: str | os.PathLike, cfg: KthSynthetic, threads: 
                          f"another --out or remove it")
     videos, absent = synthetic_videos(cfg)
     todo = [v for v in videos if v.name != absent]
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=ensure_dir(out_dir.parent)))
-    try:
+    with atomic_dir(out_dir) as tmp:
         (tmp / SEQUENCES_FILE).write_text(sequences_text(videos, cfg.seed))
 
         def make(video: KthVideo) -> str:
@@ -327,12 +326,6 @@ def write_synthetic_kth(out_dir: str | os.PathLike, cfg: KthSynthetic, threads: 
                     "listed_videos": len(videos), "available_videos": len(todo),
                     "missing_videos": [absent] if absent else [], "unlisted_videos": []}
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote %d synthetic KTH videos (%d persons x %d actions x %d scenarios, %d frames each; %s listed "
              "but absent) to %s", len(todo), cfg.persons, len(KTH_ACTIONS), cfg.scenarios, cfg.frames_per_video,
              absent or "none", out_dir)
