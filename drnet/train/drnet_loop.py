@@ -100,11 +100,12 @@ def partner_poses(pose_tk: torch.Tensor, seqs: torch.Tensor, generator: torch.Ge
     if not ctx.distributed:
         return pose_tk[different_clip_partner(seqs, generator)]
     w, b = ctx.world_size, pose_tk.shape[0]
+    seqs = seqs.to(pose_tk.device)  # NCCL gathers device tensors only
     gathered_seqs = [torch.empty_like(seqs) for _ in range(w)]
     dist.all_gather(gathered_seqs, seqs.contiguous())
     gathered_pose = [torch.empty_like(pose_tk) for _ in range(w)]
     dist.all_gather(gathered_pose, pose_tk.contiguous())
-    global_seqs = torch.stack(gathered_seqs, 1).reshape(-1)  # row i*W + r came from rank r's item i
+    global_seqs = torch.stack(gathered_seqs, 1).reshape(-1).cpu()  # row i*W + r came from rank r's item i
     global_pose = torch.stack(gathered_pose, 1).reshape(w * b, -1)
     partner = different_clip_partner(global_seqs, generator).to(pose_tk.device)
     mine = torch.arange(b, device=pose_tk.device) * w + ctx.rank

@@ -48,6 +48,9 @@ class GlobalBatchNorm(_BatchNorm):
         self._check_input_dim(x)
         if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
+        in_dtype = x.dtype
+        if x.dtype != torch.float64:
+            x = x.float()  # statistics in fp32 at least: bf16 counts/sums lose precision past 256
         dims = [0, *range(2, x.dim())]
         shape = [1, -1, *([1] * (x.dim() - 2))]
         count = torch.tensor([x.numel() // x.shape[1]], dtype=x.dtype, device=x.device)
@@ -65,7 +68,7 @@ class GlobalBatchNorm(_BatchNorm):
         y = centred * torch.rsqrt(var + self.eps).view(shape)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        return y.to(in_dtype)
 
 
 def convert(module: nn.Module) -> nn.Module:
