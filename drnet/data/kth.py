@@ -208,6 +208,23 @@ def read_manifest(raw_dir: str | os.PathLike) -> dict:
     return manifest
 
 
+def open_raw_folder(raw_dir: str | os.PathLike, dataset: str, source: str, synthetic_kind: str) -> tuple[Path, bool]:
+    """Check a raw folder exists and that its manifest's synthetic marker matches ``<dataset>.data.source``.
+
+    Returns (raw folder, synthetic). One-line refusals name the stage to run or the param to fix.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise DrnetError(f"raw folder {raw_dir} not found; run the {dataset}_download (official) or {dataset}_synth "
+                         f"(synthetic) stage first")
+    synthetic = bool(read_manifest(raw_dir).get("synthetic", False))
+    if synthetic != (source == "synthetic"):
+        found = f"{synthetic_kind} (see its manifest.json)" if synthetic else "no synthetic marker"
+        raise DrnetError(f"{dataset}.data.source is {source!r} but {raw_dir} holds {found}; point --raw at the "
+                         f"matching raw folder or set {dataset}.data.source")
+    return raw_dir, synthetic
+
+
 def fetch_kth(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os.PathLike | None = None,
               backoff: float = 1.0) -> dict:
     """Make ``raw_dir`` hold the sequences file and the six actions' videos; write and return its manifest.
@@ -338,16 +355,7 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     Videos are decoded by ``threads`` workers and written in sorted name order, so the stores do not depend on
     the thread count. Both stores appear only when everything succeeded. Returns a summary (sizes, timing).
     """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise DrnetError(f"raw folder {raw_dir} not found; run the kth_download (official) or kth_synth (synthetic) "
-                         f"stage first")
-    manifest = read_manifest(raw_dir)
-    synthetic = bool(manifest.get("synthetic", False))
-    if synthetic != (cfg.source == "synthetic"):
-        found = "synthetic videos (see its manifest.json)" if synthetic else "no synthetic marker"
-        raise DrnetError(f"kth.data.source is {cfg.source!r} but {raw_dir} holds {found}; point --raw at the "
-                         f"matching raw folder or set kth.data.source")
+    raw_dir, synthetic = open_raw_folder(raw_dir, "kth", cfg.source, "synthetic videos")
     listed = parse_sequences(raw_dir / SEQUENCES_FILE)
     sources = locate_videos(raw_dir)
     missing = [v.name for v in listed if v.name not in sources]

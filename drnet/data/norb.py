@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from drnet.data.download import RemoteFile, download
-from drnet.data.kth import MANIFEST_FILE, read_manifest
+from drnet.data.kth import MANIFEST_FILE, open_raw_folder, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_path, atomic_write_json, ensure_dir, file_digest
@@ -300,16 +300,7 @@ def build_norb(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     ``norb.data.source`` must match the raw folder (its manifest says whether it is synthetic). Both stores
     appear only when everything succeeded. Returns a summary (sizes, instances, timing).
     """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise DrnetError(f"raw folder {raw_dir} not found; run the norb_download (official) or norb_synth "
-                         f"(synthetic) stage first")
-    manifest = read_manifest(raw_dir)
-    synthetic = bool(manifest.get("synthetic", False))
-    if synthetic != (data_cfg.source == "synthetic"):
-        found = "a synthetic NORB-format source (see its manifest.json)" if synthetic else "no synthetic marker"
-        raise DrnetError(f"norb.data.source is {data_cfg.source!r} but {raw_dir} holds {found}; point --raw at the "
-                         f"matching raw folder or set norb.data.source")
+    raw_dir, synthetic = open_raw_folder(raw_dir, "norb", data_cfg.source, "a synthetic NORB-format source")
     source = "synthetic" if synthetic else "official"
     size, camera = data_cfg.image_size, data_cfg.camera
     outs = {"train": Path(train_out), "test": Path(test_out)}
