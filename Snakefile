@@ -7,6 +7,7 @@
 #   snakemake --cores 2 demo --config 'mnist={train: {steps: 100}}'   # params override (re-runs what it affects)
 #   snakemake --profile profiles/slurm all                # on a SLURM cluster (README)
 #   snakemake demo --report report.html                   # browsable report of what was run
+#   snakemake --cores 2 proof                             # disentanglement shown on a 2-core CPU (README)
 
 
 configfile: "params.yaml"
@@ -25,6 +26,7 @@ localrules:
     all,
     paper,
     demo,
+    proof,
 
 
 rule all:
@@ -40,6 +42,11 @@ rule paper:
 rule demo:
     input:
         targets("demo"),
+
+
+rule proof:
+    input:
+        targets("proof"),
 
 
 include: "workflow/stages.smk"

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from drnet.errors import DrnetError
 
-VARIANTS = ("paper", "demo")
+VARIANTS = ("paper", "demo", "proof")  # demo: tiny overlay; proof: the CPU disentanglement run
 PosInt = Field(gt=0)
 
 
@@ -50,7 +50,7 @@ class DrnetModel(Strict):
     pose_dim: int = Field(10, gt=0, le=4096)
     width: int = Field(64, gt=0, le=1024, description="base channel count of the conv nets (DCGAN nf)")
     disc_hidden: int = Field(100, gt=0, le=4096)
-    normalize: bool = Field(True, description="unit-norm content and pose vectors (paper)")
+    normalize: bool = Field(True, description="unit-norm pose vectors and LSTM predictions (content: tanh only)")
 
     @model_validator(mode="after")
     def _unet_pairs(self) -> DrnetModel:
@@ -64,7 +64,10 @@ class DrnetTrain(Strict):
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0, le=1)
     beta1: float = Field(0.5, ge=0, lt=1)
-    max_step: int = Field(20, gt=0, description="largest frame offset k between x_t and x_t+k")
+    max_step: int | None = Field(20, gt=0, description="largest frame offset k between x_t and x_t+k; null: any "
+                                                      "two frames of the clip (authors' KTH loader)")
+    fresh_clips: bool = Field(False, description="draw a new clip for every item (MNIST; authors) instead of "
+                                                 "reusing the store's fixed training clips")
     sim_weight: float = Field(1.0, ge=0, description="alpha: weight of the content similarity loss")
     adv_weight: float = Field(1e-4, ge=0, description="beta: weight of the pose encoder's adversarial loss")
     checkpoint_every: int = Field(500, gt=0)
@@ -83,6 +86,7 @@ class LstmTrain(Strict):
     beta1: float = Field(0.5, ge=0, lt=1)
     n_past: int = Field(gt=0)
     n_future: int = Field(gt=0)
+    fresh_clips: bool = Field(False, description="a new clip for every item (MNIST), as train.fresh_clips")
     checkpoint_every: int = Field(500, gt=0)
     log_every: int = Field(10, gt=0)
 
@@ -99,9 +103,20 @@ class Probe(Strict):
     position_bins: int = Field(4, gt=1, le=64, description="digit position is probed as a bins x bins grid cell")
 
 
+class SwapEval(Strict):
+    """The swap measure of disentanglement (drnet.eval.disentangle)."""
+
+    reader_steps: int = Field(1500, gt=0, description="training steps of the reader network (real frames only)")
+    reader_batch: int = Field(128, gt=1, le=4096)
+    reader_width: int = Field(32, gt=0, le=512)
+    n_pairs: int = Field(1000, gt=0, description="content/pose test pairs swapped")
+    offsets: list[int] = Field([10, 100, 500], min_length=1, description="LSTM generation offsets scored")
+    n_clips: int = Field(100, gt=0, description="test clips generated for the over-time scores")
+
+
 class MnistData(Strict):
     source: Literal["idx", "sklearn_digits"] = "idx"
-    image_size: Literal[64, 128] = 64
+    image_size: Literal[32, 64, 128] = 64
     digit_size: int = Field(32, gt=0)
     num_digits: int = Field(2, ge=1, le=3)
     train_sequences: int = Field(10000, gt=1)
@@ -125,17 +140,18 @@ class Mnist(Strict):
     lstm: LstmTrain
     generate: Generate
     probe: Probe
+    disentangle: SwapEval
 
     @model_validator(mode="after")
     def _lengths(self) -> Mnist:
-        if self.train.max_step >= self.data.seq_len:
+        if self.train.max_step is not None and self.train.max_step >= self.data.seq_len:
             raise ValueError(f"train.max_step ({self.train.max_step}) must be < data.seq_len ({self.data.seq_len})")
         if self.lstm.n_past + self.lstm.n_future > self.data.seq_len:
             raise ValueError(
                 f"lstm.n_past + lstm.n_future ({self.lstm.n_past + self.lstm.n_future}) must be <= "
                 f"data.seq_len ({self.data.seq_len})"
             )
-        if self.train.batch_size > self.data.train_sequences:
+        if not self.train.fresh_clips and self.train.batch_size > self.data.train_sequences:
             raise ValueError("train.batch_size must be <= data.train_sequences (each batch uses distinct clips)")
         return self
 
@@ -207,19 +223,19 @@ def _format_error(exc: ValidationError, prefix: str, source: str) -> str:
 
 
 def resolve(raw: dict, variant: str = "paper") -> dict:
-    """Apply the demo overlay when ``variant == 'demo'``; return the plain merged dict."""
+    """Apply the variant's overlay (``demo:`` or ``proof:``) over the paper values; return the plain merged dict."""
     if variant not in VARIANTS:
         raise DrnetError(f"unknown variant {variant!r}; use one of: {', '.join(VARIANTS)}")
-    base = {k: v for k, v in raw.items() if k != "demo"}
-    if variant == "demo":
-        base = deep_merge(base, raw.get("demo") or {})
+    base = {k: v for k, v in raw.items() if k not in VARIANTS}
+    if variant != "paper":
+        base = deep_merge(base, raw.get(variant) or {})
     return base
 
 
 def validate(merged: dict, source: str = "params.yaml") -> Params:
     """Validate every known section; raise DrnetError with one line on the first problem."""
     _register_all()
-    unknown = sorted(set(merged) - {"seed", "runtime", "demo"} - set(SECTION_MODELS))
+    unknown = sorted(set(merged) - {"seed", "runtime", *VARIANTS} - set(SECTION_MODELS))
     if unknown:
         raise DrnetError(
             f"{source}: unknown section {unknown[0]!r}; known sections: "
@@ -265,7 +281,7 @@ def load_params(
     raw = load_raw(path)
     validate(raw, str(path))
     overrides = overrides or []
-    overlay = [o for o in overrides if o.strip().startswith("demo.")]  # edits of the overlay itself
+    overlay = [o for o in overrides if o.strip().split(".")[0] in VARIANTS]  # edits of an overlay itself
     raw = apply_overrides(raw, overlay)
     merged = apply_overrides(resolve(raw, variant), [o for o in overrides if o not in overlay])
     validate(merged, f"{path} (variant {variant})" if variant != "paper" else str(path))

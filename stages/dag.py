@@ -41,11 +41,14 @@ class Stage:
     metrics: frozenset[str] = frozenset()     # JSON outs shown by `dvc metrics show`
     plots: frozenset[str] = frozenset()       # CSV outs shown by `dvc plots show`
     persist: dict[str, str] = field(default_factory=dict)  # resumable state (checkpoints): kept across runs
-    variants: tuple[str, ...] = ("paper", "demo")
+    variants: tuple[str, ...] = ("paper", "demo")  # ALL_VARIANTS adds the CPU proof run (MNIST and NORB)
     threads: int = 1
     mem_mb: int = 4000
     runtime_min: int = 60
     gpu: int = 0
+
+
+ALL_VARIANTS = ("paper", "demo", "proof")
 
 
 def _mnist() -> list[Stage]:
@@ -59,29 +62,34 @@ def _mnist() -> list[Stage]:
         Stage("mnist_build", "stages.mnist_build", {"--raw": "data/raw/mnist"},
               {"--train-out": train, "--test-out": test, "--summary-out": "{r}/mnist_data.json"},
               ["seed", "mnist.data"], metrics=frozenset({"--summary-out"}), runtime_min=30,
-              paper_only_deps=frozenset({"--raw"})),
+              paper_only_deps=frozenset({"--raw"}), variants=ALL_VARIANTS),
         Stage("mnist_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/mnist_train_metrics.csv",
                "--summary-out": "{r}/mnist_train.json"},
               ["seed", "mnist.model", "mnist.train"], args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/drnet.pt"}, threads=2, mem_mb=8000,
-              runtime_min=24 * 60, gpu=1),
+              runtime_min=24 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_lstm", "stages.train_lstm", {"--drnet": drnet, "--train": train},
               {"--model-out": lstm, "--metrics-out": "{r}/mnist_lstm_metrics.csv",
                "--summary-out": "{r}/mnist_lstm.json"},
               ["seed", "mnist.lstm_model", "mnist.lstm"], args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/lstm.pt"}, threads=2, mem_mb=8000,
-              runtime_min=12 * 60, gpu=1),
+              runtime_min=12 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/mnist/generation.png", "--video-out": "{r}/mnist/generation.gif"},
-              ["seed", "mnist.generate"], args=["--dataset", "mnist"], threads=2),
+              ["seed", "mnist.generate"], args=["--dataset", "mnist"], threads=2, variants=ALL_VARIANTS),
         Stage("mnist_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/mnist/reconstruction.png", "--swap-out": "{r}/mnist/swap.png"},
-              ["seed"], threads=2),
+              ["seed"], threads=2, variants=ALL_VARIANTS),
         Stage("mnist_probe", "stages.mnist_probe", {"--drnet": drnet, "--train": train, "--test": test},
               {"--out": "{r}/mnist_probe.json"}, ["seed", "mnist.probe"], metrics=frozenset({"--out"}), threads=2),
+        Stage("mnist_disentangle", "stages.mnist_disentangle",
+              {"--drnet": drnet, "--lstm": lstm, "--train": train, "--test": test},
+              {"--csv-out": "{r}/mnist_disentanglement.csv", "--md-out": "{r}/mnist_disentanglement.md",
+               "--summary-out": "{r}/mnist_disentanglement.json"}, ["seed", "mnist.disentangle"],
+              metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, variants=ALL_VARIANTS),
     ]
 
 
@@ -138,7 +146,8 @@ def _kth() -> list[Stage]:
     ]
 
 
-def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage) -> list[Stage]:
+def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
+                    variants: tuple[str, ...] = ("paper", "demo")) -> list[Stage]:
     """NORB and chairs: data, DrNet with and without the adversarial term (Fig. 4 centre), swap grids."""
     train = f"{{d}}/processed/{ds}/train.h5"
     test = f"{{d}}/processed/{ds}/test.h5"
@@ -152,10 +161,10 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage) -> list[Stag
                    "--summary-out": f"{{r}}/{ds}_train{suffix}.json"},
                   ["seed", f"{ds}.model", f"{ds}.train"], args=["--dataset", ds, *adv],
                   metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
-                  persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, **gpu),
+                  persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, variants=variants, **gpu),
             Stage(f"{ds}_figures{suffix}", "stages.figures", {"--drnet": model, "--test": test},
                   {"--reconstruction-out": f"{{r}}/{ds}/reconstruction{suffix}.png",
-                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed"], threads=2),
+                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed"], threads=2, variants=variants),
         ]
     return stages
 
@@ -165,14 +174,14 @@ def _norb() -> list[Stage]:
     build = Stage("norb_build", "stages.norb_build", {"--raw": raw},
                   {"--train-out": "{d}/processed/norb/train.h5", "--test-out": "{d}/processed/norb/test.h5",
                    "--summary-out": "{r}/norb_data.json"}, ["norb.data"], metrics=frozenset({"--summary-out"}),
-                  mem_mb=8000, runtime_min=60)
+                  mem_mb=8000, runtime_min=60, variants=ALL_VARIANTS)
     raw_stages = [
         Stage("norb_download", "stages.norb_download", {}, {"--out": raw}, ["norb.download"],
               dir_outs=frozenset({"--out"}), variants=("paper",), runtime_min=60),
         Stage("norb_synth", "stages.norb_synth", {}, {"--out": raw}, ["norb.synthetic"],
-              dir_outs=frozenset({"--out"}), variants=("demo",), runtime_min=30),
+              dir_outs=frozenset({"--out"}), variants=("demo", "proof"), runtime_min=30),
     ]
-    stages = _object_dataset("norb", raw_stages, build)
+    stages = _object_dataset("norb", raw_stages, build, ALL_VARIANTS)
     stages.append(
         Stage("norb_classification", "stages.norb_classification",
               {"--drnet": "{d}/models/norb/drnet.pt", "--drnet-noadv": "{d}/models/norb/drnet_noadv.pt",
@@ -180,7 +189,7 @@ def _norb() -> list[Stage]:
               {"--csv-out": "{r}/norb_classification.csv", "--long-out": "{r}/norb_classification_long.csv",
                "--summary-out": "{r}/norb_classification.json"},
               ["seed", "norb.classifier"], metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000,
-              runtime_min=120))
+              runtime_min=120, variants=ALL_VARIANTS))
     return stages
 
 
@@ -237,9 +246,11 @@ def registry() -> list[Stage]:
     return [*_mnist(), *_kth(), *_norb(), *_chairs(), *_paper()]
 
 
-# Final targets per variant (used by Snakemake's `all`/`demo` rules and the demo command): the paper report
-# needs every table and figure, so it pulls in the whole DAG.
-TARGET_STAGES = ["paper_report"]
+# Final targets per variant (used by Snakemake's `all`/`demo`/`proof` rules and the demo command): the paper
+# report needs every table and figure, so it pulls in the whole DAG; the proof run is MNIST and NORB only.
+TARGET_STAGES = {"paper": ["paper_report"], "demo": ["paper_report"],
+                 "proof": ["mnist_disentangle", "mnist_figures", "mnist_generate", "norb_classification",
+                           "norb_figures", "norb_figures_noadv"]}
 
 
 @dataclass(frozen=True)
@@ -251,10 +262,10 @@ class Job:
 
     @property
     def name(self) -> str:
-        return self.stage.name if self.variant == "paper" else f"demo_{self.stage.name}"
+        return self.stage.name if self.variant == "paper" else f"{self.variant}_{self.stage.name}"
 
     def path(self, template: str) -> str:
-        d, r = ("data", "results") if self.variant == "paper" else ("data/demo", "results/demo")
+        d, r = ("data", "results") if self.variant == "paper" else (f"data/{self.variant}", f"results/{self.variant}")
         return template.format(d=d, r=r, raw=f"{d}/raw")
 
     def deps(self) -> dict[str, str]:
@@ -268,10 +279,10 @@ class Job:
         return {flag: self.path(p) for flag, p in self.stage.persist.items()}
 
     def params(self, raw_params: dict) -> list[str]:
-        """Params keys for DVC: the paper keys, plus their demo-overlay keys that exist in params.yaml."""
+        """Params keys for DVC: the paper keys, plus their overlay keys (demo./proof.) that exist in params.yaml."""
         keys = list(self.stage.params)
-        if self.variant == "demo":
-            keys += [f"demo.{k}" for k in self.stage.params if _has(raw_params.get("demo", {}), k)]
+        if self.variant != "paper":
+            keys += [f"{self.variant}.{k}" for k in self.stage.params if _has(raw_params.get(self.variant, {}), k)]
         return keys
 
     def command(self) -> str:
@@ -290,7 +301,7 @@ def _has(tree: dict, dotted: str) -> bool:
 
 
 def jobs() -> list[Job]:
-    return [Job(s, v) for s in registry() for v in ("paper", "demo") if v in s.variants]
+    return [Job(s, v) for s in registry() for v in ALL_VARIANTS if v in s.variants]
 
 
 def render_dvc(raw_params: dict) -> str:
@@ -391,14 +402,14 @@ def _smk_command(job: Job) -> str:
 
 
 def targets(variant: str) -> list[str]:
-    return [p for job in jobs() if job.variant == variant and job.stage.name in TARGET_STAGES
+    return [p for job in jobs() if job.variant == variant and job.stage.name in TARGET_STAGES[variant]
             for p in job.outs().values()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["write", "check", "targets"])
-    parser.add_argument("--variant", default="demo", choices=["paper", "demo"])
+    parser.add_argument("--variant", default="demo", choices=ALL_VARIANTS)
     args = parser.parse_args(argv)
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     wanted = {DVC_FILE: render_dvc(raw), SMK_FILE: render_smk(), **render_captions()}

@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from drnet.data.mnist import bouncing_sequence, build_split, load_sklearn_digits, read_idx
+from drnet.data.mnist import BouncingMnist, build_split, load_sklearn_digits, read_idx
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params import section
@@ -33,15 +33,36 @@ def test_idx_parse_and_refusals(tmp_path):
         read_idx(tmp_path / "nope.gz")
 
 
-def test_bouncing_sequence_colours_bounds_and_occlusion():
-    digits = np.full((2, 32, 32), 200, np.uint8)
-    frames, pos = bouncing_sequence(digits, np.random.default_rng(1), 40, 64, 4)
-    assert frames.shape == (40, 64, 64, 3) and frames.dtype == np.uint8
-    assert pos.min() >= 0 and pos.max() <= 32
-    assert frames[..., 2].max() == 0  # two digits: red and green channels only
-    both = (frames[..., 0] > 0) & (frames[..., 1] > 0)
-    assert not both.any()  # where digits overlap, the later one occludes the earlier
-    assert (np.abs(np.diff(pos, axis=0)) <= 4).all()
+def _stepped_positions(p0: np.ndarray, vel: np.ndarray, steps: int, limit: int) -> np.ndarray:
+    """Reference trajectory: move frame by frame and bounce off the walls."""
+    pos, vel, out = p0.copy(), vel.copy(), []
+    for _ in range(steps):
+        out.append(pos.copy())
+        pos = pos + vel
+        low, high = pos < 0, pos > limit
+        pos[low], pos[high] = -pos[low], 2 * limit - pos[high]
+        vel[low | high] *= -1
+    return np.stack(out)
+
+
+def test_bouncing_clips_colours_bounds_occlusion_and_direct_frames():
+    source = BouncingMnist(np.full((5, 32, 32), 200, np.uint8), np.arange(5), 64, 2, 4)
+    fronts = set()
+    for i in range(20):
+        clip = source.draw(np.random.default_rng(i))
+        fronts.add(clip["front"])
+        frames, pos = source.render(clip, np.arange(40))
+        assert frames.shape == (40, 64, 64, 3) and frames.dtype == np.uint8
+        assert pos.min() >= 0 and pos.max() <= 32 and (np.abs(np.diff(pos, axis=0)) <= 4).all()
+        assert frames[..., 2].max() == 0  # two digits: red and green channels only
+        assert not ((frames[..., 0] > 0) & (frames[..., 1] > 0)).any()  # the front digit occludes the other
+        front = frames[..., clip["front"]]
+        assert (front.reshape(40, -1) > 0).sum(1).min() == 32 * 32  # ...and is never occluded itself
+        # any frame directly (the triangle wave) equals stepping frame by frame and bouncing
+        np.testing.assert_array_equal(pos, _stepped_positions(clip["p0"], clip["velocity"], 40, 32))
+        late, late_pos = source.render(clip, np.array([39, 7]))
+        np.testing.assert_array_equal(late, frames[[39, 7]])
+    assert fronts == {0, 1}  # the front digit is drawn per clip (authors)
 
 
 def test_sklearn_digits_split_is_disjoint_and_fixed():

@@ -11,12 +11,14 @@ from drnet.train.drnet_loop import discriminator_loss, generator_losses
 
 @pytest.mark.parametrize("size, channels", [(64, 3), (64, 1), (128, 3)])
 def test_dcgan_shapes_and_unit_norm(size, channels):
-    enc = DcganEncoder(channels, 12, width=8, image_size=size)
+    enc = DcganEncoder(channels, 12, width=8, image_size=size, normalize=True)
     dec = DcganDecoder(12 + 5, channels, width=8, image_size=size)
     x = torch.rand(3, channels, size, size)
     v, skips = enc(x)
     assert v.shape == (3, 12) and skips is None
     torch.testing.assert_close(v.norm(dim=1), torch.ones(3))
+    unnormalised = DcganEncoder(channels, 12, width=8, image_size=size)(x)[0]
+    assert unnormalised.abs().max() < 1  # the authors' head: BatchNorm -> tanh
     y = dec(v, torch.randn(3, 5))
     assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
 

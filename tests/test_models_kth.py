@@ -18,30 +18,34 @@ SIZES_CHANNELS = [(64, 1), (64, 3), (128, 1), (128, 3)]
 @pytest.mark.parametrize("size, channels", SIZES_CHANNELS)
 @pytest.mark.parametrize("encoder_cls", [ResNet18Encoder, Vgg16UnetEncoder])
 def test_encoder_shapes_and_unit_norm(encoder_cls, size, channels):
-    enc = encoder_cls(channels, 12, width=4, image_size=size)
+    enc = encoder_cls(channels, 12, width=4, image_size=size, normalize=True)
     v, skips = enc(torch.rand(2, channels, size, size))
     assert v.shape == (2, 12)
     torch.testing.assert_close(v.norm(dim=1), torch.ones(2))
-    assert encoder_cls(channels, 12, 4, size, normalize=False)(torch.rand(2, channels, size, size))[0].shape == (2, 12)
+    plain = encoder_cls(channels, 12, 4, size)(torch.rand(2, channels, size, size))[0]
+    assert plain.shape == (2, 12) and plain.abs().max() < 1  # the authors' head: BatchNorm -> tanh
     if encoder_cls is ResNet18Encoder:
         assert skips is None
-    else:  # one skip per VGG block, before pooling: widths 1, 2, 4, 8, 8 x width, halving resolution
-        expected = [(2, 4 * m, size >> i, size >> i) for i, m in enumerate([1, 2, 4, 8, 8])]
+    else:  # one skip per VGG block (down to 4x4), before pooling: widths 1, 2, 4, 8 (, 8) x width
+        levels = 4 if size == 64 else 5
+        expected = [(2, 4 * m, size >> i, size >> i) for i, m in enumerate([1, 2, 4, 8, 8][:levels])]
         assert [tuple(s.shape) for s in skips] == expected
 
 
 def test_resnet18_has_resnet18_layout():
     enc = ResNet18Encoder(3, 10, width=8, image_size=64)
-    convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
-    assert len(convs) == 16  # 4 stages x 2 BasicBlocks x 2 convs
+    convs = [m for m in enc.features.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(convs) == 16  # 4 stages x 2 BasicBlocks x 2 convs (the head's 3x3 conv aside)
     assert sorted({c.out_channels for c in convs}) == [8, 16, 32, 64]
-    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in enc.modules())  # no max-pool in the 64x64 stem
-    assert any(isinstance(m, torch.nn.MaxPool2d) for m in ResNet18Encoder(3, 10, 8, 128).modules())
+    stem = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (5, 5)]
+    assert len(stem) == 1 and stem[0].stride == (2, 2)  # authors: 5x5 stride-2 stem, then a max-pool
+    assert sum(isinstance(m, torch.nn.MaxPool2d) for m in enc.modules()) == 1
 
 
-def test_vgg16_has_thirteen_convs():
-    enc = Vgg16UnetEncoder(3, 10, width=8, image_size=64)
-    assert sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in enc.modules()) == 13
+def test_vgg16_block_convs_follow_the_frame_size():
+    convs = [sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in
+                 Vgg16UnetEncoder(3, 10, width=8, image_size=s).modules()) for s in (64, 128)]
+    assert convs == [10, 13]  # authors' vgg_unet_64: four blocks down to 4x4; 128x128 adds the fifth
 
 
 @pytest.mark.parametrize("size, channels", SIZES_CHANNELS)
@@ -61,8 +65,8 @@ def test_unet_decoder_uses_skips_and_requires_them():
     assert not torch.allclose(dec(content, pose, skips_a), dec(content, pose, skips_b))
     with pytest.raises(ValueError, match="skips"):
         dec(content, pose, None)
-    with pytest.raises(ValueError, match="expects 5 skips"):
-        dec(content, pose, skips_a[:4])
+    with pytest.raises(ValueError, match="expects 4 skips"):
+        dec(content, pose, skips_a[:3])
 
 
 @pytest.mark.parametrize("encoder_cls", [ResNet18Encoder, Vgg16UnetEncoder])

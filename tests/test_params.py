@@ -7,11 +7,13 @@ from drnet.params import apply_overrides, load_params, load_raw, section
 def test_paper_defaults_match_the_authors(repo_root):
     p = load_params(repo_root / "params.yaml")
     m = section(p, "mnist")
-    assert (m.train.lr, m.train.beta1, m.train.batch_size) == (0.002, 0.5, 100)
+    assert (m.train.lr, m.train.beta1, m.train.batch_size, m.train.steps) == (0.002, 0.9, 100, 120_000)
+    assert m.train.fresh_clips and m.lstm.fresh_clips and (m.lstm.beta1, m.lstm.steps) == (0.9, 120_000)
     assert (m.model.content_dim, m.model.pose_dim, m.model.disc_hidden, m.train.adv_weight) == (128, 10, 100, 0.1)
     assert (m.lstm_model.hidden, m.lstm_model.layers, m.lstm.n_past, m.lstm.n_future) == (256, 2, 5, 10)
     k = section(p, "kth")
     assert (k.model.pose_dim, k.lstm.n_past, k.lstm.n_future, k.train.adv_weight) == (24, 10, 10, 1e-4)
+    assert k.train.max_step is None  # authors' KTH loader: any two frames of the subsequence
     assert k.data.train_persons == list(range(1, 17)) and k.data.test_persons == list(range(17, 26))
 
 

@@ -55,6 +55,24 @@ rule demo_mnist_build:
     shell:
         "python -m stages.mnist_build --variant demo --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_mnist_build:
+    output:
+        train_out="data/proof/processed/mnist/train.h5",
+        test_out="data/proof/processed/mnist/test.h5",
+        summary_out="results/proof/mnist_data.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.data']),
+    log:
+        "logs/proof_mnist_build.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.mnist_build --variant proof --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
 rule mnist_train:
     input:
         train="data/processed/mnist/train.h5",
@@ -97,6 +115,27 @@ rule demo_mnist_train:
         runtime=1440,
     shell:
         "python -m stages.train_drnet --variant demo --dataset mnist --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_mnist_train:
+    input:
+        train="data/proof/processed/mnist/train.h5",
+    output:
+        model_out="data/proof/models/mnist/drnet.pt",
+        metrics_out=report("results/proof/mnist_train_metrics.csv", caption="report/train_drnet.rst", category="MNIST", subcategory="proof"),
+        summary_out="results/proof/mnist_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.model', 'mnist.train']),
+        checkpoint="data/proof/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_mnist_train.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant proof --dataset mnist --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
 
 rule mnist_lstm:
     input:
@@ -143,6 +182,28 @@ rule demo_mnist_lstm:
     shell:
         "python -m stages.train_lstm --variant demo --dataset mnist --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_mnist_lstm:
+    input:
+        drnet="data/proof/models/mnist/drnet.pt",
+        train="data/proof/processed/mnist/train.h5",
+    output:
+        model_out="data/proof/models/mnist/lstm.pt",
+        metrics_out=report("results/proof/mnist_lstm_metrics.csv", caption="report/train_lstm.rst", category="MNIST", subcategory="proof"),
+        summary_out="results/proof/mnist_lstm.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm']),
+        checkpoint="data/proof/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_mnist_lstm.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    shell:
+        "python -m stages.train_lstm --variant proof --dataset mnist --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
 rule mnist_generate:
     input:
         drnet="data/models/mnist/drnet.pt",
@@ -185,6 +246,27 @@ rule demo_mnist_generate:
     shell:
         "python -m stages.generate --variant demo --dataset mnist --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_mnist_generate:
+    input:
+        drnet="data/proof/models/mnist/drnet.pt",
+        lstm="data/proof/models/mnist/lstm.pt",
+        test="data/proof/processed/mnist/test.h5",
+    output:
+        strip_out=report("results/proof/mnist/generation.png", caption="report/generate.rst", category="MNIST", subcategory="proof"),
+        video_out=report("results/proof/mnist/generation.gif", caption="report/generate.rst", category="MNIST", subcategory="proof"),
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.generate']),
+    log:
+        "logs/proof_mnist_generate.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_generate.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.generate --variant proof --dataset mnist --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out} {params.overrides} 2>&1 | tee {log}"
+
 rule mnist_figures:
     input:
         drnet="data/models/mnist/drnet.pt",
@@ -225,6 +307,26 @@ rule demo_mnist_figures:
     shell:
         "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_mnist_figures:
+    input:
+        drnet="data/proof/models/mnist/drnet.pt",
+        test="data/proof/processed/mnist/test.h5",
+    output:
+        reconstruction_out=report("results/proof/mnist/reconstruction.png", caption="report/figures.rst", category="MNIST", subcategory="proof"),
+        swap_out=report("results/proof/mnist/swap.png", caption="report/figures.rst", category="MNIST", subcategory="proof"),
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/proof_mnist_figures.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant proof --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
 rule mnist_probe:
     input:
         drnet="data/models/mnist/drnet.pt",
@@ -264,6 +366,75 @@ rule demo_mnist_probe:
         runtime=60,
     shell:
         "python -m stages.mnist_probe --variant demo --drnet {input.drnet} --train {input.train} --test {input.test} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
+rule mnist_disentangle:
+    input:
+        drnet="data/models/mnist/drnet.pt",
+        lstm="data/models/mnist/lstm.pt",
+        train="data/processed/mnist/train.h5",
+        test="data/processed/mnist/test.h5",
+    output:
+        csv_out=report("results/mnist_disentanglement.csv", caption="report/mnist_disentangle.rst", category="MNIST", subcategory="paper"),
+        md_out="results/mnist_disentanglement.md",
+        summary_out="results/mnist_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.disentangle']),
+    log:
+        "logs/mnist_disentangle.log",
+    benchmark:
+        "logs/benchmarks/mnist_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.mnist_disentangle --variant paper --drnet {input.drnet} --lstm {input.lstm} --train {input.train} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_mnist_disentangle:
+    input:
+        drnet="data/demo/models/mnist/drnet.pt",
+        lstm="data/demo/models/mnist/lstm.pt",
+        train="data/demo/processed/mnist/train.h5",
+        test="data/demo/processed/mnist/test.h5",
+    output:
+        csv_out=report("results/demo/mnist_disentanglement.csv", caption="report/mnist_disentangle.rst", category="MNIST", subcategory="demo"),
+        md_out="results/demo/mnist_disentanglement.md",
+        summary_out="results/demo/mnist_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.disentangle']),
+    log:
+        "logs/demo_mnist_disentangle.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.mnist_disentangle --variant demo --drnet {input.drnet} --lstm {input.lstm} --train {input.train} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_mnist_disentangle:
+    input:
+        drnet="data/proof/models/mnist/drnet.pt",
+        lstm="data/proof/models/mnist/lstm.pt",
+        train="data/proof/processed/mnist/train.h5",
+        test="data/proof/processed/mnist/test.h5",
+    output:
+        csv_out=report("results/proof/mnist_disentanglement.csv", caption="report/mnist_disentangle.rst", category="MNIST", subcategory="proof"),
+        md_out="results/proof/mnist_disentanglement.md",
+        summary_out="results/proof/mnist_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'mnist.disentangle']),
+    log:
+        "logs/proof_mnist_disentangle.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.mnist_disentangle --variant proof --drnet {input.drnet} --lstm {input.lstm} --train {input.train} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
 
 rule kth_download:
     output:
@@ -719,6 +890,22 @@ rule demo_norb_synth:
     shell:
         "python -m stages.norb_synth --variant demo --out {output.out} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_norb_synth:
+    output:
+        out=directory("data/proof/raw/norb"),
+    params:
+        overrides=OVERRIDES(['norb.synthetic']),
+    log:
+        "logs/proof_norb_synth.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_synth.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m stages.norb_synth --variant proof --out {output.out} {params.overrides} 2>&1 | tee {log}"
+
 rule norb_build:
     input:
         raw="data/raw/norb",
@@ -758,6 +945,26 @@ rule demo_norb_build:
         runtime=60,
     shell:
         "python -m stages.norb_build --variant demo --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_norb_build:
+    input:
+        raw="data/proof/raw/norb",
+    output:
+        train_out="data/proof/processed/norb/train.h5",
+        test_out="data/proof/processed/norb/test.h5",
+        summary_out="results/proof/norb_data.json",
+    params:
+        overrides=OVERRIDES(['norb.data']),
+    log:
+        "logs/proof_norb_build.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_build.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "python -m stages.norb_build --variant proof --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
 
 rule norb_train:
     input:
@@ -802,6 +1009,27 @@ rule demo_norb_train:
     shell:
         "python -m stages.train_drnet --variant demo --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_norb_train:
+    input:
+        train="data/proof/processed/norb/train.h5",
+    output:
+        model_out="data/proof/models/norb/drnet.pt",
+        metrics_out=report("results/proof/norb_train_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="proof"),
+        summary_out="results/proof/norb_train.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/proof/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_norb_train.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant proof --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
 rule norb_figures:
     input:
         drnet="data/models/norb/drnet.pt",
@@ -841,6 +1069,26 @@ rule demo_norb_figures:
         runtime=60,
     shell:
         "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_norb_figures:
+    input:
+        drnet="data/proof/models/norb/drnet.pt",
+        test="data/proof/processed/norb/test.h5",
+    output:
+        reconstruction_out=report("results/proof/norb/reconstruction.png", caption="report/figures.rst", category="NORB", subcategory="proof"),
+        swap_out=report("results/proof/norb/swap.png", caption="report/figures.rst", category="NORB", subcategory="proof"),
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/proof_norb_figures.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant proof --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
 
 rule norb_train_noadv:
     input:
@@ -885,6 +1133,27 @@ rule demo_norb_train_noadv:
     shell:
         "python -m stages.train_drnet --variant demo --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
 
+rule proof_norb_train_noadv:
+    input:
+        train="data/proof/processed/norb/train.h5",
+    output:
+        model_out="data/proof/models/norb/drnet_noadv.pt",
+        metrics_out=report("results/proof/norb_train_noadv_metrics.csv", caption="report/train_drnet.rst", category="NORB", subcategory="proof"),
+        summary_out="results/proof/norb_train_noadv.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.model', 'norb.train']),
+        checkpoint="data/proof/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_norb_train_noadv.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=1440,
+    shell:
+        "python -m stages.train_drnet --variant proof --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint} {params.overrides} 2>&1 | tee {log}"
+
 rule norb_figures_noadv:
     input:
         drnet="data/models/norb/drnet_noadv.pt",
@@ -924,6 +1193,26 @@ rule demo_norb_figures_noadv:
         runtime=60,
     shell:
         "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_norb_figures_noadv:
+    input:
+        drnet="data/proof/models/norb/drnet_noadv.pt",
+        test="data/proof/processed/norb/test.h5",
+    output:
+        reconstruction_out=report("results/proof/norb/reconstruction_noadv.png", caption="report/figures.rst", category="NORB", subcategory="proof"),
+        swap_out=report("results/proof/norb/swap_noadv.png", caption="report/figures.rst", category="NORB", subcategory="proof"),
+    params:
+        overrides=OVERRIDES(['seed']),
+    log:
+        "logs/proof_norb_figures_noadv.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.figures --variant proof --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
 
 rule norb_classification:
     input:
@@ -970,6 +1259,29 @@ rule demo_norb_classification:
         runtime=120,
     shell:
         "python -m stages.norb_classification --variant demo --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_norb_classification:
+    input:
+        drnet="data/proof/models/norb/drnet.pt",
+        drnet_noadv="data/proof/models/norb/drnet_noadv.pt",
+        train="data/proof/processed/norb/train.h5",
+        test="data/proof/processed/norb/test.h5",
+    output:
+        csv_out=report("results/proof/norb_classification.csv", caption="report/norb_classification.rst", category="NORB", subcategory="proof"),
+        long_out=report("results/proof/norb_classification_long.csv", caption="report/norb_classification.rst", category="NORB", subcategory="proof"),
+        summary_out="results/proof/norb_classification.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.classifier']),
+    log:
+        "logs/proof_norb_classification.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_classification.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "python -m stages.norb_classification --variant proof --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
 
 rule chairs_meshes:
     output:

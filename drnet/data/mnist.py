@@ -90,36 +90,55 @@ def _resize(images: np.ndarray, size: int) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def bouncing_sequence(
-    digits: np.ndarray, rng: np.random.Generator, seq_len: int, image_size: int, max_speed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Render one clip of ``len(digits)`` bouncing digits, digit i in colour channel i (mod 3).
+class BouncingMnist:
+    """Bouncing two-colour MNIST clips drawn from a digit bank, any frame rendered directly.
 
-    digits: uint8 [D, S, S]. Returns (frames uint8 [T, H, H, 3], positions int64 [T, D, 2] top-left (y, x)).
-    Later digits occlude earlier ones where they overlap (paper: "one occludes the other").
+    A clip is (digit ids, start positions, velocities, front digit), drawn from a numpy Generator. Positions
+    are top-left (y, x) of each ``S x S`` digit, moving ``velocity`` pixels per frame and reflected at the
+    walls: position(t) is the triangle wave of ``p0 + v * t`` over ``[0, image_size - S]``, which equals
+    stepping frame by frame and bouncing, so frame t costs the same for t = 3 and t = 3000. Digit i is drawn in
+    colour channel i (mod 3); one digit, chosen per clip as in the authors' code, is in front and occludes the
+    others where they overlap (paper: "one occludes the other").
     """
-    n, size = len(digits), digits.shape[1]
-    limit = image_size - size
-    pos = rng.integers(0, limit + 1, size=(n, 2)).astype(np.int64)
-    vel = rng.integers(-max_speed, max_speed + 1, size=(n, 2)).astype(np.int64)
-    vel[vel == 0] = 1
-    frames = np.zeros((seq_len, image_size, image_size, 3), dtype=np.uint8)
-    positions = np.zeros((seq_len, n, 2), dtype=np.int64)
-    for t in range(seq_len):
-        positions[t] = pos
-        for i in range(n):
-            y, x = pos[i]
-            patch = frames[t, y:y + size, x:x + size]
-            mask = digits[i] > 0
-            patch[mask] = 0  # occlude whatever is underneath
-            patch[..., i % 3][mask] = digits[i][mask]
-        pos = pos + vel
-        for axis in range(2):
-            low, high = pos[:, axis] < 0, pos[:, axis] > limit
-            pos[low, axis] = -pos[low, axis]
-            pos[high, axis] = 2 * limit - pos[high, axis]
-            vel[low | high, axis] *= -1
-    return frames, positions
+
+    def __init__(self, digits: np.ndarray, labels: np.ndarray, image_size: int, num_digits: int, max_speed: int):
+        self.digits, self.labels = np.asarray(digits, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
+        self.image_size, self.num_digits, self.max_speed = image_size, num_digits, max_speed
+        self.limit = image_size - self.digits.shape[1]
+        if self.limit <= 0 or max_speed > self.limit:
+            raise DrnetError(f"digits of {self.digits.shape[1]} px do not bounce in {image_size} px frames at speed "
+                             f"{max_speed}; lower mnist.data.digit_size or max_speed")
+
+    def draw(self, rng: np.random.Generator) -> dict[str, np.ndarray | int]:
+        """Draw one clip's parameters: ids int64 [D], p0 int64 [D, 2], velocity int64 [D, 2] (never 0), front."""
+        n = self.num_digits
+        ids = rng.choice(len(self.digits), size=n, replace=False)
+        p0 = rng.integers(0, self.limit + 1, size=(n, 2))
+        vel = rng.integers(-self.max_speed, self.max_speed + 1, size=(n, 2))
+        vel[vel == 0] = 1
+        return {"ids": ids, "p0": p0, "velocity": vel, "front": int(rng.integers(n))}
+
+    def positions(self, clip: dict, ts: np.ndarray) -> np.ndarray:
+        """Top-left positions int64 [T, D, 2] of the clip's digits at frames ``ts`` [T]."""
+        period = 2 * self.limit
+        u = np.mod(clip["p0"][None] + clip["velocity"][None] * np.asarray(ts)[:, None, None], period)
+        return np.where(u <= self.limit, u, period - u).astype(np.int64)
+
+    def render(self, clip: dict, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frames uint8 [T, H, H, 3] and positions int64 [T, D, 2] of the clip at frames ``ts``."""
+        positions = self.positions(clip, ts)
+        size, n = self.digits.shape[1], self.num_digits
+        order = [i for i in range(n) if i != clip["front"]] + [clip["front"]]  # the front digit is drawn last
+        frames = np.zeros((len(positions), self.image_size, self.image_size, 3), dtype=np.uint8)
+        for t, pos in enumerate(positions):
+            for i in order:
+                digit = self.digits[clip["ids"][i]]
+                y, x = pos[i]
+                patch = frames[t, y:y + size, x:x + size]
+                mask = digit > 0
+                patch[mask] = 0  # occlude whatever is underneath
+                patch[..., i % 3][mask] = digit[mask]
+        return frames, positions
 
 
 def build_split(
@@ -156,13 +175,25 @@ def build_split(
              "digit_size": data_cfg.digit_size,
              "note": "bouncing MNIST: digit i drawn in colour channel i; synthetic=True means the digits are "
                      "scikit-learn's embedded 8x8 digits, not the official MNIST"}
+    source = BouncingMnist(digits, labels, size, data_cfg.num_digits, data_cfg.max_speed)
+    attrs["max_speed"] = data_cfg.max_speed
     with VideoStoreWriter(out_path, dataset="mnist", split=split, source=data_cfg.source, synthetic=synthetic,
                           frame_shape=(size, size, 3), raw_checksums=checksums, attrs=attrs) as writer:
+        writer.add_array("digits", digits)  # the split's digit bank: fresh training clips are drawn from it
+        writer.add_array("digit_labels", labels)
         for i in range(n_seq):
-            rng = np.random.default_rng([seed, split_id, i])
-            ids = rng.choice(len(digits), size=data_cfg.num_digits, replace=False)
-            frames, positions = bouncing_sequence(digits[ids], rng, data_cfg.seq_len, size, data_cfg.max_speed)
-            meta = {f"digit_{j}": int(labels[k]) for j, k in enumerate(ids)}
-            meta.update({f"source_index_{j}": int(k) for j, k in enumerate(ids)})
-            writer.add(frames, frame_meta={"position": positions}, **meta)
+            clip = source.draw(np.random.default_rng([seed, split_id, i]))
+            frames, positions = source.render(clip, np.arange(data_cfg.seq_len))
+            meta = {f"digit_{j}": int(labels[k]) for j, k in enumerate(clip["ids"])}
+            meta.update({f"source_index_{j}": int(k) for j, k in enumerate(clip["ids"])})
+            writer.add(frames, frame_meta={"position": positions}, front=clip["front"], **meta)
     return Path(out_path)
+
+
+def source_from_store(store) -> BouncingMnist:
+    """The clip generator behind an MNIST store (its digit bank and motion settings), for fresh clips."""
+    if store.attrs.get("dataset") != "mnist" or "digits" not in store.arrays:
+        raise DrnetError(f"{store.path} holds no MNIST digit bank; fresh clips need a store built by mnist_build "
+                         f"(rebuild it) or set train.fresh_clips: false")
+    return BouncingMnist(store.array("digits"), store.array("digit_labels"), int(store.attrs["image_size"]),
+                         int(store.attrs["num_digits"]), int(store.attrs["max_speed"]))

@@ -16,18 +16,46 @@ from torch.utils.data import Dataset, Sampler
 from drnet.data.store import VideoStore
 
 
-def pair_plan(lengths: np.ndarray, batch_size: int, max_step: int, seed: int, step: int) -> np.ndarray:
-    """Plan a DrNet batch: int64 [B, 3] rows (sequence, t, k) with distinct sequences and 1 <= k <= max_step.
+def pair_plan(lengths: np.ndarray, batch_size: int, max_step: int | None, seed: int, step: int) -> np.ndarray:
+    """Plan a DrNet batch: int64 [B, 3] rows (sequence, t, k) with distinct sequences; frames t and t + k.
 
-    ``t`` is uniform over the frames that leave room for ``t + k`` in the clip; ``k`` is uniform in
-    ``[1, min(max_step, length - 1)]`` (the authors' code read only frames 0-3 after a loader change).
+    With ``max_step`` k is uniform in ``[1, min(max_step, length - 1)]`` and ``t`` uniform over the frames that
+    leave room for ``t + k`` (the authors' code read only frames 0-3 after a loader change). With ``max_step``
+    None the two frames are any two distinct frames of the clip (k may be negative), as the authors' KTH loader.
     """
     rng = np.random.default_rng([seed, 1, step])
     seqs = rng.choice(len(lengths), size=batch_size, replace=False)
-    max_k = np.minimum(max_step, lengths[seqs] - 1)
-    k = 1 + (rng.random(batch_size) * max_k).astype(np.int64)
-    t = (rng.random(batch_size) * (lengths[seqs] - k)).astype(np.int64)
-    return np.stack([seqs, t, k], axis=1).astype(np.int64)
+    return np.concatenate([seqs[:, None], _offsets(rng, lengths[seqs], max_step)], axis=1).astype(np.int64)
+
+
+def fresh_pair_plan(seq_len: int, batch_size: int, max_step: int | None, seed: int, step: int) -> np.ndarray:
+    """Plan a DrNet batch of freshly generated clips: rows (clip id, t, k), clip ids unique over the whole run
+    (``step * batch_size + i``), so every item is a new clip drawn from ``(seed, clip id)``."""
+    rng = np.random.default_rng([seed, 3, step])
+    ids = step * batch_size + np.arange(batch_size)
+    lengths = np.full(batch_size, seq_len)
+    return np.concatenate([ids[:, None], _offsets(rng, lengths, max_step)], axis=1).astype(np.int64)
+
+
+def _offsets(rng: np.random.Generator, lengths: np.ndarray, max_step: int | None) -> np.ndarray:
+    """(t, k) int64 [B, 2] for clips of ``lengths`` [B]: see ``pair_plan``."""
+    b = len(lengths)
+    if max_step is None:
+        t = (rng.random(b) * lengths).astype(np.int64)
+        u = (rng.random(b) * (lengths - 1)).astype(np.int64)  # any other frame: skip t itself
+        u += u >= t
+        return np.stack([t, u - t], axis=1)
+    max_k = np.minimum(max_step, lengths - 1)
+    k = 1 + (rng.random(b) * max_k).astype(np.int64)
+    t = (rng.random(b) * (lengths - k)).astype(np.int64)
+    return np.stack([t, k], axis=1)
+
+
+def fresh_window_plan(seq_len: int, batch_size: int, window: int, seed: int, step: int) -> np.ndarray:
+    """Plan an LSTM batch of freshly generated clips: rows (clip id, t0), clip ids unique over the run."""
+    rng = np.random.default_rng([seed, 6, step])
+    t0 = (rng.random(batch_size) * (seq_len - window + 1)).astype(np.int64)
+    return np.stack([step * batch_size + np.arange(batch_size), t0], axis=1).astype(np.int64)
 
 
 def window_plan(lengths: np.ndarray, batch_size: int, window: int, seed: int, step: int) -> np.ndarray:
@@ -57,7 +85,7 @@ class StepBatchSampler(Sampler[list[tuple[int, ...]]]):
 
 
 class PairDataset(Dataset):
-    """Item (seq, t, k) -> (x_t uint8 [H, W, C], x_t+k uint8 [H, W, C], seq int)."""
+    """Item (seq, t, k) -> (x_t uint8 [H, W, C], x_t+k uint8 [H, W, C], seq int). Reads the two frames only."""
 
     def __init__(self, store: VideoStore):
         self.store = store
@@ -67,8 +95,37 @@ class PairDataset(Dataset):
 
     def __getitem__(self, item: tuple[int, int, int]):
         seq, t, k = item
-        frames = self.store.frames(seq, t, k + 1)
-        return torch.from_numpy(frames[0]), torch.from_numpy(frames[-1]), seq
+        return torch.from_numpy(self.store.frame(seq, t)), torch.from_numpy(self.store.frame(seq, t + k)), seq
+
+
+class FreshPairDataset(Dataset):
+    """Item (clip id, t, k) -> the same triple as ``PairDataset``, from a clip generated on the fly.
+
+    ``source`` draws clips (``draw(rng)``) and renders any of their frames (``render(clip, ts)``), e.g.
+    ``drnet.data.mnist.BouncingMnist``; clip ``i`` is drawn from ``(seed, i)``, whichever worker renders it.
+    """
+
+    def __init__(self, source, seed: int):
+        self.source, self.seed = source, seed
+
+    def __getitem__(self, item: tuple[int, int, int]):
+        clip_id, t, k = item
+        clip = self.source.draw(np.random.default_rng([self.seed, 4, clip_id]))
+        frames, _ = self.source.render(clip, np.array([t, t + k]))
+        return torch.from_numpy(frames[0]), torch.from_numpy(frames[1]), clip_id
+
+
+class FreshWindowDataset(Dataset):
+    """Item (clip id, t0) -> (frames uint8 [T, H, W, C] of a window of a freshly generated clip, clip id)."""
+
+    def __init__(self, source, seed: int, window: int):
+        self.source, self.seed, self.window = source, seed, window
+
+    def __getitem__(self, item: tuple[int, int]):
+        clip_id, t0 = item
+        clip = self.source.draw(np.random.default_rng([self.seed, 5, clip_id]))
+        frames, _ = self.source.render(clip, np.arange(t0, t0 + self.window))
+        return torch.from_numpy(frames), clip_id
 
 
 class WindowDataset(Dataset):

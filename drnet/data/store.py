@@ -108,6 +108,13 @@ class VideoStoreWriter:
         self._n += t
         return len(self._starts) - 1
 
+    def add_array(self, name: str, data: np.ndarray) -> None:
+        """Store a named side array (e.g. MNIST's digit bank) under ``arrays/<name>``; it counts in the store's
+        content hash, so a resume keyed by ``frames_sha256`` sees it change."""
+        data = np.ascontiguousarray(data)
+        self._file.create_dataset(f"arrays/{name}", data=data, compression="gzip")
+        self._digest.update(name.encode() + str(data.dtype).encode() + str(data.shape).encode() + data.tobytes())
+
     def close(self) -> Path:
         """Write the index and metadata, then rename into place; on any failure (disk full...) abort instead."""
         try:
@@ -168,6 +175,7 @@ class VideoStore:
             self.frame_shape = tuple(f["frames"].shape[1:])
             self.meta_columns = sorted(f["meta"].keys()) if "meta" in f else []
             self.frame_meta_columns = sorted(f["frame_meta"].keys()) if "frame_meta" in f else []
+            self.arrays = sorted(f["arrays"].keys()) if "arrays" in f else []
 
     def _open(self) -> h5py.File:
         try:
@@ -219,6 +227,12 @@ class VideoStore:
             return data[:]
         s = int(self.start[seq])
         return data[s:s + int(self.length[seq])]
+
+    def array(self, name: str) -> np.ndarray:
+        """A side array stored with ``VideoStoreWriter.add_array``."""
+        if name not in self.arrays:
+            raise DrnetError(f"{self.path} has no '{name}' array (it holds {self.arrays}); rebuild the store")
+        return self.file[f"arrays/{name}"][:]
 
     def frame(self, seq: int, t: int) -> np.ndarray:
         """One frame, uint8 [H, W, C]."""

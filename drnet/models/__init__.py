@@ -14,7 +14,8 @@ from torch import nn
 
 from drnet.models.discriminator import SceneDiscriminator
 
-# name -> "module:Class". Encoders take (channels, dim, width, image_size, normalize); decoders take
+# name -> "module:Class". Encoders take (channels, dim, width, image_size, normalize) and end in conv -> BatchNorm ->
+# tanh (``heads.VectorHead``); ``normalize`` adds unit L2 norm (DrNet: the pose encoder only). Decoders take
 # (in_dim, channels, width, image_size); U-Net decoders get the content encoder's skips at forward time.
 ENCODERS = {
     "dcgan64": "drnet.models.dcgan:DcganEncoder",
@@ -51,7 +52,7 @@ class DrNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         enc_c, enc_p = _resolve(ENCODERS[cfg.content_encoder]), _resolve(ENCODERS[cfg.pose_encoder])
-        self.content_encoder = enc_c(channels, cfg.content_dim, cfg.width, image_size, cfg.normalize)
+        self.content_encoder = enc_c(channels, cfg.content_dim, cfg.width, image_size, False)  # as the authors
         self.pose_encoder = enc_p(channels, cfg.pose_dim, cfg.width, image_size, cfg.normalize)
         self.decoder = _resolve(DECODERS[cfg.decoder])(cfg.content_dim + cfg.pose_dim, channels, cfg.width, image_size)
         self.discriminator = SceneDiscriminator(cfg.pose_dim, cfg.disc_hidden)

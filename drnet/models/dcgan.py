@@ -1,7 +1,8 @@
 """DCGAN-style encoder and decoder (paper: MNIST; decoder also for NORB and chairs).
 
-Encoder: stride-2 convs with BatchNorm + LeakyReLU down to 4x4, then a 4x4 conv to a ``dim`` vector that is
-normalised to unit L2 norm (paper, Section 4.1). Decoder: the mirror image with transposed convs and a
+Encoder: stride-2 convs, each followed by BatchNorm + LeakyReLU (the first too, as in the paper and both author
+codes), down to 4x4, then the authors' head: a 4x4 conv -> BatchNorm -> tanh (``VectorHead``), unit L2 norm on
+top when ``normalize``. Decoder: the mirror image with transposed convs and a
 sigmoid output in [0, 1]. At 64x64 both have 5 (de)convolutional layers, as in the paper.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from drnet.models.heads import VectorHead
 
 
 def _levels(image_size: int) -> int:
@@ -22,26 +24,22 @@ def _levels(image_size: int) -> int:
 
 
 class DcganEncoder(nn.Module):
-    """x: float [B, C, H, W] in [0, 1] -> (vector [B, dim] (unit norm if normalize), skips=None)."""
+    """x: float [B, C, H, W] in [0, 1] -> (vector [B, dim] in (-1, 1) (unit norm if normalize), skips=None)."""
 
-    def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = True):
+    def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         c_in, c_out = channels, width
-        for level in range(_levels(image_size)):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=level == 0)]
-            if level > 0:
-                layers += [nn.BatchNorm2d(c_out)]
-            layers += [nn.LeakyReLU(0.2, inplace=True)]
+        for _ in range(_levels(image_size)):
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
+                       nn.LeakyReLU(0.2, inplace=True)]
             c_in, c_out = c_out, c_out * 2
         self.features = nn.Sequential(*layers)
-        self.head = nn.Conv2d(c_in, dim, 4, 1, 0)
-        self.normalize = normalize
+        self.head = VectorHead(c_in, dim, 4, normalize)
         self.dim = dim
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        v = self.head(self.features(x)).flatten(1)
-        return (F.normalize(v, dim=1) if self.normalize else v), None
+        return self.head(self.features(x)), None
 
 
 class DcganDecoder(nn.Module):

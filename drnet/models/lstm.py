@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -10,15 +11,25 @@ class PoseLSTM(nn.Module):
     """Input concat(pose(t-1) [B, P], content [B, Dc]) -> pose(t) [B, P] (tanh), one step at a time.
 
     A linear embedding, ``layers`` stacked LSTM layers of ``hidden`` cells (paper: 2 x 256), and a linear
-    output with tanh. ``content`` is a vector: for U-Net content encoders only the vector is used here.
+    output with tanh. When the pose encoder unit-normalises its vectors (``normalize``), predictions are
+    normalised the same way, as in the authors' code, so a long rollout stays on the sphere the decoder was
+    trained on. Linear layers start N(0, 0.02) (authors' init); the LSTM cells keep PyTorch's default.
+    ``content`` is a vector: for U-Net content encoders only the vector is used here.
     """
 
-    def __init__(self, pose_dim: int, content_dim: int, hidden: int = 256, layers: int = 2):
+    def __init__(self, pose_dim: int, content_dim: int, hidden: int = 256, layers: int = 2, normalize: bool = False):
         super().__init__()
         self.embed = nn.Linear(pose_dim + content_dim, hidden)
         self.lstm = nn.LSTM(hidden, hidden, num_layers=layers, batch_first=True)
         self.out = nn.Sequential(nn.Linear(hidden, pose_dim), nn.Tanh())
-        self.hidden, self.layers = hidden, layers
+        self.hidden, self.layers, self.normalize = hidden, layers, normalize
+        for linear in (self.embed, self.out[0]):
+            nn.init.normal_(linear.weight, 0.0, 0.02)
+            nn.init.zeros_(linear.bias)
+
+    def _output(self, y: torch.Tensor) -> torch.Tensor:
+        pose = self.out(y)
+        return F.normalize(pose, dim=-1) if self.normalize else pose
 
     def init_state(self, batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         zeros = torch.zeros(self.layers, batch, self.hidden, device=device)
@@ -28,13 +39,13 @@ class PoseLSTM(nn.Module):
         """One step: returns (pose_next [B, P], new state)."""
         h = self.embed(torch.cat([pose_prev, content], dim=1)).unsqueeze(1)
         y, state = self.lstm(h, state)
-        return self.out(y.squeeze(1)), state
+        return self._output(y.squeeze(1)), state
 
     def forward(self, poses_in: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
         """Teacher-forced: poses_in [B, T, P] (ground-truth previous poses) -> predictions [B, T, P]."""
         c = content.unsqueeze(1).expand(-1, poses_in.shape[1], -1)
         y, _ = self.lstm(self.embed(torch.cat([poses_in, c], dim=2)))
-        return self.out(y)
+        return self._output(y)
 
     @torch.no_grad()
     def rollout(self, observed: torch.Tensor, content: torch.Tensor, n_future: int) -> torch.Tensor:

@@ -1,11 +1,11 @@
 """ResNet-18-style encoder (paper: pose encoder for KTH; both encoders for NORB and chairs).
 
-Four stages of two BasicBlocks (widths ``width * [1, 2, 4, 8]``, BatchNorm, ReLU), as in ResNet-18 up to its
-final pooling layer. The ImageNet stem (7x7 stride-2 conv + max-pool, made for 224x224) is adapted to small
-frames: a 4x4 stride-2 conv, plus one stride-2 max-pool per extra doubling above 64 (none at 64 or 96, one at
-128), so the four stages run at 32, 16, 8, 4 pixels for 64x64 and 128x128 inputs. In place of the global
-average pool, a valid conv over the whole final map gives the ``dim`` vector: averaging would throw away where
-things are, which the pose vector has to encode. The vector is normalised to unit L2 norm (paper, Section 4.1).
+As the authors' ``resnet_64``: a 5x5 stride-2 stem conv (padding 3) with BatchNorm + ReLU and a 3x3 stride-2
+max-pool, then four stages of two BasicBlocks (widths ``width * [1, 2, 4, 8]``; strides 1, 2, 2, 2), so at
+64x64 the stages run at 17, 9, 5 and 3 pixels (215 M multiply-adds per frame at width 64, not the 555 M of
+running them at 32/16/8/4). In place of the global average pool, the authors' head: a conv over the whole final
+map -> BatchNorm -> tanh (``VectorHead``), unit L2 norm on top when ``normalize``. Averaging would throw away
+where things are, which the pose vector has to encode.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from drnet.models.heads import VectorHead
 
 
 class BasicBlock(nn.Module):
@@ -39,16 +41,16 @@ class ResNet18Encoder(nn.Module):
     ``image_size`` (H = W) must be a multiple of 16 and >= 32; 64 and 128 are the paper's sizes.
     """
 
-    def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = True):
+    def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = False):
         super().__init__()
         if image_size < 32 or image_size % 16:
             raise ValueError(f"image_size must be a multiple of 16 and >= 32, got {image_size}")
-        stem: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width),
-                                 nn.ReLU(inplace=True)]
-        size = image_size // 2
-        while size >= 64 and size % 16 == 0:
-            stem.append(nn.MaxPool2d(3, 2, 1))
-            size //= 2
+        stem: list[nn.Module] = [nn.Conv2d(channels, width, 5, 2, 3, bias=False), nn.BatchNorm2d(width),
+                                 nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+        conv_out = (image_size + 1) // 2 + 1  # 5x5 conv, stride 2, padding 3
+        size = (conv_out - 1) // 2 + 1  # 3x3 max-pool, stride 2, padding 1
+        for _ in range(3):  # stages 2-4 halve the map (3x3 convs, stride 2, padding 1)
+            size = (size - 1) // 2 + 1
         blocks: list[nn.Module] = []
         c_in = width
         for stage, c_out in enumerate(width * m for m in (1, 2, 4, 8)):
@@ -56,10 +58,8 @@ class ResNet18Encoder(nn.Module):
             blocks += [BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out)]
             c_in = c_out
         self.features = nn.Sequential(*stem, *blocks)
-        self.head = nn.Conv2d(c_in, dim, size // 8)
-        self.normalize = normalize
+        self.head = VectorHead(c_in, dim, size, normalize)
         self.dim = dim
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        v = self.head(self.features(x)).flatten(1)
-        return (F.normalize(v, dim=1) if self.normalize else v), None
+        return self.head(self.features(x)), None

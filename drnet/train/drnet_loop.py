@@ -4,27 +4,43 @@ Each step, on a batch of frame pairs (x_t, x_t+k) from distinct clips:
 1. scene discriminator C: BCE on pose pairs, same clip (target 1) vs different clip (target 0), with the
    encoders held fixed (poses detached);
 2. content encoder Ec, pose encoder Ep and decoder D, with C held fixed:
-   rec = ||D(Ec(x_t), Ep(x_t+k)) - x_t+k||^2, sim = ||Ec(x_t) - Ec(x_t+k)||^2,
+   rec = ||D(Ec(x_t), Ep(x_t+k)) - x_t+k||^2, sim = ||Ec(x_t) - Ec(x_t+k)||^2 (x_t+k's content the target),
    adv = BCE(C(Ep(x_t), Ep(x_t+k)), 0.5)  (maximum entropy on same-clip pairs),
    loss = rec + sim_weight * sim + adv_weight * adv.
+
+As in the authors' code, each frame set goes through an encoder in its own forward pass (BatchNorm statistics
+never mix x_t with x_t+k), and gradients flow only where the losses use them: Ec(x_t) and Ep(x_t+k) with
+gradient, Ec(x_t+k) (the similarity target) and Ep(x_t) without, so the adversarial gradient reaches the pose
+encoder through x_t+k's pose alone. Ep(x_t+k) is computed once: detached for C's update, then (C now fixed)
+with gradient for the adversarial and reconstruction terms.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from drnet.data.sampling import PairDataset, StepBatchSampler, different_clip_partner, pair_plan
+from drnet.data.mnist import source_from_store
+from drnet.data.sampling import (
+    FreshPairDataset,
+    PairDataset,
+    StepBatchSampler,
+    different_clip_partner,
+    fresh_pair_plan,
+    pair_plan,
+)
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
@@ -63,30 +79,35 @@ def discriminator_loss(discriminator: nn.Module, pose_t: torch.Tensor, pose_tk: 
     return loss, acc
 
 
-def generator_losses(model: DrNet, x_t: torch.Tensor, x_tk: torch.Tensor, pose: torch.Tensor | None = None,
-                     modules: tuple[nn.Module, nn.Module] | None = None) -> Losses:
+def generator_losses(model: DrNet, x_t: torch.Tensor, x_tk: torch.Tensor,
+                     poses: tuple[torch.Tensor, torch.Tensor] | None = None,
+                     modules: tuple[nn.Module, nn.Module, nn.Module] | None = None) -> Losses:
     """Reconstruction, similarity and adversarial losses for x_t, x_t+k float [B, C, H, W].
 
-    ``pose`` [2B, P] is Ep(cat[x_t, x_t+k]) when already computed (the training step computes it once for C's
-    update and this loss). ``modules`` optionally replaces (Ec, D) by DDP-wrapped versions. C
-    (``model.discriminator``) is used as is: freeze it (``requires_grad_(False)``) to hold it fixed.
+    ``poses`` = (Ep(x_t) without gradient, Ep(x_t+k) with gradient) [B, P] each, when already computed (the
+    training step computes them once for C's update and this loss). ``modules`` optionally replaces (Ec, Ep, D)
+    by DDP-wrapped versions. C (``model.discriminator``) is used as is: freeze it (``requires_grad_(False)``)
+    to hold it fixed.
     """
-    content_encoder, decoder = modules or (model.content_encoder, model.decoder)
-    b = x_t.shape[0]
-    x = torch.cat([x_t, x_tk])
-    content, skips = content_encoder(x)
-    if pose is None:
-        pose = model.pose_encoder(x)[0]
-    c_t, c_tk = content[:b], content[b:]
-    p_t, p_tk = pose[:b], pose[b:]
-    skips_t = [s[:b] for s in skips] if skips is not None else None
-    rec = decoder(c_t, p_tk, skips_t)
-    logits = model.discriminator(p_t, p_tk)
+    content_encoder, pose_encoder, decoder = modules or (model.content_encoder, model.pose_encoder, model.decoder)
+    p_t, p_tk = poses if poses is not None else encode_poses(pose_encoder, x_t, x_tk)
+    c_t, skips = content_encoder(x_t)
+    with torch.no_grad():
+        c_tk = content_encoder(x_tk)[0]  # the similarity target (authors: the other frame's content, detached)
+    rec = decoder(c_t, p_tk, skips)
+    logits = model.discriminator(p_t.detach(), p_tk)
     return Losses(
         rec=F.mse_loss(widen(rec), widen(x_tk)),
-        sim=F.mse_loss(widen(c_t), widen(c_tk.detach())),  # the later frame's content is the target (authors)
+        sim=F.mse_loss(widen(c_t), widen(c_tk)),
         adv=F.binary_cross_entropy_with_logits(widen(logits), torch.full_like(widen(logits), 0.5)),
     )
+
+
+def encode_poses(pose_encoder: nn.Module, x_t: torch.Tensor, x_tk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Ep(x_t) without gradient, Ep(x_t+k) with gradient), each frame set in its own forward pass."""
+    with torch.no_grad():
+        p_t = pose_encoder(x_t)[0]
+    return p_t, pose_encoder(x_tk)[0]
 
 
 def partner_poses(pose_tk: torch.Tensor, seqs: torch.Tensor, generator: torch.Generator,
@@ -112,10 +133,18 @@ def partner_poses(pose_tk: torch.Tensor, seqs: torch.Tensor, generator: torch.Ge
     return global_pose[partner[mine]]
 
 
-def _plan_fn(lengths, train_cfg, seed: int):
-    def plan(step: int):
-        return pair_plan(lengths, train_cfg.batch_size, train_cfg.max_step, seed, step)
-    return plan
+def pair_source(store: VideoStore, train_cfg, seed: int) -> tuple[Dataset, Callable[[int], np.ndarray]]:
+    """The dataset and batch plan of DrNet (and AE) training: the store's clips, or fresh clips generated from
+    the store's source (``train.fresh_clips``, MNIST)."""
+    b, max_step = train_cfg.batch_size, train_cfg.max_step
+    if getattr(train_cfg, "fresh_clips", False):
+        seq_len = int(store.attrs["seq_len"])
+        return (FreshPairDataset(source_from_store(store), seed),
+                lambda step: fresh_pair_plan(seq_len, b, max_step, seed, step))
+    if b > len(store):
+        raise DrnetError(f"batch_size ({b}) is larger than the {len(store)} clips in {store.path}; each batch draws "
+                         f"distinct clips: lower the batch size or use more data")
+    return PairDataset(store), lambda step: pair_plan(store.length, b, max_step, seed, step)
 
 
 def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_out: str | Path,
@@ -127,9 +156,7 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     'yes' requires it, 'no' starts fresh.
     """
     store = VideoStore(store_path)
-    if train_cfg.batch_size > len(store):
-        raise DrnetError(f"batch_size ({train_cfg.batch_size}) is larger than the {len(store)} clips in {store_path}; "
-                         f"each batch draws distinct clips: lower the batch size or use more data")
+    dataset, plan = pair_source(store, train_cfg, seed)
     if train_cfg.batch_size % ctx.world_size:
         raise DrnetError(f"train.batch_size ({train_cfg.batch_size}) must be divisible by the number of processes "
                          f"({ctx.world_size})")
@@ -157,9 +184,8 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
             DDP(global_batch_norm(m, ctx.device), device_ids=ids)
             for m in (content_encoder, pose_encoder, decoder, discriminator))
 
-    sampler = StepBatchSampler(_plan_fn(store.length, train_cfg, seed), start, train_cfg.steps,
-                               ctx.rank, ctx.world_size)
-    loader = DataLoader(PairDataset(store), batch_sampler=sampler, num_workers=runtime.num_workers,
+    sampler = StepBatchSampler(plan, start, train_cfg.steps, ctx.rank, ctx.world_size)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=runtime.num_workers,
                         pin_memory=ctx.device.type == "cuda", persistent_workers=False,
                         prefetch_factor=4 if runtime.num_workers else None)
     model.train()
@@ -170,22 +196,20 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     step = start
     for x_t, x_tk, seqs in loader:
         x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
-        b = x_t.shape[0]
         with ctx.autocast():
-            pose = pose_encoder(torch.cat([x_t, x_tk]))[0]
+            p_t, p_tk = encode_poses(pose_encoder, x_t, x_tk)
         # 1. C on the current poses, with the encoders held fixed (poses detached).
         model.discriminator.requires_grad_(True)
-        other = partner_poses(pose[b:].detach(), seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101),
-                              ctx)
+        other = partner_poses(p_tk.detach(), seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101), ctx)
         with ctx.autocast():
-            disc_loss, disc_acc = discriminator_loss(discriminator, pose[:b].detach(), pose[b:].detach(), other)
+            disc_loss, disc_acc = discriminator_loss(discriminator, p_t, p_tk.detach(), other)
         opt_disc.zero_grad(set_to_none=True)
         disc_loss.backward()
         opt_disc.step()
         # 2. Ec, Ep, D against the updated C, held fixed.
         model.discriminator.requires_grad_(False)
         with ctx.autocast():
-            losses = generator_losses(model, x_t, x_tk, pose, (content_encoder, decoder))
+            losses = generator_losses(model, x_t, x_tk, (p_t, p_tk), (content_encoder, pose_encoder, decoder))
             loss = losses.total(train_cfg.sim_weight, train_cfg.adv_weight)
         opt_gen.zero_grad(set_to_none=True)
         loss.backward()

@@ -17,7 +17,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from drnet.data.sampling import StepBatchSampler, WindowDataset, window_plan
+from drnet.data.mnist import source_from_store
+from drnet.data.sampling import FreshWindowDataset, StepBatchSampler, WindowDataset, fresh_window_plan, window_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
@@ -58,16 +59,26 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     drnet = drnet.to(ctx.dtype)
     drnet.requires_grad_(False)
     torch.manual_seed(seed)
-    lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers)
+    lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers,
+                    normalize=drnet.cfg.normalize)
     lstm = lstm.to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
     start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
     trained = DDP(lstm) if ctx.distributed else lstm
 
-    def plan(step: int):
-        return window_plan(store.length, lstm_cfg.batch_size, window, seed, step)
+    if lstm_cfg.fresh_clips:  # a new clip for every item, from the store's source (MNIST)
+        seq_len = int(store.attrs["seq_len"])
+        dataset = FreshWindowDataset(source_from_store(store), seed, window)
 
-    loader = DataLoader(WindowDataset(store, window), num_workers=runtime.num_workers,
+        def plan(step: int):
+            return fresh_window_plan(seq_len, lstm_cfg.batch_size, window, seed, step)
+    else:
+        dataset = WindowDataset(store, window)
+
+        def plan(step: int):
+            return window_plan(store.length, lstm_cfg.batch_size, window, seed, step)
+
+    loader = DataLoader(dataset, num_workers=runtime.num_workers,
                         batch_sampler=StepBatchSampler(plan, start, lstm_cfg.steps, ctx.rank, ctx.world_size),
                         pin_memory=ctx.device.type == "cuda")
     total, count, step = torch.zeros((), device=ctx.device), 0, start
@@ -98,7 +109,8 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     barrier(ctx)
     if ctx.is_main:
         extra = {"kind": "lstm", "pose_dim": drnet.cfg.pose_dim, "content_dim": drnet.cfg.content_dim,
-                 "hidden": lstm_model_cfg.hidden, "layers": lstm_model_cfg.layers, "n_past": lstm_cfg.n_past,
+                 "hidden": lstm_model_cfg.hidden, "layers": lstm_model_cfg.layers,
+                 "normalize": drnet.cfg.normalize, "n_past": lstm_cfg.n_past,
                  "n_future": lstm_cfg.n_future, "metrics": rows}
         ckpt.save_checkpoint(model_out, modules={"lstm": lstm}, optimizers={}, step=step, params=params,
                              params_hash=params_hash, extra=extra)
@@ -112,6 +124,7 @@ def load_lstm(path: str | Path, device: torch.device | str = "cpu") -> tuple[Pos
     extra = state["extra"]
     if extra.get("kind") != "lstm":
         raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a pose LSTM; pass the lstm model file")
-    lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"])
+    lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"],
+                    normalize=extra.get("normalize", False))
     ckpt.restore_modules(state, {"lstm": lstm}, path)
     return lstm.to(device).eval(), state

@@ -1,0 +1,151 @@
+"""DrNet as the authors ran it: encoder heads, LSTM output, fresh MNIST clips, one-frame adversarial gradient,
+separate BatchNorm passes, the authors' KTH networks, and the swap measure's own calibration."""
+
+import numpy as np
+import pytest
+import torch
+
+from drnet.data.mnist import BouncingMnist, build_split, source_from_store
+from drnet.data.sampling import FreshPairDataset, FreshWindowDataset, fresh_pair_plan, pair_plan
+from drnet.data.store import VideoStore
+from drnet.eval import disentangle as dis
+from drnet.models import DrNet, init_weights
+from drnet.models.lstm import PoseLSTM
+from drnet.models.resnet import ResNet18Encoder
+from drnet.models.vgg import Vgg16UnetEncoder
+from drnet.params import DrnetModel, section
+from drnet.train.drnet_loop import encode_poses, generator_losses
+
+
+def _mean_offdiag_cosine(v: torch.Tensor) -> float:
+    v = torch.nn.functional.normalize(v.detach(), dim=1)
+    cos = v @ v.T
+    n = len(v)
+    return float((cos.sum() - cos.diagonal().sum()) / (n * (n - 1)))
+
+
+@pytest.mark.parametrize("name", ["dcgan64", "resnet18", "vgg16_unet"])
+def test_content_vectors_of_different_clips_are_not_collinear_at_init(name):
+    torch.manual_seed(0)
+    cfg = DrnetModel(content_encoder=name, pose_encoder="resnet18" if name != "dcgan64" else "dcgan64",
+                     decoder="vgg16_unet" if name == "vgg16_unet" else "dcgan64", width=8, content_dim=32, pose_dim=6)
+    model = DrNet(cfg, channels=1, image_size=64)
+    content = model.encode_content(torch.rand(16, 1, 64, 64))[0]
+    # a bare conv + L2 norm gave cosine 0.997 between different clips; BatchNorm -> tanh centres each unit
+    assert _mean_offdiag_cosine(content) < 0.5
+    assert content.abs().max() < 1 and content.norm(dim=1).std() > 0  # tanh-bounded, not unit-normalised
+    pose = model.encode_pose(torch.rand(16, 1, 64, 64))
+    torch.testing.assert_close(pose.norm(dim=1), torch.ones(16))  # normalize applies to pose
+
+
+def test_lstm_predictions_stay_unit_norm_when_poses_are():
+    torch.manual_seed(0)
+    lstm = PoseLSTM(6, 10, hidden=16, layers=2, normalize=True).eval()
+    observed = torch.nn.functional.normalize(torch.randn(3, 5, 6), dim=-1)
+    rollout = lstm.rollout(observed, torch.randn(3, 10), 50)
+    torch.testing.assert_close(rollout.norm(dim=-1), torch.ones(3, 50))
+    torch.testing.assert_close(lstm(observed, torch.randn(3, 10)).norm(dim=-1), torch.ones(3, 5))
+    assert PoseLSTM(6, 10, 16, 2).rollout(observed, torch.randn(3, 10), 5).norm(dim=-1).max() < 1  # without
+    assert abs(float(lstm.embed.weight.std()) - 0.02) < 0.005  # the authors' N(0, 0.02) init
+
+
+def test_fresh_mnist_clips_every_step_with_a_fixed_test_set(tmp_path, demo_params):
+    cfg = section(demo_params, "mnist").data.model_copy(update={"train_sequences": 3, "test_sequences": 3})
+    build_split(tmp_path / "train.h5", "train", cfg, seed=0)
+    build_split(tmp_path / "t1.h5", "test", cfg, seed=0)
+    build_split(tmp_path / "t2.h5", "test", cfg, seed=0)
+    t1, t2 = VideoStore(tmp_path / "t1.h5"), VideoStore(tmp_path / "t2.h5")
+    assert t1.attrs["frames_sha256"] == t2.attrs["frames_sha256"]  # the test set is fixed
+    store = VideoStore(tmp_path / "train.h5")
+    source = source_from_store(store)
+    assert len(source.digits) > 1000  # the whole training digit bank, not the 3 stored clips' digits
+    data = FreshPairDataset(source, seed=0)
+    plans = [fresh_pair_plan(cfg.seq_len, 8, 10, 0, step) for step in range(3)]
+    ids = np.concatenate([p[:, 0] for p in plans])
+    assert len(set(ids.tolist())) == 24  # every item of every step is a new clip
+    a, b = data[tuple(plans[0][0])], data[tuple(plans[0][0])]
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])  # clip i is the same whichever worker draws it
+    first = torch.stack([data[tuple(row)][0] for row in plans[0]])
+    second = torch.stack([data[tuple(row)][0] for row in plans[1]])
+    assert not torch.equal(first, second)
+    window, _ = FreshWindowDataset(source, 0, 6)[(5, 2)]
+    assert window.shape == (6, *store.frame_shape)
+
+
+def test_any_two_frames_plan_covers_both_directions():
+    lengths = np.array([30, 40, 25, 60])
+    plans = np.concatenate([pair_plan(lengths, 4, None, 0, s) for s in range(200)])
+    t, k = plans[:, 1], plans[:, 2]
+    assert (k != 0).all() and (t + k >= 0).all() and (t + k < lengths[plans[:, 0]]).all()
+    assert (k < 0).any() and (k > 0).any() and np.abs(k).max() > 20
+
+
+def _tiny_drnet() -> DrNet:
+    torch.manual_seed(0)
+    return DrNet(DrnetModel(width=8, content_dim=16, pose_dim=4, disc_hidden=8), channels=3, image_size=64)
+
+
+def test_adversarial_gradient_reaches_the_pose_encoder_through_one_frame_only():
+    model = _tiny_drnet()
+    model.discriminator.requires_grad_(False)
+    x_t = torch.rand(6, 3, 64, 64, requires_grad=True)
+    x_tk = torch.rand(6, 3, 64, 64, requires_grad=True)
+    generator_losses(model, x_t, x_tk).adv.backward()
+    assert x_t.grad is None  # Ep(x_t) is computed without gradient (authors: C(p_t.detach(), p_tk))
+    assert x_tk.grad is not None and x_tk.grad.abs().sum() > 0
+
+
+def test_each_frame_set_has_its_own_batch_norm_pass():
+    model = _tiny_drnet().train()
+    x_t, x_tk = torch.rand(6, 3, 64, 64), torch.rand(6, 3, 64, 64) * 0.2
+    p_t, p_tk = encode_poses(model.pose_encoder, x_t, x_tk)
+    torch.testing.assert_close(p_t, model.pose_encoder(x_t)[0])  # statistics of x_t's batch alone
+    joint = model.pose_encoder(torch.cat([x_t, x_tk]))[0][:6]
+    assert not torch.allclose(p_t, joint, atol=1e-4)  # a concatenated pass would mix both frames' statistics
+
+
+def test_kth_networks_match_the_authors_at_64():
+    vgg = Vgg16UnetEncoder(1, 128, 64, 64)
+    n_convs = sum(isinstance(m, torch.nn.Conv2d) for m in vgg.modules())
+    assert n_convs == 11 and 8.6e6 < sum(p.numel() for p in vgg.parameters()) < 8.8e6  # 10 VGG convs + head
+    sizes = []
+    resnet = ResNet18Encoder(1, 24, 64, 64).eval()
+    hooks = [block.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1]))
+             for block in resnet.features if block.__class__.__name__ == "BasicBlock"]
+    resnet(torch.rand(1, 1, 64, 64))
+    for h in hooks:
+        h.remove()
+    assert sizes[1::2] == [17, 9, 5, 3]  # stage outputs (authors: 5x5 stem + max-pool first)
+
+
+def test_swap_measure_reads_an_oracle_near_perfectly_and_a_content_blind_decoder_at_chance(tmp_path, demo_params):
+    cfg = section(demo_params, "mnist").data.model_copy(update={"train_sequences": 2, "test_sequences": 60,
+                                                                "image_size": 32, "digit_size": 16,
+                                                                "max_speed": 2})
+    build_split(tmp_path / "train.h5", "train", cfg, seed=0)
+    build_split(tmp_path / "test.h5", "test", cfg, seed=0)
+    train, test = VideoStore(tmp_path / "train.h5"), VideoStore(tmp_path / "test.h5")
+    reader, acc = dis.train_digit_reader(train, test, steps=250, batch_size=64, seed=0, width=8)
+    assert acc > 0.8
+    source, truths = dis.test_truth(test, seed=0)
+    np.testing.assert_array_equal(test.frames(3), source.render(truths[3].clip, np.arange(test.length[3]))[0])
+    pairs = dis.swap_pairs(test, truths, source, 150, seed=0)
+    oracle = dis.mnist_swap_table(dis.oracle_swap(source, truths), pairs, truths, source, reader)
+    blind = dis.mnist_swap_table(dis.content_blind_swap(source, truths), pairs, truths, source, reader)
+    assert oracle["content_transfer"] > 0.8 and oracle["pose_error_px"] < 1.0
+    assert abs(blind["content_transfer"] - blind["content_chance"]) < 0.1
+    assert blind["content_matches_pose_clip"] > 0.8
+
+
+def test_bouncing_source_refuses_digits_that_cannot_bounce():
+    from drnet.errors import DrnetError
+
+    with pytest.raises(DrnetError, match="do not bounce"):
+        BouncingMnist(np.zeros((2, 32, 32), np.uint8), np.zeros(2), 32, 2, 4)
+
+
+def test_init_weights_keeps_heads_centred():
+    model = _tiny_drnet()
+    init_weights(model)
+    bn = model.content_encoder.head.bn
+    assert abs(float(bn.weight.mean()) - 1) < 0.05 and float(bn.bias.abs().max()) == 0
