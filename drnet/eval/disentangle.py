@@ -54,7 +54,8 @@ class DigitReader(nn.Module):
         return self.out(self.features(x).amax(dim=(2, 3)))
 
 
-def _single_digits(source: BouncingMnist, rng: np.random.Generator, n: int, degrade: bool) -> tuple[np.ndarray, np.ndarray]:
+def _single_digits(source: BouncingMnist, rng: np.random.Generator, n: int,
+                   degrade: bool) -> tuple[np.ndarray, np.ndarray]:
     """n frames float32 [n, 1, H, W] each holding one bank digit at a random position, and its labels [n].
 
     ``degrade`` blurs and dims some of them, so the reader also reads a decoder's softer strokes.
