@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from drnet.params import (
+    SEED_MAX,
     Download,
     DrnetModel,
     DrnetTrain,
@@ -43,7 +44,7 @@ class KthSynthetic(Strict):
     persons: int = Field(25, ge=2, le=25)
     scenarios: int = Field(4, ge=1, le=4)
     frames_per_video: int = Field(120, ge=20)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class AeBaseline(Strict):
@@ -111,7 +112,7 @@ class NorbSynthetic(Strict):
     instances: int = Field(10, ge=2, le=10, description="per category; split as in NORB (4,6,7,8,9 train)")
     elevations: int = Field(9, ge=1, le=9)
     lightings: int = Field(6, ge=1, le=6)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class ChairsData(Strict):
@@ -123,7 +124,7 @@ class ChairsData(Strict):
     elevations: list[float] = Field(default_factory=lambda: [10.0, 20.0, 30.0, 40.0, 50.0])
     image_size: Literal[64, 128] = 64
     test_fraction: float = Field(0.2, gt=0, lt=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class ObjectClassifier(Strict):

@@ -59,3 +59,60 @@ def test_unknown_section_and_bad_yaml(tmp_path):
 def test_overrides_are_typed(repo_root):
     raw = apply_overrides(load_raw(repo_root / "params.yaml"), ["mnist.train.steps=7", "kth.data.train_persons=[1, 2]"])
     assert raw["mnist"]["train"]["steps"] == 7 and raw["kth"]["data"]["train_persons"] == [1, 2]
+
+
+@pytest.mark.parametrize("override, message", [
+    ("mnist.train.lr=[", "override 'mnist.train.lr=[': the value is not valid YAML at line 1"),
+    ("seed=4294967296", "seed: Input should be less than or equal to 4294967295"),
+    ("seed=99999999999999999999999", "seed: Input should be less than or equal to 4294967295"),
+    ("kth.synthetic.seed=-1", "kth.synthetic.seed: Input should be greater than or equal to 0"),
+    ("mnist.train.lr=.nan", "mnist.train.lr: Input should be a finite number"),
+    ("mnist.train.adv_weight=.inf", "mnist.train.adv_weight: Input should be a finite number (got inf)"),
+    ("mnist.train.sim_weight=.nan", "mnist.train.sim_weight: Input should be a finite number"),
+    ("kth.download.timeout_s=.inf", "kth.download.timeout_s: Input should be a finite number"),
+    ("chairs.data.elevations=[10.0, .nan]", "chairs.data.elevations.1: Input should be a finite number"),
+    ("mnist.train.steps=[&a [1, 1], *a]", "uses a YAML alias (alias *a)"),
+])
+def test_hostile_values_give_one_short_line(repo_root, override, message):
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+
+
+def test_validated_values_are_returned_not_the_raw_ones(repo_root):
+    """`seed: '7'` passes validation (coerced); the stages must then get the int 7, not the string."""
+    p = load_params(repo_root / "params.yaml", overrides=["seed='7'", "mnist.train.lr=1e-3"])
+    assert p["seed"] == 7 and isinstance(p["seed"], int)
+    assert p["mnist"]["train"]["lr"] == 0.001  # YAML 1.1 reads 1e-3 as a string; the schema makes it a float
+    assert isinstance(p["kth"]["train"]["lr"], float)
+
+
+def test_alias_bomb_is_refused_in_one_short_line(tmp_path, repo_root):
+    laughs = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefg", "bcdefgh"):
+        laughs.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    bomb = "\n".join(laughs) + "\n"
+    (tmp_path / "bomb.yaml").write_text(bomb)
+    with pytest.raises(DrnetError) as err:
+        load_params(tmp_path / "bomb.yaml")
+    assert "uses a YAML alias (alias *a) at line 2" in str(err.value) and len(str(err.value)) < 400
+    text = (repo_root / "params.yaml").read_text().replace("seed: 0", "seed: *h")
+    (tmp_path / "params.yaml").write_text(bomb + text)
+    with pytest.raises(DrnetError, match="YAML alias") as err:
+        load_params(tmp_path / "params.yaml")
+    assert len(str(err.value)) < 400
+
+
+def test_echoed_values_are_truncated():
+    from drnet.params import validate
+
+    nested = ["lol"] * 9
+    for _ in range(7):
+        nested = [nested] * 9  # shared references: 9**8 leaves, as PyYAML builds an alias bomb
+    with pytest.raises(DrnetError) as err:
+        validate({"seed": nested})
+    assert "seed: Input should be a valid integer (got [[[" in str(err.value) and len(str(err.value)) < 400
+    with pytest.raises(DrnetError) as err:
+        load_params(overrides=["mnist.train.steps=" + "x" * 100_000])
+    assert len(str(err.value)) < 400
