@@ -7,7 +7,14 @@ import shlex
 import yaml
 
 from drnet.errors import DrnetError
-from drnet.params import load_raw, resolve, validate
+from drnet.params import deep_merge, load_raw, resolve, safe_yaml, validate
+
+
+def merged_config(cli_config: dict, path: str = "params.yaml", replace: bool = False) -> dict:
+    """Snakemake's config: ``path`` loaded safely (never through yte, which runs code) with the command line's
+    --config values merged on top (nested mappings merged, other values replaced), as ``configfile:`` merges
+    them; ``replace`` (--replace-workflow-config) keeps the command line's config alone."""
+    return dict(cli_config) if replace else deep_merge(load_raw(path), cli_config)
 
 
 def check_config(config: dict, path: str = "params.yaml") -> None:
@@ -23,7 +30,8 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
         if isinstance(value, dict):
             out.update(_flatten(value, dotted + "."))
         else:
-            out[dotted] = yaml.safe_load(value) if isinstance(value, str) else value  # --config gives strings
+            # --config gives strings; read them as params YAML (no aliases, one-line errors)
+            out[dotted] = safe_yaml(value, f"--config value of {dotted}") if isinstance(value, str) else value
     return out
 
 
