@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from drnet.errors import DrnetError
 
@@ -26,9 +26,24 @@ SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow
 ECHO_CHARS = 80  # longest value echoed back in an error message
 
 
+INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
+
+
 class Strict(BaseModel):
     # allow_inf_nan=False: .inf / .nan are refused for every float in the schema (weights, lrs, timeouts, ...)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _ints_in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every integer of the schema (also inside lists) lies within +-INT_MAX; fields may bound it tighter
+        (seeds have their own range, 0..SEED_MAX)."""
+        if info.field_name == "seed":
+            return value
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > INT_MAX:
+                raise ValueError(f"integers must lie within +-{INT_MAX} (2**31 - 1)")
+        return value
 
 
 class Runtime(Strict):
@@ -92,7 +107,7 @@ class LstmTrain(Strict):
 
 
 class Generate(Strict):
-    length: int = Field(500, gt=0, description="frames generated after the observed ones")
+    length: int = Field(500, gt=0, le=100_000, description="frames generated after the observed ones")
     n_clips: int = Field(4, gt=0, le=1024)
     fps: int = Field(10, gt=0, le=60)
 

@@ -116,3 +116,21 @@ def test_echoed_values_are_truncated():
     with pytest.raises(DrnetError) as err:
         load_params(overrides=["mnist.train.steps=" + "x" * 100_000])
     assert len(str(err.value)) < 400
+
+
+@pytest.mark.parametrize("override, message", [
+    ("mnist.train.steps=9223372036854775808", "mnist.train.steps: integers must lie within +-2147483647"),
+    ("kth.data.train_persons=[1, 99999999999999]", "kth.data.train_persons: integers must lie within"),
+    ("norb.classifier.max_test_frames=99999999999999", "norb.classifier.max_test_frames: integers must lie within"),
+    ("kth.baseline.latent_dim=100000000", "kth.baseline.latent_dim: Input should be less than or equal to 4096"),
+    ("mnist.generate.length=1000000000", "mnist.generate.length: Input should be less than or equal to 100000"),
+])
+def test_huge_integers_are_refused(repo_root, override, message):
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_seeds_take_the_whole_seeding_range(repo_root):
+    p = load_params(repo_root / "params.yaml", overrides=["seed=4294967295", "chairs.data.seed=3000000000"])
+    assert p["seed"] == 2**32 - 1 and p["chairs"]["data"]["seed"] == 3_000_000_000
