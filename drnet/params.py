@@ -189,11 +189,27 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise _AliasRefused(None, None, f"alias *{event.anchor}", event.start_mark)
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN201 - PyYAML's signature
+        """A key given twice is refused (PyYAML keeps the last one silently: a pasted second ``train:`` section
+        would replace the first without a word)."""
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: PyYAML's own error follows
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {str(key)[:ECHO_CHARS]!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
 
 def safe_yaml(text: str, what: str) -> Any:
     """Parse params YAML (a file or one ``--set`` value) without code and without aliases; one-line errors."""
     try:
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise DrnetError(f"{what} nests YAML too deeply to read; params are a few levels deep") from None
     except _AliasRefused as exc:
         raise DrnetError(f"{what} uses a YAML alias ({exc.problem}) at line {exc.problem_mark.line + 1}; aliases "
                          f"are not allowed in params, write the value out") from None
@@ -285,7 +301,7 @@ def validate(merged: dict, source: str = "params.yaml") -> dict:
             f"{source}: unknown section {echo(unknown[0])}; known sections: "
             f"{', '.join(sorted({'seed', 'runtime', *SECTION_MODELS}))}"
         )
-    if not isinstance(merged.get("demo", {}), dict):
+    if not isinstance(merged.get("demo") or {}, dict):
         raise DrnetError(f"{source}: demo must be a mapping of sections (the overlay), got {echo(merged['demo'])}")
     try:
         values = Params.model_validate(merged).model_dump(exclude_unset=True)
@@ -309,7 +325,13 @@ def load_raw(path: str | Path = "params.yaml") -> dict:
     path = Path(path)
     if not path.exists():
         raise DrnetError(f"{path} not found; run from the repository root or pass --params PATH")
-    raw = safe_yaml(path.read_text(), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DrnetError(f"{path} is not UTF-8 text (byte {exc.start}); a params file is YAML text") from None
+    except OSError as exc:
+        raise DrnetError(f"cannot read {path} ({exc.strerror}); pass a readable params file with --params") from None
+    raw = safe_yaml(text, str(path))
     if not isinstance(raw, dict):
         raise DrnetError(f"{path} must hold a mapping of sections (mnist:, kth:, ...)")
     return raw

@@ -134,3 +134,18 @@ def test_huge_integers_are_refused(repo_root, override, message):
 def test_seeds_take_the_whole_seeding_range(repo_root):
     p = load_params(repo_root / "params.yaml", overrides=["seed=4294967295", "chairs.data.seed=3000000000"])
     assert p["seed"] == 2**32 - 1 and p["chairs"]["data"]["seed"] == 3_000_000_000
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe\x00seed: 0\n", "is not UTF-8 text"),
+    (b"a: " + b"[" * 20000 + b"]" * 20000 + b"\n", "nests YAML too deeply"),
+    (b"seed: 0\nseed: 1\n", "at line 2 (key 'seed' is given twice)"),
+    (b"mnist:\n  train: {lr: 1}\n  train: {lr: 2}\n", "key 'train' is given twice"),
+])
+def test_unreadable_params_files_give_one_line(tmp_path, content, message):
+    (tmp_path / "p.yaml").write_bytes(content)
+    with pytest.raises(DrnetError) as err:
+        load_params(tmp_path / "p.yaml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
+        load_params(tmp_path)
