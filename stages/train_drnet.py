@@ -27,9 +27,9 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--set-adv-weight", type=float, default=None,
                         help="override train.adv_weight (the no-adversarial ablation uses 0)")
     args = parser.parse_args(argv)
+    if args.set_adv_weight is not None:  # validated like any param (argparse's float takes nan and inf)
+        args.overrides.append(f"{args.dataset}.train.adv_weight={args.set_adv_weight!r}")
     params = load_stage_params(args)
-    if args.set_adv_weight is not None:
-        params[args.dataset]["train"]["adv_weight"] = args.set_adv_weight
     cfg = section(params, args.dataset)
     ctx = setup(_runtime(params))
     tracked = {"seed": params["seed"], "model": params[args.dataset]["model"], "train": params[args.dataset]["train"]}
