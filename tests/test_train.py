@@ -277,3 +277,16 @@ def test_adv_weight_flag_is_validated_like_a_param(tmp_path, capsys, value):
                str(tmp_path / "m.csv"), "--summary-out", str(tmp_path / "s.json")])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.startswith("error: params.yaml: norb.train.adv_weight: Input should be") and "\n" not in err
+
+
+def test_resume_key_names_what_changed(mnist, tmp_path):
+    _, store = mnist
+    (tmp_path / "up.pt").write_bytes(b"model one")
+    key = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert ckpt.key_mismatch(key, key) is None
+    assert "other params" in ckpt.key_mismatch(key.replace("params=abc", "params=abd"), key)
+    assert "before its data identity was recorded" in ckpt.key_mismatch("abc", key)  # a pre-key checkpoint
+    (tmp_path / "up.pt").write_bytes(b"model two")
+    changed = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert "from another drnet model file" in ckpt.key_mismatch(key, changed)
+    assert ckpt.key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
