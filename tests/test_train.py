@@ -230,14 +230,22 @@ def test_final_model_file_as_checkpoint_is_refused(mnist, tmp_path):
         _train(cfg, store, tmp_path, 4)
 
 
-def test_model_file_missing_its_description_is_refused(mnist, tmp_path):
+@pytest.mark.parametrize("mutate, message", [
+    (lambda e: e.pop("model"), "not a valid 'drnet' model file: 'model' must be a dict (no such key)"),
+    (lambda e: e.update(image_size="64"), "'image_size' must be a int (found str)"),
+    (lambda e: e.update(channels=10**9), "records channels=1000000000, outside 0..65536"),
+    (lambda e: e["model"].update(width="wide"), "the model description is invalid (width: Input should be"),
+    (lambda e: e.update(kind="gan"), "holds a model of unknown kind 'gan'"),
+])
+def test_model_file_with_a_bad_description_is_refused(mnist, tmp_path, mutate, message):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 2)
     state = torch.load(tmp_path / "model.pt", weights_only=True)
-    del state["extra"]["model"]
+    mutate(state["extra"])
     torch.save(state, tmp_path / "model.pt")
-    with pytest.raises(DrnetError, match="not a valid 'drnet' model file: 'model' must be a dict"):
+    with pytest.raises(DrnetError) as err:
         load_drnet(tmp_path / "model.pt")
+    assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_classifier_file_goes_through_the_guarded_loader(tmp_path):

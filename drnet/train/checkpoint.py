@@ -187,8 +187,28 @@ def load_checkpoint(path: str | Path) -> dict:
         if kind not in MODEL_FILE_KEYS:
             raise DrnetError(f"{path} holds a model of unknown kind {str(kind)[:40]!r} (known: "
                              f"{', '.join(MODEL_FILE_KEYS)}); delete it and re-run training")
-        require(state["extra"], MODEL_FILE_KEYS[kind], path, f"'{kind}' model file")
+        _check_description(state["extra"], kind, path)
     return state
+
+
+def _check_description(extra: dict, kind: str, path: Path) -> None:
+    """A model file's own description of its architecture (``extra``): keys, kinds and sane sizes."""
+    require(extra, MODEL_FILE_KEYS[kind], path, f"'{kind}' model file")
+    for name, kind_of in MODEL_FILE_KEYS[kind].items():
+        if kind_of is int and not 0 <= extra[name] <= 65536:
+            raise DrnetError(f"{path}: the '{kind}' model file records {name}={extra[name]}, outside 0..65536; it is "
+                             f"damaged or not a drnet file: retrain it")
+    if kind == "drnet":
+        from pydantic import ValidationError
+
+        from drnet.params import DrnetModel
+
+        try:
+            DrnetModel.model_validate(extra["model"])
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise DrnetError(f"{path}: the model description is invalid ({'.'.join(map(str, err['loc']))}: "
+                             f"{err['msg'][:120]}); it is damaged or not a drnet file: retrain it") from None
 
 
 def restore_modules(state: dict, modules: dict[str, nn.Module], path: str | Path = "checkpoint") -> None:
@@ -260,7 +280,9 @@ def check_training_state(state: dict, modules: dict[str, nn.Module], optimizers:
     if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8 or rng.shape != torch.get_rng_state().shape:
         raise DrnetError(f"{path}: the saved torch RNG state is missing or malformed; delete the checkpoint and "
                          f"re-run training")
-    if not isinstance(state["rng"].get("cuda", []), list) or not isinstance(state["extra"].get("metrics", []), list):
+    metrics = state["extra"].get("metrics", [])
+    if not isinstance(state["rng"].get("cuda", []), list) or not isinstance(metrics, list) \
+            or not all(isinstance(row, dict) for row in metrics):
         raise DrnetError(f"{path}: the saved CUDA RNG states or metric rows are malformed; delete the checkpoint and "
                          f"re-run training")
     if state["step"] < 0:
