@@ -283,8 +283,11 @@ def resolve(raw: dict, variant: str = "paper") -> dict:
     if variant not in VARIANTS:
         raise DrnetError(f"unknown variant {variant!r}; use one of: {', '.join(VARIANTS)}")
     base = {k: v for k, v in raw.items() if k != "demo"}
+    overlay = raw.get("demo") or {}
+    if not isinstance(overlay, dict):
+        raise DrnetError(f"params: demo must be a mapping of sections (the overlay), got {echo(overlay)}")
     if variant == "demo":
-        base = deep_merge(base, raw.get("demo") or {})
+        base = deep_merge(base, overlay)
     return base
 
 

@@ -149,3 +149,17 @@ def test_unreadable_params_files_give_one_line(tmp_path, content, message):
     assert message in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
         load_params(tmp_path)
+
+
+@pytest.mark.parametrize("cli, message", [
+    ({"demo": [1]}, "demo must be a mapping of sections (the overlay), got [1]"),
+    ({"mnist": {"train": {"lr": ".inf"}}}, "mnist.train.lr: Input should be a valid number"),
+    ({"seed": "99999999999"}, "seed: Input should be less than or equal to 4294967295"),
+])
+def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
+    """What `snakemake --config` hands the Snakefile (strings, via YAML's BaseLoader) merged over params.yaml."""
+    from drnet.dag_support import check_config, merged_config
+
+    with pytest.raises(DrnetError) as err:
+        check_config(merged_config(cli, str(repo_root / "params.yaml")))
+    assert message in str(err.value) and "\n" not in str(err.value)
