@@ -298,3 +298,5 @@ def test_resume_key_names_what_changed(mnist, tmp_path):
     changed = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
     assert "from another drnet model file" in ckpt.key_mismatch(key, changed)
     assert ckpt.key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
+    with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
+        ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path})

@@ -75,6 +75,8 @@ def file_sha256(path: str | Path) -> str:
                 digest.update(block)
     except FileNotFoundError:
         raise DrnetError(f"{path} not found; run the stage that writes it first") from None
+    except OSError as exc:
+        raise DrnetError(f"cannot read {path} ({exc.strerror}); pass the model file the stage wrote") from None
     return digest.hexdigest()
 
 
