@@ -8,9 +8,10 @@
 #   snakemake --profile profiles/slurm all                # on a SLURM cluster (README)
 #   snakemake demo --report report.html                   # browsable report of what was run
 #   snakemake --cores 2 proof                             # disentanglement shown on a 2-core CPU (README)
-
-
-configfile: "params.yaml"
+#
+# params.yaml is read by workflow/common.smk with the project's safe YAML loader, not by `configfile:` (Snakemake
+# reads configfiles through yte, so a params.yaml with `__use_yte__: true` would run Python on `snakemake -n`);
+# --config values are merged on top exactly as `configfile:` would merge them.
 
 
 report: "workflow/report/workflow.rst"
@@ -19,6 +20,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/common.smk"
 
 
+load_config(config)
 validate_config(config)
 
 

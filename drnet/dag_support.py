@@ -7,13 +7,21 @@ import shlex
 import yaml
 
 from drnet.errors import DrnetError
-from drnet.params import load_raw, resolve, validate
+from drnet.params import VARIANTS, deep_merge, load_raw, resolve, safe_yaml, validate
+
+
+def merged_config(cli_config: dict, path: str = "params.yaml", replace: bool = False) -> dict:
+    """Snakemake's config: ``path`` loaded safely (never through yte, which runs code) with the command line's
+    --config values merged on top (nested mappings merged, other values replaced), as ``configfile:`` merges
+    them; ``replace`` (--replace-workflow-config) keeps the command line's config alone."""
+    return dict(cli_config) if replace else deep_merge(load_raw(path), cli_config)
 
 
 def check_config(config: dict, path: str = "params.yaml") -> None:
     """Validate Snakemake's config (params.yaml plus any --config) for both variants; one line on failure."""
     validate(resolve(config, "paper"), f"{path} (with --config)")
-    validate(resolve(config, "demo"), f"{path} demo overlay (with --config)")
+    for variant in VARIANTS[1:]:
+        validate(resolve(config, variant), f"{path} {variant} overlay (with --config)")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
@@ -23,13 +31,14 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
         if isinstance(value, dict):
             out.update(_flatten(value, dotted + "."))
         else:
-            out[dotted] = yaml.safe_load(value) if isinstance(value, str) else value  # --config gives strings
+            # --config gives strings; read them as params YAML (no aliases, one-line errors)
+            out[dotted] = safe_yaml(value, f"--config value of {dotted}") if isinstance(value, str) else value
     return out
 
 
 def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
     """``--set k=v`` flags for values where Snakemake's config differs from params.yaml, limited to ``keys``
-    (and their demo-overlay counterparts), so that a rule re-runs only when its own params change."""
+    (and their demo/proof-overlay counterparts), so that a rule re-runs only when its own params change."""
     base, now = _flatten(load_raw(path)), _flatten(config)
     unknown = sorted(set(now) - set(base))
     if unknown:
@@ -38,7 +47,7 @@ def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
     for dotted, value in sorted(now.items()):
         if value == base[dotted]:
             continue
-        key = dotted.removeprefix("demo.")
+        key = dotted.split(".", 1)[1] if dotted.split(".")[0] in VARIANTS else dotted
         if any(key == k or key.startswith(k + ".") for k in keys):
             text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
             flags.append(f"--set {shlex.quote(f'{dotted}={text}')}")

@@ -11,20 +11,39 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from drnet.errors import DrnetError
 
 VARIANTS = ("paper", "demo", "proof")  # demo: tiny overlay; proof: the CPU disentanglement run
 PosInt = Field(gt=0)
+SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow inside torch
+ECHO_CHARS = 80  # longest value echoed back in an error message
+
+
+INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf / .nan are refused for every float in the schema (weights, lrs, timeouts, ...)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _ints_in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every integer of the schema (also inside lists) lies within +-INT_MAX; fields may bound it tighter
+        (seeds have their own range, 0..SEED_MAX)."""
+        if info.field_name == "seed":
+            return value
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > INT_MAX:
+                raise ValueError(f"integers must lie within +-{INT_MAX} (2**31 - 1)")
+        return value
 
 
 class Runtime(Strict):
@@ -92,7 +111,7 @@ class LstmTrain(Strict):
 
 
 class Generate(Strict):
-    length: int = Field(500, gt=0, description="frames generated after the observed ones")
+    length: int = Field(500, gt=0, le=100_000, description="frames generated after the observed ones")
     n_clips: int = Field(4, gt=0, le=1024)
     fps: int = Field(10, gt=0, le=60)
 
@@ -157,7 +176,7 @@ class Mnist(Strict):
 
 
 class Params(Strict):
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
     runtime: Runtime = Runtime()
     mnist: Mnist
     # Other dataset sections are validated by their own models when present (see SECTION_MODELS).
@@ -170,6 +189,59 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {"mnist": Mnist}
 def register_section(name: str, model: type[BaseModel]) -> None:
     """Register the schema of a dataset section (e.g. ``kth``) so that load_params validates it."""
     SECTION_MODELS[name] = model
+
+
+class _AliasRefused(yaml.composer.ComposerError):
+    """A YAML alias (``*name``) in a params text: refused, so that no alias bomb can expand."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases: params files never need them, and nested aliases (a "billion
+    laughs" bomb) expand into values that take minutes to validate, hash or echo."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasRefused(None, None, f"alias *{event.anchor}", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN201 - PyYAML's signature
+        """A key given twice is refused (PyYAML keeps the last one silently: a pasted second ``train:`` section
+        would replace the first without a word)."""
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: PyYAML's own error follows
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {str(key)[:ECHO_CHARS]!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def safe_yaml(text: str, what: str) -> Any:
+    """Parse params YAML (a file or one ``--set`` value) without code and without aliases; one-line errors."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise DrnetError(f"{what} nests YAML too deeply to read; params are a few levels deep") from None
+    except _AliasRefused as exc:
+        raise DrnetError(f"{what} uses a YAML alias ({exc.problem}) at line {exc.problem_mark.line + 1}; aliases "
+                         f"are not allowed in params, write the value out") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise DrnetError(f"{what} is not valid YAML{where} ({problem}); fix the syntax") from None
+
+
+def echo(value: Any) -> str:
+    """A short repr of a user-given value for an error message (at most ECHO_CHARS characters)."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 3, 6, 6, ECHO_CHARS
+    text = short.repr(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS - 3] + "..."
 
 
 def deep_merge(base: dict, overlay: dict) -> dict:
@@ -186,12 +258,12 @@ def deep_merge(base: dict, overlay: dict) -> dict:
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Parse ``a.b.c=value`` (value read as YAML) into (["a", "b", "c"], value)."""
     if "=" not in text:
-        raise DrnetError(f"override {text!r} is not of the form section.key=value (e.g. mnist.train.steps=100)")
+        raise DrnetError(f"override {echo(text)} is not of the form section.key=value (e.g. mnist.train.steps=100)")
     key, raw = text.split("=", 1)
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
-        raise DrnetError(f"override {text!r} has an empty key; write section.key=value")
-    return parts, yaml.safe_load(raw)
+        raise DrnetError(f"override {echo(text)} has an empty key; write section.key=value")
+    return parts, safe_yaml(raw, f"override {echo(text)}: the value")
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
@@ -201,23 +273,23 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         node = out
         for part in parts[:-1]:
             if not isinstance(node.get(part), dict):
-                raise DrnetError(f"override {text!r}: {'.'.join(parts[:-1])} is not a section of params.yaml")
+                raise DrnetError(f"override {echo(text)}: {'.'.join(parts[:-1])} is not a section of params.yaml")
             node = node[part]
         if parts[-1] not in node:
-            raise DrnetError(
-                f"override {text!r}: unknown key {'.'.join(parts)}; allowed here: {', '.join(sorted(node))}"
-            )
+            allowed = ", ".join(sorted(map(str, node)))
+            key = ".".join(parts)[:ECHO_CHARS]
+            raise DrnetError(f"override {echo(text)}: unknown key {key}; allowed here: {allowed}")
         node[parts[-1]] = value
     return out
 
 
 def _format_error(exc: ValidationError, prefix: str, source: str) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+    loc = ".".join(str(p)[:ECHO_CHARS] for p in (prefix, *err["loc"]) if p != "")
     if err["type"] == "extra_forbidden":
         return f"{source}: unknown key {loc}; check its spelling against the documented keys of its section"
     value = err.get("input")
-    got = "" if isinstance(value, dict) else f" (got {value!r})"
+    got = "" if isinstance(value, dict) else f" (got {echo(value)})"
     msg = err["msg"].replace("Value error, ", "")
     return f"{source}: {loc}: {msg}{got}"
 
@@ -227,32 +299,42 @@ def resolve(raw: dict, variant: str = "paper") -> dict:
     if variant not in VARIANTS:
         raise DrnetError(f"unknown variant {variant!r}; use one of: {', '.join(VARIANTS)}")
     base = {k: v for k, v in raw.items() if k not in VARIANTS}
+    for name in VARIANTS[1:]:
+        if not isinstance(raw.get(name) or {}, dict):
+            raise DrnetError(f"params: {name} must be a mapping of sections (the overlay), got {echo(raw[name])}")
     if variant != "paper":
         base = deep_merge(base, raw.get(variant) or {})
     return base
 
 
-def validate(merged: dict, source: str = "params.yaml") -> Params:
-    """Validate every known section; raise DrnetError with one line on the first problem."""
+def validate(merged: dict, source: str = "params.yaml") -> dict:
+    """Validate every known section; raise DrnetError with one line on the first problem.
+
+    Returns the validated values as a plain dict with the keys of ``merged`` (coerced: ``seed: '7'`` -> 7, YAML's
+    ``1e-3`` string -> 0.001), so that callers never use a value the schema has not checked.
+    """
     _register_all()
-    unknown = sorted(set(merged) - {"seed", "runtime", *VARIANTS} - set(SECTION_MODELS))
+    unknown = sorted(str(k) for k in set(merged) - {"seed", "runtime", *VARIANTS} - set(SECTION_MODELS))
     if unknown:
         raise DrnetError(
-            f"{source}: unknown section {unknown[0]!r}; known sections: "
+            f"{source}: unknown section {echo(unknown[0])}; known sections: "
             f"{', '.join(sorted({'seed', 'runtime', *SECTION_MODELS}))}"
         )
+    for name in VARIANTS[1:]:
+        if not isinstance(merged.get(name) or {}, dict):
+            raise DrnetError(f"{source}: {name} must be a mapping of sections (the overlay), got {echo(merged[name])}")
     try:
-        params = Params.model_validate(merged)
+        values = Params.model_validate(merged).model_dump(exclude_unset=True)
         for name, model in SECTION_MODELS.items():
             if name in merged and name != "mnist":
-                model.model_validate(merged[name])
+                values[name] = model.model_validate(merged[name]).model_dump(exclude_unset=True)
     except ValidationError as exc:
         title = exc.title
         prefix = "" if title == "Params" else next(
             (n for n, m in SECTION_MODELS.items() if m.__name__ == title and n != "mnist"), ""
         )
         raise DrnetError(_format_error(exc, prefix, source)) from None
-    return params
+    return values
 
 
 def _register_all() -> None:
@@ -264,11 +346,12 @@ def load_raw(path: str | Path = "params.yaml") -> dict:
     if not path.exists():
         raise DrnetError(f"{path} not found; run from the repository root or pass --params PATH")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DrnetError(f"{path} is not valid YAML{where}; fix the syntax") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DrnetError(f"{path} is not UTF-8 text (byte {exc.start}); a params file is YAML text") from None
+    except OSError as exc:
+        raise DrnetError(f"cannot read {path} ({exc.strerror}); pass a readable params file with --params") from None
+    raw = safe_yaml(text, str(path))
     if not isinstance(raw, dict):
         raise DrnetError(f"{path} must hold a mapping of sections (mnist:, kth:, ...)")
     return raw
@@ -284,8 +367,7 @@ def load_params(
     overlay = [o for o in overrides if o.strip().split(".")[0] in VARIANTS]  # edits of an overlay itself
     raw = apply_overrides(raw, overlay)
     merged = apply_overrides(resolve(raw, variant), [o for o in overrides if o not in overlay])
-    validate(merged, f"{path} (variant {variant})" if variant != "paper" else str(path))
-    return merged
+    return validate(merged, f"{path} (variant {variant})" if variant != "paper" else str(path))
 
 
 def section(params: dict, name: str) -> BaseModel:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from drnet.params import (
+    SEED_MAX,
     Download,
     DrnetModel,
     DrnetTrain,
@@ -43,16 +44,16 @@ class KthSynthetic(Strict):
     persons: int = Field(25, ge=2, le=25)
     scenarios: int = Field(4, ge=1, le=4)
     frames_per_video: int = Field(120, ge=20)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class AeBaseline(Strict):
     """AE-LSTM baseline: one encoder (no content/pose split), same decoder family and LSTM."""
 
     encoder: Literal["dcgan64", "resnet18", "vgg16_unet"] = "vgg16_unet"
-    latent_dim: int = Field(24, gt=0)
+    latent_dim: int = Field(24, gt=0, le=4096)
     steps: int = Field(gt=0)
-    batch_size: int = Field(100, gt=1)
+    batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0)
     beta1: float = Field(0.5, ge=0, lt=1)
 
@@ -60,10 +61,10 @@ class AeBaseline(Strict):
 class ActionClassifier(Strict):
     """Action classifier on real frames, used as the 'Inception' network for KTH."""
 
-    clip_len: int = Field(1, ge=1, description="frames per classifier input (1 = single frames)")
-    width: int = Field(32, gt=0)
+    clip_len: int = Field(1, ge=1, le=64, description="frames per classifier input (1 = single frames)")
+    width: int = Field(32, gt=0, le=1024)
     steps: int = Field(2000, gt=0)
-    batch_size: int = Field(64, gt=1)
+    batch_size: int = Field(64, gt=1, le=8192)
     lr: float = Field(0.001, gt=0)
 
 
@@ -77,7 +78,7 @@ class Inception(Strict):
 class FewShot(Strict):
     seq_len: int = Field(24, gt=0)
     subjects: list[int] = Field(default_factory=lambda: list(range(1, 13)))
-    hidden: int = Field(1200, gt=0)
+    hidden: int = Field(1200, gt=0, le=65536)
     dropout: float = Field(0.5, ge=0, lt=1)
     epochs: int = Field(100, gt=0, description="most epochs; early stopping on a validation split")
     patience: int = Field(10, gt=0)
@@ -111,7 +112,7 @@ class NorbSynthetic(Strict):
     instances: int = Field(10, ge=2, le=10, description="per category; split as in NORB (4,6,7,8,9 train)")
     elevations: int = Field(9, ge=1, le=9)
     lightings: int = Field(6, ge=1, le=6)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class ChairsData(Strict):
@@ -123,11 +124,11 @@ class ChairsData(Strict):
     elevations: list[float] = Field(default_factory=lambda: [10.0, 20.0, 30.0, 40.0, 50.0])
     image_size: Literal[64, 128] = 64
     test_fraction: float = Field(0.2, gt=0, lt=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
 
 class ObjectClassifier(Strict):
-    hidden: int = Field(256, gt=0)
+    hidden: int = Field(256, gt=0, le=65536)
     dropout: float = Field(0.5, ge=0, lt=1)
     max_epochs: int = Field(200, gt=0)
     patience: int = Field(10, gt=0)

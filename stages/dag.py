@@ -217,7 +217,8 @@ def _paper() -> list[Stage]:
                  "--kth-model": f"{d}/kth/drnet.pt", "--kth-store": "{d}/processed/kth/test.h5"}
     report_deps = {
         "--mnist-swap": "{r}/mnist/swap.png", "--mnist-generation": "{r}/mnist/generation.png",
-        "--mnist-probe": "{r}/mnist_probe.json", "--norb-swap": "{r}/norb/swap.png",
+        "--mnist-probe": "{r}/mnist_probe.json", "--mnist-disentanglement": "{r}/mnist_disentanglement.md",
+        "--norb-swap": "{r}/norb/swap.png",
         "--norb-swap-noadv": "{r}/norb/swap_noadv.png", "--norb-table": "{r}/norb_classification.csv",
         "--chairs-swap": "{r}/chairs/swap.png", "--chairs-swap-noadv": "{r}/chairs/swap_noadv.png",
         "--kth-swap": "{r}/kth/swap.png", "--kth-generation": "{r}/kth/generation.png",

@@ -19,7 +19,7 @@ from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_clas
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, section
 from drnet.params_datasets import KTH_ACTIONS
-from drnet.train.checkpoint import save_torch
+from drnet.train import checkpoint as ckpt
 from drnet.train.runtime import setup
 
 
@@ -59,7 +59,7 @@ def _main(argv: list[str] | None) -> None:
     if not ctx.is_main:
         return
     accuracy = evaluate_accuracy(model, x_test, y_test, transform=frames_to_input, device=ctx.device)
-    save_torch({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "channels": c,
+    ckpt.save_torch({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "channels": c,
                 "width": cfg.width, "clip_len": cfg.clip_len, "image_size": h, "classes": list(KTH_ACTIONS)},
                args.model_out)
     atomic_write_json(args.summary_out, {
@@ -70,11 +70,24 @@ def _main(argv: list[str] | None) -> None:
     print(f"action classifier test accuracy: {accuracy:.3f} (chance {1 / len(KTH_ACTIONS):.3f})")
 
 
+CLASSIFIER_KEYS = {"state_dict": dict, "channels": int, "width": int, "clip_len": int, "image_size": int,
+                   "classes": list}
+
+
 def load_classifier(path: str) -> ActionClassifier:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model = ActionClassifier(state["channels"], len(state["classes"]), state["width"], state["clip_len"],
-                             state["image_size"])
-    model.load_state_dict(state["state_dict"])
+    """The action classifier written by this stage (weights only, no code runs); one-line errors on bad files."""
+    state = ckpt.load_weights(path, "action classifier file")
+    ckpt.require(state, CLASSIFIER_KEYS, path, "KTH action classifier file (written by stages.kth_classifier)")
+    sizes = {k: state[k] for k in ("channels", "width", "clip_len", "image_size")}
+    if not state["classes"] or not all(1 <= v <= 4096 for v in sizes.values()):
+        raise DrnetError(f"{path}: the action classifier file records no classes or sizes out of range ({sizes}); "
+                         f"delete it and re-run the kth_classifier stage")
+    try:
+        model = ActionClassifier(state["channels"], len(state["classes"]), state["width"], state["clip_len"],
+                                 state["image_size"])
+    except ValueError as exc:
+        raise DrnetError(f"{path}: {exc}; delete it and re-run the kth_classifier stage") from None
+    ckpt.load_state_dict_checked(model, state["state_dict"], path, "the action classifier's weights")
     return model.eval()
 
 

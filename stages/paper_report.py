@@ -33,7 +33,7 @@ class Item:
     paper: str       # what it reproduces in the paper (or "beyond the paper")
     dataset: str
     caption: str
-    kind: str        # png | table_md | csv | json
+    kind: str        # png | table_md | md_file (the stage's own Markdown, shown as written) | csv | json
 
 
 ITEMS = [
@@ -41,6 +41,10 @@ ITEMS = [
          "Top row: pose frames; left column: content frames; grid: decoder(content of row, pose of column).", "png"),
     Item("--mnist-generation", "Moving MNIST: long-range generation", "Fig. 3 (right)", "mnist",
          "LSTM on pose vectors, content fixed from the last observed frame; ground truth above generation.", "png"),
+    Item("--mnist-disentanglement", "Moving MNIST: disentanglement by swapping", "beyond the paper", "mnist",
+         "Readers trained on real digits read D(Ec(A), Ep(B)) and LSTM generations: content transfer, pose "
+         "transfer (position error) and identity kept over time, each beside chance and the reader's ceiling.",
+         "md_file"),
     Item("--mnist-probe", "Moving MNIST: linear probes", "beyond the paper", "mnist",
          "Digit identity and position read off content and pose vectors by a linear probe.", "json"),
     Item("--norb-swap", "NORB: content/pose swap", "Fig. 4 (left)", "norb",
@@ -137,6 +141,13 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
                 shutil.copyfile(path, tmp / "figures" / f"{stem}.png")
                 md += [f"![{item.title}](figures/{stem}.png)", ""]
                 body.append(f"<img src='figures/{stem}.png' alt='{html.escape(item.title)}' style='max-width:100%'>")
+                continue
+            if item.kind == "md_file":
+                for suffix in (".csv", ".md"):
+                    shutil.copyfile(path.with_suffix(suffix), tmp / "tables" / f"{stem}{suffix}")
+                text = path.with_suffix(".md").read_text()
+                md += [text, ""]
+                body.append(f"<pre>{html.escape(text)}</pre>")
                 continue
             if item.kind == "table_md":
                 for suffix in (".csv", ".md", ".tex"):

@@ -8,6 +8,7 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section
 from drnet.train.ae_loop import train_ae
+from drnet.train.checkpoint import resume_key
 from drnet.train.runtime import setup
 
 
@@ -28,7 +29,8 @@ def _main(argv: list[str] | None) -> None:
                "max_step": kth.train.max_step}
     summary = train_ae(cfg=kth.baseline, max_step=kth.train.max_step, runtime=runtime, store_path=args.train,
                        model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,
-                       seed=params["seed"], params=tracked, params_hash=params_hash(tracked), ctx=ctx,
+                       seed=params["seed"], params=tracked, ctx=ctx,
+                       params_hash=resume_key(params_hash(tracked), data=args.train),
                        width=kth.model.width, resume=args.resume)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)

@@ -10,6 +10,7 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
+from drnet.train.checkpoint import resume_key
 from drnet.train.drnet_loop import train_drnet
 from drnet.train.runtime import setup
 
@@ -26,15 +27,16 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--set-adv-weight", type=float, default=None,
                         help="override train.adv_weight (the no-adversarial ablation uses 0)")
     args = parser.parse_args(argv)
+    if args.set_adv_weight is not None:  # validated like any param (argparse's float takes nan and inf)
+        args.overrides.append(f"{args.dataset}.train.adv_weight={args.set_adv_weight!r}")
     params = load_stage_params(args)
-    if args.set_adv_weight is not None:
-        params[args.dataset]["train"]["adv_weight"] = args.set_adv_weight
     cfg = section(params, args.dataset)
     ctx = setup(_runtime(params))
     tracked = {"seed": params["seed"], "model": params[args.dataset]["model"], "train": params[args.dataset]["train"]}
+    key = resume_key(params_hash(tracked), data=args.train)  # a rebuilt store or other params: no stale resume
     summary = train_drnet(model_cfg=cfg.model, train_cfg=cfg.train, runtime=_runtime(params), store_path=args.train,
                           model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,
-                          seed=params["seed"], params=tracked, params_hash=params_hash(tracked), ctx=ctx,
+                          seed=params["seed"], params=tracked, params_hash=key, ctx=ctx,
                           resume=args.resume)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)

@@ -7,6 +7,7 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section
+from drnet.train.checkpoint import resume_key
 from drnet.train.lstm_loop import train_lstm
 from drnet.train.runtime import setup
 
@@ -31,7 +32,8 @@ def _main(argv: list[str] | None) -> None:
     summary = train_lstm(drnet_path=args.drnet, lstm_model_cfg=cfg.lstm_model, lstm_cfg=cfg.lstm, runtime=runtime,
                          store_path=args.train, model_out=args.model_out, checkpoint_path=args.checkpoint,
                          metrics_out=args.metrics_out, seed=params["seed"], params=tracked,
-                         params_hash=params_hash(tracked), ctx=ctx, resume=args.resume)
+                         params_hash=resume_key(params_hash(tracked), data=args.train, upstream={"drnet": args.drnet}),
+                         ctx=ctx, resume=args.resume)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)
         announce(args.model_out, args.metrics_out, args.summary_out)

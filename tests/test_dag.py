@@ -27,7 +27,7 @@ def test_every_stage_is_in_both_front_doors(repo_root):
 
 def test_snakemake_runs_the_same_commands_as_dvc(repo_root, tmp_path):
     """Ask Snakemake itself which shell commands it would run, and compare with dvc.yaml's cmd for each rule."""
-    out = subprocess.run([*SNAKEMAKE, "-n", "-p", "--forceall", "demo", "all"],
+    out = subprocess.run([*SNAKEMAKE, "-n", "-p", "--forceall", "demo", "proof", "all"],
                          cwd=repo_root, capture_output=True, text=True, check=True).stdout
     commands = [line.split("Shell command:", 1)[1] for line in out.splitlines()
                 if "Shell command:" in line and "python -m stages." in line]
@@ -81,3 +81,16 @@ def test_headline_target_runs_the_whole_kth_chain(repo_root):
     for rule in ("kth_download", "kth_ingest", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
                  "kth_inception"):
         assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"
+
+
+def test_yte_params_file_executes_nothing(repo_root, tmp_path):
+    """Snakemake's `configfile:` reads YAML through yte, which evaluates `?expr` values when the file says
+    `__use_yte__: true`; params.yaml is read with the safe loader instead, so a dry run runs no code."""
+    text = (repo_root / "params.yaml").read_text().replace(
+        "seed: 0", "seed: ?__import__('pathlib').Path('PWNED').write_text('ran') and 0")
+    (tmp_path / "params.yaml").write_text("__use_yte__: true\n" + text)
+    out = subprocess.run([*SNAKEMAKE, "-n", "--snakefile", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+                          "demo"], cwd=tmp_path, capture_output=True, text=True)
+    assert not (tmp_path / "PWNED").exists(), "params.yaml ran code"
+    assert out.returncode != 0
+    assert "error: params.yaml (with --config): unknown section '__use_yte__'" in out.stderr

@@ -61,3 +61,107 @@ def test_unknown_section_and_bad_yaml(tmp_path):
 def test_overrides_are_typed(repo_root):
     raw = apply_overrides(load_raw(repo_root / "params.yaml"), ["mnist.train.steps=7", "kth.data.train_persons=[1, 2]"])
     assert raw["mnist"]["train"]["steps"] == 7 and raw["kth"]["data"]["train_persons"] == [1, 2]
+
+
+@pytest.mark.parametrize("override, message", [
+    ("mnist.train.lr=[", "override 'mnist.train.lr=[': the value is not valid YAML at line 1"),
+    ("seed=4294967296", "seed: Input should be less than or equal to 4294967295"),
+    ("seed=99999999999999999999999", "seed: Input should be less than or equal to 4294967295"),
+    ("kth.synthetic.seed=-1", "kth.synthetic.seed: Input should be greater than or equal to 0"),
+    ("mnist.train.lr=.nan", "mnist.train.lr: Input should be a finite number"),
+    ("mnist.train.adv_weight=.inf", "mnist.train.adv_weight: Input should be a finite number (got inf)"),
+    ("mnist.train.sim_weight=.nan", "mnist.train.sim_weight: Input should be a finite number"),
+    ("kth.download.timeout_s=.inf", "kth.download.timeout_s: Input should be a finite number"),
+    ("chairs.data.elevations=[10.0, .nan]", "chairs.data.elevations.1: Input should be a finite number"),
+    ("mnist.train.steps=[&a [1, 1], *a]", "uses a YAML alias (alias *a)"),
+])
+def test_hostile_values_give_one_short_line(repo_root, override, message):
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+
+
+def test_validated_values_are_returned_not_the_raw_ones(repo_root):
+    """`seed: '7'` passes validation (coerced); the stages must then get the int 7, not the string."""
+    p = load_params(repo_root / "params.yaml", overrides=["seed='7'", "mnist.train.lr=1e-3"])
+    assert p["seed"] == 7 and isinstance(p["seed"], int)
+    assert p["mnist"]["train"]["lr"] == 0.001  # YAML 1.1 reads 1e-3 as a string; the schema makes it a float
+    assert isinstance(p["kth"]["train"]["lr"], float)
+
+
+def test_alias_bomb_is_refused_in_one_short_line(tmp_path, repo_root):
+    laughs = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefg", "bcdefgh"):
+        laughs.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    bomb = "\n".join(laughs) + "\n"
+    (tmp_path / "bomb.yaml").write_text(bomb)
+    with pytest.raises(DrnetError) as err:
+        load_params(tmp_path / "bomb.yaml")
+    assert "uses a YAML alias (alias *a) at line 2" in str(err.value) and len(str(err.value)) < 400
+    text = (repo_root / "params.yaml").read_text().replace("seed: 0", "seed: *h")
+    (tmp_path / "params.yaml").write_text(bomb + text)
+    with pytest.raises(DrnetError, match="YAML alias") as err:
+        load_params(tmp_path / "params.yaml")
+    assert len(str(err.value)) < 400
+
+
+def test_echoed_values_are_truncated():
+    from drnet.params import validate
+
+    nested = ["lol"] * 9
+    for _ in range(7):
+        nested = [nested] * 9  # shared references: 9**8 leaves, as PyYAML builds an alias bomb
+    with pytest.raises(DrnetError) as err:
+        validate({"seed": nested})
+    assert "seed: Input should be a valid integer (got [[[" in str(err.value) and len(str(err.value)) < 400
+    with pytest.raises(DrnetError) as err:
+        load_params(overrides=["mnist.train.steps=" + "x" * 100_000])
+    assert len(str(err.value)) < 400
+
+
+@pytest.mark.parametrize("override, message", [
+    ("mnist.train.steps=9223372036854775808", "mnist.train.steps: integers must lie within +-2147483647"),
+    ("kth.data.train_persons=[1, 99999999999999]", "kth.data.train_persons: integers must lie within"),
+    ("norb.classifier.max_test_frames=99999999999999", "norb.classifier.max_test_frames: integers must lie within"),
+    ("kth.baseline.latent_dim=100000000", "kth.baseline.latent_dim: Input should be less than or equal to 4096"),
+    ("mnist.generate.length=1000000000", "mnist.generate.length: Input should be less than or equal to 100000"),
+])
+def test_huge_integers_are_refused(repo_root, override, message):
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_seeds_take_the_whole_seeding_range(repo_root):
+    p = load_params(repo_root / "params.yaml", overrides=["seed=4294967295", "chairs.data.seed=3000000000"])
+    assert p["seed"] == 2**32 - 1 and p["chairs"]["data"]["seed"] == 3_000_000_000
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe\x00seed: 0\n", "is not UTF-8 text"),
+    (b"a: " + b"[" * 20000 + b"]" * 20000 + b"\n", "nests YAML too deeply"),
+    (b"seed: 0\nseed: 1\n", "at line 2 (key 'seed' is given twice)"),
+    (b"mnist:\n  train: {lr: 1}\n  train: {lr: 2}\n", "key 'train' is given twice"),
+])
+def test_unreadable_params_files_give_one_line(tmp_path, content, message):
+    (tmp_path / "p.yaml").write_bytes(content)
+    with pytest.raises(DrnetError) as err:
+        load_params(tmp_path / "p.yaml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
+        load_params(tmp_path)
+
+
+@pytest.mark.parametrize("cli, message", [
+    ({"demo": [1]}, "demo must be a mapping of sections (the overlay), got [1]"),
+    ({"mnist": {"train": {"lr": ".inf"}}}, "mnist.train.lr: Input should be a valid number"),
+    ({"seed": "99999999999"}, "seed: Input should be less than or equal to 4294967295"),
+])
+def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
+    """What `snakemake --config` hands the Snakefile (strings, via YAML's BaseLoader) merged over params.yaml."""
+    from drnet.dag_support import check_config, merged_config
+
+    with pytest.raises(DrnetError) as err:
+        check_config(merged_config(cli, str(repo_root / "params.yaml")))
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -113,3 +113,190 @@ def test_partner_seed_is_per_step_so_batches_are_reproducible():
 
     lengths = np.full(50, 20)
     assert not np.array_equal(pair_plan(lengths, 8, 5, 0, 1), pair_plan(lengths, 8, 5, 0, 2))
+
+
+# --- hostile resumes and checkpoint files -------------------------------------------------------------------------
+
+STAGE_SETS = ["mnist.data.train_sequences=40", "mnist.model.width=8", "mnist.train.batch_size=8",
+              "mnist.train.steps=4", "mnist.train.log_every=2", "mnist.train.checkpoint_every=2",
+              "mnist.lstm_model.hidden=8", "mnist.lstm.batch_size=8", "mnist.lstm.steps=4", "mnist.lstm.log_every=2",
+              "mnist.lstm.checkpoint_every=2", "runtime.num_workers=0"]
+
+
+def _stage(module, out, *extra, sets=()):
+    import importlib
+
+    argv = ["--variant", "demo", *extra, "--metrics-out", str(out / f"{module}.csv"),
+            "--summary-out", str(out / f"{module}.json")]
+    for s in [*STAGE_SETS, *sets]:
+        argv += ["--set", s]
+    return importlib.import_module(f"stages.{module}").main(argv)
+
+
+def _drnet_stage(out, store, *extra, sets=()):
+    return _stage("train_drnet", out, "--dataset", "mnist", "--train", str(store), "--model-out",
+                  str(out / "drnet.pt"), "--checkpoint", str(out / "drnet_ckpt.pt"), *extra, sets=sets)
+
+
+def _lstm_stage(out, store, *extra):
+    return _stage("train_lstm", out, "--dataset", "mnist", "--drnet", str(out / "drnet.pt"), "--train", str(store),
+                  "--model-out", str(out / "lstm.pt"), "--checkpoint", str(out / "lstm_ckpt.pt"), *extra)
+
+
+def _weights(path):
+    return ckpt.load_checkpoint(path)["modules"]
+
+
+def _same(a, b):
+    return all(torch.equal(t, b[m][k]) for m in a for k, t in a[m].items())
+
+
+def _build(path, max_speed):
+    from drnet.params import load_params
+
+    params = load_params(variant="demo", overrides=[*STAGE_SETS, f"mnist.data.max_speed={max_speed}"])
+    build_split(path, "train", section(params, "mnist").data, seed=0)
+
+
+def test_rebuilt_store_is_not_resumed_stale(tmp_path, caplog, capsys):
+    """`dvc exp run -S mnist.data.max_speed=1` rebuilds the store, then re-runs training with the old checkpoint:
+    it must train afresh on the new data, not "resume" at the last step and write the old weights."""
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store) == 0
+    old = _weights(tmp_path / "drnet.pt")
+    _build(store, 1)  # other data, same params
+    caplog.set_level("INFO", logger="drnet")
+    assert _drnet_stage(tmp_path, store) == 0
+    assert not _same(old, _weights(tmp_path / "drnet.pt")), "stale resume: the old weights were written again"
+    assert "starting fresh, not resuming" in caplog.text and "from other training data" in caplog.text
+    assert "resumed from" not in caplog.text
+    _build(store, 4)  # back to the first data: the checkpoint now is of max_speed=1 -> --resume yes refuses
+    capsys.readouterr()
+    assert _drnet_stage(tmp_path, store, "--resume", "yes") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --resume yes but") and "from other training data" in err and "\n" not in err
+
+
+def test_lstm_retrains_when_its_drnet_changes(tmp_path, caplog):
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store) == 0
+    assert _lstm_stage(tmp_path, store) == 0
+    old = _weights(tmp_path / "lstm.pt")
+    assert _drnet_stage(tmp_path, store, sets=["seed=1"]) == 0  # a retrained DrNet
+    caplog.set_level("INFO", logger="drnet")
+    assert _lstm_stage(tmp_path, store) == 0
+    assert "from another drnet model file" in caplog.text
+    fitted = _weights(tmp_path / "lstm.pt")
+    assert not _same(old, fitted), "the LSTM fitted to the old DrNet was resumed"
+    assert _lstm_stage(tmp_path, store, "--resume", "no") == 0
+    assert _same(fitted, _weights(tmp_path / "lstm.pt")), "retraining must equal a fresh run on the new DrNet"
+
+
+def _mutate_optimizer_shapes(state):
+    opt = state["optimizers"]["generator"]["state"]
+    first = next(iter(opt))
+    opt[first]["exp_avg"] = torch.zeros(3, 3)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s.pop("optimizers"), "'optimizers' must be a dict (no such key)"),
+    (lambda s: s.pop("rng"), "'rng' must be a dict (no such key)"),
+    (lambda s: s.update(step="7"), "'step' must be a int (found str)"),
+    (lambda s: s["modules"]["decoder"].pop(next(iter(s["modules"]["decoder"]))), "'decoder' weights do not fit"),
+    (lambda s: s["optimizers"].pop("discriminator"), "has no 'discriminator' optimizer state"),
+    (_mutate_optimizer_shapes, "the 'generator' optimizer state 'exp_avg' of parameter"),
+    (lambda s: s["optimizers"]["generator"]["param_groups"][0]["params"].pop(), "parameter groups of sizes"),
+    (lambda s: s["rng"].update(torch=torch.zeros(3)), "torch RNG state is missing or malformed"),
+])
+def test_malformed_checkpoint_is_refused_in_one_line(mnist, tmp_path, mutate, message):
+    cfg, store = mnist
+    _train(cfg, store, tmp_path, 2, ckpt_every=2)
+    state = torch.load(tmp_path / "ckpt.pt", weights_only=True)
+    mutate(state)
+    torch.save(state, tmp_path / "ckpt.pt")
+    for mode in ("auto", "yes"):
+        with pytest.raises(DrnetError, match="ckpt.pt") as err:
+            _train(cfg, store, tmp_path, 4, resume=mode)
+        assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_final_model_file_as_checkpoint_is_refused(mnist, tmp_path):
+    cfg, store = mnist
+    _train(cfg, store, tmp_path, 2)
+    (tmp_path / "ckpt.pt").write_bytes((tmp_path / "model.pt").read_bytes())  # same params: the key matches
+    with pytest.raises(DrnetError, match="is a final drnet model file .* not a resumable training checkpoint"):
+        _train(cfg, store, tmp_path, 4)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda e: e.pop("model"), "not a valid 'drnet' model file: 'model' must be a dict (no such key)"),
+    (lambda e: e.update(image_size="64"), "'image_size' must be a int (found str)"),
+    (lambda e: e.update(channels=10**9), "records channels=1000000000, outside 0..65536"),
+    (lambda e: e["model"].update(width="wide"), "the model description is invalid (width: Input should be"),
+    (lambda e: e.update(kind="gan"), "holds a model of unknown kind 'gan'"),
+])
+def test_model_file_with_a_bad_description_is_refused(mnist, tmp_path, mutate, message):
+    cfg, store = mnist
+    _train(cfg, store, tmp_path, 2)
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    mutate(state["extra"])
+    torch.save(state, tmp_path / "model.pt")
+    with pytest.raises(DrnetError) as err:
+        load_drnet(tmp_path / "model.pt")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_classifier_file_goes_through_the_guarded_loader(tmp_path):
+    from drnet.eval.classifiers import ActionClassifier
+    from stages.kth_classifier import load_classifier
+
+    model = ActionClassifier(1, 6, 4, 1, 16)
+    good = {"state_dict": model.state_dict(), "channels": 1, "width": 4, "clip_len": 1, "image_size": 16,
+            "classes": list("abcdef")}
+    ckpt.save_torch(good, tmp_path / "c.pt")
+    assert isinstance(load_classifier(str(tmp_path / "c.pt")), ActionClassifier)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("executed",))
+
+    torch.save({**good, "width": Evil()}, tmp_path / "evil.pt")
+    data = (tmp_path / "c.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    torch.save({k: v for k, v in good.items() if k != "classes"}, tmp_path / "nokey.pt")
+    torch.save({**good, "width": 8}, tmp_path / "wide.pt")
+    for name, message in [("evil.pt", "cannot be loaded safely"), ("cut.pt", "cannot be loaded safely"),
+                          ("nokey.pt", "'classes' must be a list (no such key)"),
+                          ("wide.pt", "the action classifier's weights do not fit"),
+                          ("missing.pt", "not found")]:
+        with pytest.raises(DrnetError) as err:
+            load_classifier(str(tmp_path / name))
+        assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_adv_weight_flag_is_validated_like_a_param(tmp_path, capsys, value):
+    from stages.train_drnet import main
+
+    rc = main(["--dataset", "norb", f"--set-adv-weight={value}", "--train", str(tmp_path / "x.h5"), "--model-out",
+               str(tmp_path / "m.pt"), "--checkpoint", str(tmp_path / "c.pt"), "--metrics-out",
+               str(tmp_path / "m.csv"), "--summary-out", str(tmp_path / "s.json")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("error: params.yaml: norb.train.adv_weight: Input should be") and "\n" not in err
+
+
+def test_resume_key_names_what_changed(mnist, tmp_path):
+    _, store = mnist
+    (tmp_path / "up.pt").write_bytes(b"model one")
+    key = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert ckpt.key_mismatch(key, key) is None
+    assert "other params" in ckpt.key_mismatch(key.replace("params=abc", "params=abd"), key)
+    assert "before its data identity was recorded" in ckpt.key_mismatch("abc", key)  # a pre-key checkpoint
+    (tmp_path / "up.pt").write_bytes(b"model two")
+    changed = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert "from another drnet model file" in ckpt.key_mismatch(key, changed)
+    assert ckpt.key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
+    with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
+        ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path})

@@ -1632,6 +1632,7 @@ rule paper_report:
         mnist_swap="results/mnist/swap.png",
         mnist_generation="results/mnist/generation.png",
         mnist_probe="results/mnist_probe.json",
+        mnist_disentanglement="results/mnist_disentanglement.md",
         norb_swap="results/norb/swap.png",
         norb_swap_noadv="results/norb/swap_noadv.png",
         norb_table="results/norb_classification.csv",
@@ -1661,13 +1662,14 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
 
 rule demo_paper_report:
     input:
         mnist_swap="results/demo/mnist/swap.png",
         mnist_generation="results/demo/mnist/generation.png",
         mnist_probe="results/demo/mnist_probe.json",
+        mnist_disentanglement="results/demo/mnist_disentanglement.md",
         norb_swap="results/demo/norb/swap.png",
         norb_swap_noadv="results/demo/norb/swap_noadv.png",
         norb_table="results/demo/norb_classification.csv",
@@ -1697,4 +1699,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
