@@ -94,6 +94,15 @@ def raw_outputs(out: str, manifest: str | None, manifest_file: str) -> tuple[Pat
     return out_path, manifest_path
 
 
+def add_local_option(parser: argparse.ArgumentParser, dataset: str) -> None:
+    """``--from DIR``: the user's own raw files, copied and verified instead of downloaded (never modified)."""
+    default = f"data/local/{dataset}"
+    parser.add_argument("--from", dest="local_dir", default=default, metavar="DIR",
+                        help=f"folder with your own copies of the raw files (default: {default}, outside the DVC "
+                             f"output, so it survives DVC's cleaning); each is copied in and checked instead of "
+                             f"downloaded, and left untouched if it fails its check")
+
+
 def finish_build(summary: dict, params: dict, dataset: str, args: argparse.Namespace) -> None:
     """A store-building stage's tail: stamp the data params hash, write --summary-out (atomic), announce."""
     from drnet.io import atomic_write_json

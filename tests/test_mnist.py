@@ -67,3 +67,47 @@ def test_idx_source_needs_raw_folder(demo_params):
     cfg = section(demo_params, "mnist").data.model_copy(update={"source": "idx"})
     with pytest.raises(DrnetError, match="no raw folder"):
         build_split("/tmp/never.h5", "train", cfg, seed=0)
+
+
+def test_swapped_images_and_labels_are_refused_by_shape(tmp_path):
+    from drnet.data.mnist import MNIST_FILES, load_idx_digits
+
+    images, labels = MNIST_FILES["test_images"].name, MNIST_FILES["test_labels"].name
+    _idx(tmp_path / labels, 2051, (2, 28, 28), bytes(2 * 28 * 28))  # images under the labels name
+    _idx(tmp_path / images, 2049, (2,), bytes(2))
+    with pytest.raises(DrnetError, match="holds MNIST labels .* where images are expected") as err:
+        load_idx_digits(tmp_path, "test", 32)
+    assert "\n" not in str(err.value)
+    _idx(tmp_path / images, 2051, (2, 28, 28), bytes(2 * 28 * 28))
+    with pytest.raises(DrnetError, match="holds MNIST images .* where labels are expected"):
+        load_idx_digits(tmp_path, "test", 32)
+    _idx(tmp_path / labels, 2049, (3,), bytes(3))
+    with pytest.raises(DrnetError, match="2 test images but 3 labels"):
+        load_idx_digits(tmp_path, "test", 32)
+
+
+@pytest.mark.parametrize("dims, message", [
+    ((6_000_000, 280, 280), "over the .*-byte cap"),
+    ((2**31 - 1, 2**31 - 1, 2**31 - 1), "28x28"),
+    ((0, 28, 28), "every dim must be > 0"),
+    ((5, 0, 0), "every dim must be > 0"),
+    ((-5, 28, 28), "every dim must be > 0"),
+])
+def test_idx_headers_asking_for_too_much_are_refused_before_reading(tmp_path, dims, message):
+    _idx(tmp_path / "x.gz", 2051, dims, bytes(10))
+    with pytest.raises(DrnetError, match=message):
+        read_idx(tmp_path / "x.gz")
+
+
+def test_gzip_expanding_far_beyond_its_header_is_refused_without_inflating_it(tmp_path):
+    import resource
+
+    with gzip.open(tmp_path / "bomb.gz", "wb", compresslevel=1) as f:
+        f.write(struct.pack(">ii", 2049, 3) + bytes(3))
+        for _ in range(64):
+            f.write(bytes(1 << 20))  # 64 MiB of zeros in ~64 KB
+    assert (tmp_path / "bomb.gz").stat().st_size < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DrnetError, match="holds more than the 3 bytes its dims \\[3\\] declare"):
+        read_idx(tmp_path / "bomb.gz")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 << 10  # KiB: no 64 MiB buffer
