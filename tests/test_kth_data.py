@@ -249,3 +249,119 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     (tmp_path / "precious" / "keep.txt").write_text("mine")
     assert kth_synth.main([*common, "--out", str(tmp_path / "precious")]) == 2
     assert (tmp_path / "precious" / "keep.txt").exists()
+
+
+def _limited(limit: int):
+    """preexec_fn: writes beyond ``limit`` bytes fail with EFBIG, as on a full disk (SIGXFSZ ignored)."""
+    import resource
+    import signal
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def _run_stage(repo_root, argv, limit):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", *argv], cwd=repo_root, capture_output=True, text=True,
+                          preexec_fn=_limited(limit))
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "Traceback" in line]
+    return proc, errors
+
+
+def test_kth_synth_on_a_full_disk_fails_in_one_line_instead_of_writing_truncated_avis(repo_root, tmp_path):
+    out = tmp_path / "raw"
+    sizes = ["--set", "kth.synthetic.persons=2", "--set", "kth.synthetic.scenarios=1", "--set",
+             "kth.synthetic.frames_per_video=20"]
+    proc, errors = _run_stage(repo_root, ["stages.kth_synth", "--variant", "demo", *sizes, "--out", str(out)], 12_000)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(errors) == 1 and "out of disk space" in errors[0], proc.stderr[-2000:]
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # no folder that looks complete, no debris
+
+
+def test_kth_ingest_on_a_full_disk_never_leaves_a_mixed_old_new_pair(tiny_raw, repo_root, tmp_path):
+    sets = ["--set", "kth.data.source=synthetic", "--set", "kth.data.train_persons=[1,2]", "--set",
+            "kth.data.test_persons=[3]", "--set", "kth.data.min_length=4"]
+    ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA)
+    train_size, test_size = (tmp_path / "a.h5").stat().st_size, (tmp_path / "b.h5").stat().st_size
+    assert test_size < train_size
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train.h5").write_text("old train")
+    (out / "test.h5").write_text("old test")
+    argv = ["stages.kth_ingest", "--variant", "demo", *sets, "--raw", str(tiny_raw), "--train-out",
+            str(out / "train.h5"), "--test-out", str(out / "test.h5")]
+    proc, errors = _run_stage(repo_root, argv, (train_size + test_size) // 2)  # test.h5 fits, train.h5 does not
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(errors) == 1 and "out of disk space" in errors[0], proc.stderr[-2000:]
+    assert (out / "train.h5").read_text() == "old train" and (out / "test.h5").read_text() == "old test"
+    assert sorted(p.name for p in out.iterdir()) == ["test.h5", "train.h5"]
+
+
+def test_full_disk_while_extracting_is_not_called_a_corrupt_zip(tiny_raw, tmp_path):
+    import errno
+
+    from drnet.data.kth import VideoSource, _extract_member
+
+    with zipfile.ZipFile(tmp_path / "boxing.zip", "w") as archive:
+        archive.write(tiny_raw / "person01_boxing_d1_uncomp.avi", "person01_boxing_d1_uncomp.avi")
+
+    class FullDisk:
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as err:
+        _extract_member(VideoSource(tmp_path / "boxing.zip", "person01_boxing_d1_uncomp.avi"), FullDisk())
+    assert err.value.errno == errno.ENOSPC and not isinstance(err.value, DrnetError)
+
+
+@pytest.mark.parametrize("bomb", ["ratio", "size"])
+def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, monkeypatch, bomb):
+    from drnet.data import kth
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / SEQUENCES_FILE).write_bytes((tiny_raw / SEQUENCES_FILE).read_bytes())
+    (raw / "manifest.json").write_text('{"synthetic": true}')
+    for action in KTH_ACTIONS:
+        with zipfile.ZipFile(raw / f"{action}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            for avi in sorted(tiny_raw.glob(f"*_{action}_*.avi")):
+                archive.write(avi, avi.name)
+    with zipfile.ZipFile(raw / "boxing.zip", "a", zipfile.ZIP_DEFLATED) as archive:
+        if bomb == "ratio":  # 8 MiB of zeros in ~8 KB: written to disk it would be 1000x the zip's share
+            archive.writestr("extra.bin", bytes(8 << 20))
+        else:
+            monkeypatch.setattr(kth, "MAX_MEMBER_BYTES", 1 << 20)
+            archive.writestr("extra.bin", np.random.default_rng(0).bytes(2 << 20))
+    assert (raw / "boxing.zip").stat().st_size < 3 << 20
+    with pytest.raises(DrnetError, match="extra.bin (expands|declares)") as err:
+        ingest_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA)
+    assert "\n" not in str(err.value)
+    assert list((tmp_path / "out").iterdir()) == []
+    with pytest.raises(DrnetError, match="extra.bin (expands|declares)"):
+        kth.check_zip(raw / "boxing.zip", remove=False)
+
+
+def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_raw, tmp_path, monkeypatch):
+    import errno
+
+    from drnet.data import kth
+    from drnet.data.store import VideoStoreWriter
+
+    class FlushFailsForTrain(VideoStoreWriter):
+        def close(self):
+            if "train" in self.path.name:  # test.h5 has been finished by now (closed in reverse order)
+                self.abort()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().close()
+
+    (tmp_path / "train.h5").write_text("old train")
+    (tmp_path / "test.h5").write_text("old test")
+    monkeypatch.setattr(kth, "VideoStoreWriter", FlushFailsForTrain)
+    with pytest.raises(OSError):
+        ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
+    assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]

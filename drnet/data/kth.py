@@ -30,7 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import cv2
+# FFmpeg prints a line per damaged packet of a truncated AVI (the official person01_boxing_d4 is one); the ingest
+# reports truncation itself in one warning, so FFmpeg is kept quiet unless the user asks otherwise.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
