@@ -111,3 +111,58 @@ def test_gzip_expanding_far_beyond_its_header_is_refused_without_inflating_it(tm
     with pytest.raises(DrnetError, match="holds more than the 3 bytes its dims \\[3\\] declare"):
         read_idx(tmp_path / "bomb.gz")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 << 10  # KiB: no 64 MiB buffer
+
+
+def _official_files(folder, n=10, split="train"):
+    from drnet.data.mnist import MNIST_FILES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    _idx(folder / MNIST_FILES[f"{split}_images"].name, 2051, (n, 28, 28), rng.integers(0, 256, n * 784, np.uint8)
+         .tobytes())
+    _idx(folder / MNIST_FILES[f"{split}_labels"].name, 2049, (n,), bytes(range(n)))
+
+
+def test_build_failing_on_the_test_split_leaves_no_train_store(repo_root, tmp_path, capsys):
+    from stages import mnist_build
+
+    _official_files(tmp_path / "raw", split="train")  # test files absent: the test split fails
+    out = tmp_path / "out"
+    argv = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--set", "mnist.data.source=idx",
+            "--set", "mnist.data.train_sequences=16", "--set", "mnist.train.batch_size=4", "--raw", str(tmp_path / "raw"), "--train-out",
+            str(out / "train.h5"), "--test-out", str(out / "test.h5"), "--summary-out", str(out / "s.json")]
+    assert mnist_build.main(argv) == 2
+    assert "t10k-images-idx3-ubyte.gz not found" in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # no train.h5 from the half that worked, no temporaries
+    _official_files(tmp_path / "raw", split="test")
+    assert mnist_build.main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["s.json", "test.h5", "train.h5"]
+
+
+def test_mnist_download_writes_only_below_data_and_uses_local_copies(repo_root, tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    from drnet.data import mnist
+    from drnet.data.download import RemoteFile
+    from stages import mnist_download
+
+    monkeypatch.chdir(tmp_path)
+    common = ["--params", str(repo_root / "params.yaml"), "--set", "mnist.download.mirrors=['http://127.0.0.1:9/']",
+              "--set", "mnist.download.retries=0"]
+    assert mnist_download.main([*common, "--out", str(tmp_path / "elsewhere")]) == 2
+    assert "outside" in capsys.readouterr().err and not (tmp_path / "elsewhere").exists()
+    local = tmp_path / "data/local/mnist"  # the default --from folder
+    _official_files(local, split="train")
+    _official_files(local, split="test")
+    files = {key: RemoteFile(f.name, "md5:" + hashlib.md5((local / f.name).read_bytes()).hexdigest())
+             for key, f in mnist.MNIST_FILES.items()}
+    monkeypatch.setattr(mnist_download, "MNIST_FILES", files)
+    assert mnist_download.main(common) == 0  # no network: every file comes from the local folder
+    assert sorted(p.name for p in (tmp_path / "data/raw/mnist").iterdir()) == sorted(
+        [*(f.name for f in files.values()), "manifest.json"])
+    bad = files["test_labels"].name
+    (local / bad).write_bytes(b"my own, different file")
+    (tmp_path / "data/raw/mnist" / bad).unlink()
+    assert mnist_download.main(common) == 2
+    err = capsys.readouterr().err
+    assert "your copy" in err and "left untouched" in err and (local / bad).read_bytes() == b"my own, different file"

@@ -37,7 +37,7 @@ MAX_DIGIT_SIDE = 1024
 
 
 def read_idx(path: str | Path, kind: str | None = None) -> np.ndarray:
-    """Parse a (gzipped) IDX file: big-endian magic 2051 (images uint8 [N, H, W]) or 2049 (labels uint8 [N]).
+    """Parse an IDX file, gzipped or not: big-endian magic 2051 (images uint8 [N, H, W]) or 2049 (labels [N]).
 
     ``kind`` ("images" or "labels"), when given, must match the magic, so an images file under a labels name is
     refused. The header is read first and the data size capped before anything is allocated, and a gzip is
@@ -46,10 +46,11 @@ def read_idx(path: str | Path, kind: str | None = None) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise DrnetError(f"{path} not found; run the mnist_download stage or place the official IDX files there")
-    opener = gzip.open if path.suffix == ".gz" else open
     fix = "delete it and download it again"
     try:
-        with opener(path, "rb") as f:
+        with open(path, "rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"  # by content, not name: a .part or an unpacked .gz reads too
+        with (gzip.open if gzipped else open)(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
                 raise DrnetError(f"{path} is too short to be an IDX file; {fix}")
