@@ -129,8 +129,9 @@ def test_build_failing_on_the_test_split_leaves_no_train_store(repo_root, tmp_pa
     _official_files(tmp_path / "raw", split="train")  # test files absent: the test split fails
     out = tmp_path / "out"
     argv = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--set", "mnist.data.source=idx",
-            "--set", "mnist.data.train_sequences=16", "--set", "mnist.train.batch_size=4", "--raw", str(tmp_path / "raw"), "--train-out",
-            str(out / "train.h5"), "--test-out", str(out / "test.h5"), "--summary-out", str(out / "s.json")]
+            "--set", "mnist.data.train_sequences=16", "--set", "mnist.train.batch_size=4", "--raw",
+            str(tmp_path / "raw"), "--train-out", str(out / "train.h5"), "--test-out", str(out / "test.h5"),
+            "--summary-out", str(out / "s.json")]
     assert mnist_build.main(argv) == 2
     assert "t10k-images-idx3-ubyte.gz not found" in capsys.readouterr().err
     assert list(out.iterdir()) == []  # no train.h5 from the half that worked, no temporaries
