@@ -170,3 +170,15 @@ def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
     with atomic_dir(tmp_path / "out") as tmp:
         atomic_write_text(tmp / "a.txt", "x")
     assert not (tmp_path / ".tmp-out-k2j4h5g6").exists() and not (tmp_path / ".old-out-k2j4h5g6").exists()
+
+
+def test_stages_refuse_another_datasets_store(tmp_path, repo_root, capsys):
+    from stages import kth_classifier
+
+    _write(tmp_path / "mnist_like.h5")  # dataset "t": not a KTH store
+    argv = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--train", str(tmp_path / "mnist_like.h5"),
+            "--test", str(tmp_path / "mnist_like.h5"), "--model-out", str(tmp_path / "m.pt"), "--summary-out",
+            str(tmp_path / "s.json")]
+    assert kth_classifier.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "is a 't' store but this stage needs a 'kth' one" in err[-1]
