@@ -206,3 +206,21 @@ def test_local_folder_is_copied_and_verified_instead_of_downloaded(server, tmp_p
         download(RemoteFile("g.bin", _sha(PAYLOAD)), [server.url], tmp_path / "raw", local_dir=local)
     assert "\n" not in str(err.value) and (local / "g.bin").read_bytes() == b"not it"
     assert not (tmp_path / "raw" / "g.bin").exists() and server.requests == []
+
+
+def test_kth_download_from_a_local_folder_needs_no_network(kth_files, repo_root, tmp_path, monkeypatch, capsys):
+    from stages import kth_download
+
+    _, files = kth_files
+    monkeypatch.chdir(tmp_path)
+    local = tmp_path / "mine"
+    local.mkdir()
+    for name, data in files.items():
+        (local / name).write_bytes(data)
+    argv = ["--params", str(repo_root / "params.yaml"), "--set", "kth.download.mirrors=['http://127.0.0.1:9/']",
+            "--set", "kth.download.retries=0", "--from", str(local)]
+    assert kth_download.main(argv) == 0
+    manifest = json.loads((tmp_path / "data/raw/kth/manifest.json").read_text())
+    assert manifest["files"] == {name: _sha(data) for name, data in files.items()}
+    assert all((local / name).read_bytes() == data for name, data in files.items())  # the user's files untouched
+    assert KTH_TERMS not in capsys.readouterr().err  # nothing fetched from the dataset's site

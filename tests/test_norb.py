@@ -350,3 +350,17 @@ def test_disk_full_while_gunzipping_keeps_the_valid_download(server, gz_files, r
     raw = tmp_path / "data/raw/norb"
     assert (raw / (NORB_FILES[0] + ".gz")).read_bytes() == gz_files[NORB_FILES[0] + ".gz"]  # not deleted as corrupt
     assert not (raw / NORB_FILES[0]).exists() and not list(raw.glob(".tmp-*"))
+
+
+def test_debris_of_a_killed_gunzip_is_removed_and_local_copies_are_used(gz_files, tmp_path):
+    raw, local = tmp_path / "raw", tmp_path / "local"
+    local.mkdir()
+    for name, data in gz_files.items():
+        (local / name).write_bytes(data)
+    raw.mkdir()
+    debris = raw / f".tmp-{NORB_FILES[0].removesuffix('.mat')}-k1l2m3n4.mat"  # a kill -9 mid-gunzip
+    debris.write_bytes(b"half a matrix")
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    manifest = fetch_norb(raw, cfg, backoff=0, local_dir=local)
+    assert not debris.exists() and sorted(manifest["files"]) == sorted([*NORB_FILES, *gz_files])
+    assert sorted(p.name for p in local.iterdir()) == sorted(gz_files)  # the user's copies stay
