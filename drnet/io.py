@@ -58,8 +58,13 @@ def disk_full(exc: BaseException | None) -> BaseException | None:
 
 
 def temp_name_pattern(name: str, suffix: str = "") -> re.Pattern[str]:
-    """The names our temp writers give ``name``'s temporaries: ``.tmp-<name>-<8 random chars><suffix>``."""
-    return re.compile(rf"^{re.escape(TEMP_PREFIX + name)}-{_RANDOM}{re.escape(suffix)}$")
+    """The names our temp writers give ``name``'s temporaries: ``.tmp-<name>-<8 random chars><suffix>``.
+
+    Also matches a temporary of a temporary (``.tmp-.tmp-<name>-<r>-<r><suffix>``: a writer that makes its own
+    temp file, given a path from :func:`atomic_paths`).
+    """
+    prefix = re.escape(TEMP_PREFIX)
+    return re.compile(rf"^(?:{prefix})+{re.escape(name)}(?:-{_RANDOM})+{re.escape(suffix)}$")
 
 
 def is_temp_name(name: str) -> bool:

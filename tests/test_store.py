@@ -159,9 +159,11 @@ def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
     other.write_text("live")
     lookalike = tmp_path / ".tmp-ckpt-notrandom-name.pt"
     lookalike.write_text("a user's file")
+    nested = tmp_path / ".tmp-.tmp-ckpt-abc12_yz-k2j4h5g6.pt"  # a writer's own temp inside an atomic_paths temp
+    nested.write_text("half")
     with atomic_path(tmp_path / "ckpt.pt") as tmp:
         tmp.write_text("new")
-    assert not stale.exists() and other.exists() and lookalike.exists()
+    assert not stale.exists() and not nested.exists() and other.exists() and lookalike.exists()
     (tmp_path / "out").mkdir()
     (tmp_path / ".tmp-out-k2j4h5g6").mkdir()
     (tmp_path / ".old-out-k2j4h5g6").mkdir()
