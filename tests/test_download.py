@@ -224,3 +224,14 @@ def test_kth_download_from_a_local_folder_needs_no_network(kth_files, repo_root,
     assert manifest["files"] == {name: _sha(data) for name, data in files.items()}
     assert all((local / name).read_bytes() == data for name, data in files.items())  # the user's files untouched
     assert KTH_TERMS not in capsys.readouterr().err  # nothing fetched from the dataset's site
+
+
+def test_a_complete_part_is_finished_and_an_overlong_one_restarted(server, tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD)  # killed after the transfer, before the rename
+    path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, retries=0, backoff=0)
+    assert path.read_bytes() == PAYLOAD and server.requests == [("f.bin", f"bytes={len(PAYLOAD)}-")]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "f.bin.part").write_bytes(PAYLOAD + b"junk from another file")  # 416: the server's file is shorter
+    path, _ = download(RemoteFile("f.bin"), [server.url], other, retries=0, backoff=0)  # no checksum to save us
+    assert path.read_bytes() == PAYLOAD
