@@ -104,10 +104,8 @@ def _fetch_once(url: str, part: Path, timeout: float) -> None:
         length = response.headers.get("Content-Length")
         length = int(length) if length is not None and length.isdigit() else None
         offset, total = 0, length
-        if have and response.status == 206:
+        if response.status == 206:  # a part: it must continue ours (or be the whole file, from byte 0)
             offset, total = _check_range(response.headers.get("Content-Range"), have, length, part)
-        elif response.status == 206:
-            raise _Restart(f"server answered 206 to a request without Range ({response.headers.get('Content-Range')})")
         fd = _open_part(part, append=offset > 0)
         with os.fdopen(fd, "ab" if offset else "wb") as out, tqdm(
             total=total, initial=offset, unit="B", unit_scale=True, desc=part.name.removesuffix(".part"),
