@@ -365,3 +365,10 @@ def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_r
         ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
     assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]
+
+
+def test_a_codec_this_opencv_cannot_write_falls_back_to_mjpg_with_a_note(tmp_path, caplog):
+    with caplog.at_level("WARNING"):
+        assert write_avi(tmp_path / "v.avi", render_video(0, 1, "walking", "d1", 5), "ZZZZ") == "MJPG"
+    assert any("cannot write ZZZZ" in r.getMessage() for r in caplog.records)
+    assert count_frames(tmp_path / "v.avi") == (5, 5)
