@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import functools
 import logging
 import os
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drnet.errors import DrnetError
+from drnet.io import disk_full
 from drnet.params import VARIANTS, load_params
 
 log = logging.getLogger("drnet")
@@ -48,11 +48,12 @@ def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] 
         except DrnetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except (OSError, RuntimeError) as exc:  # torch's zip writer wraps the OSError in a RuntimeError
-            full = _disk_full(exc)
+        except (OSError, RuntimeError) as exc:  # torch's zip writer and h5py wrap the OSError in a RuntimeError
+            full = disk_full(exc)
             if full is None:
                 raise
-            reason = os.strerror(full.errno) if full.errno else "No space left on device"
+            code = getattr(full, "errno", None)
+            reason = os.strerror(code) if code else "No space left on device"
             where = f" writing {full.filename}" if getattr(full, "filename", None) else ""
             print(f"error: out of disk space{where} ({reason}); free space or move data/ and results/ to a larger "
                   f"disk, then re-run (no partial output was kept)", file=sys.stderr)
@@ -64,22 +65,6 @@ def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] 
         return 0
 
     return wrapper
-
-
-_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-
-
-def _disk_full(exc: BaseException) -> OSError | None:
-    """The ENOSPC/EFBIG/EDQUOT error in ``exc``'s chain (HDF5 may report it only in its message), or None."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError):
-            text = str(exc)
-            if exc.errno in _DISK_FULL or "No space left on device" in text or "File too large" in text:
-                return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _exit_past_broken_hdf5(code: int) -> None:
@@ -107,6 +92,15 @@ def raw_outputs(out: str, manifest: str | None, manifest_file: str) -> tuple[Pat
             raise DrnetError(f"{path} is outside {data_root}; downloads write only below data/ (symlink data/raw to "
                              f"a larger disk if needed)")
     return out_path, manifest_path
+
+
+def add_local_option(parser: argparse.ArgumentParser, dataset: str) -> None:
+    """``--from DIR``: the user's own raw files, copied and verified instead of downloaded (never modified)."""
+    default = f"data/local/{dataset}"
+    parser.add_argument("--from", dest="local_dir", default=default, metavar="DIR",
+                        help=f"folder with your own copies of the raw files (default: {default}, outside the DVC "
+                             f"output, so it survives DVC's cleaning); each is copied in and checked instead of "
+                             f"downloaded, and left untouched if it fails its check")
 
 
 def finish_build(summary: dict, params: dict, dataset: str, args: argparse.Namespace) -> None:

@@ -29,7 +29,7 @@ def _main(argv: list[str] | None) -> None:
     drnet, _ = load_drnet(args.drnet)
     lstm, lstm_state = load_lstm(args.lstm)
     n_past = lstm_state["extra"]["n_past"]
-    store = VideoStore(args.test)
+    store = VideoStore(args.test, dataset=args.dataset)
     rng = np.random.default_rng(params["seed"])
     eligible = np.flatnonzero(store.length >= n_past)
     seqs = np.sort(rng.choice(eligible, size=min(cfg.n_clips, len(eligible)), replace=False))

@@ -43,7 +43,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "kth").classifier
-    train, test = VideoStore(args.train), VideoStore(args.test)
+    train, test = VideoStore(args.train, dataset="kth"), VideoStore(args.test, dataset="kth")
     if len(set(train.meta("action"))) < len(KTH_ACTIONS):
         raise DrnetError(f"{args.train} does not hold all six KTH actions; rebuild it with every action")
     n_train = min(cfg.steps * cfg.batch_size, 20000)  # one pass of fresh frames per step budget

@@ -55,7 +55,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = section(params, "kth").fewshot
     models = {"drnet": load_drnet(args.drnet)[0], "ae": load_drnet(args.ae)[0]}
-    train, test = VideoStore(args.train), VideoStore(args.test)
+    train, test = VideoStore(args.train, dataset="kth"), VideoStore(args.test, dataset="kth")
     df = fewshot_curve(models, train, test, cfg=cfg, seed=params["seed"])
     atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
     plot(df, args.plot_out, bool(test.synthetic))

@@ -45,7 +45,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = section(params, "kth").inception
     classifier = load_classifier(args.classifier)
-    test = VideoStore(args.test)
+    test = VideoStore(args.test, dataset="kth")
     lstm, state = load_lstm(args.drnet_lstm)
     n_past = state["extra"]["n_past"]
     rng = np.random.default_rng(params["seed"])
@@ -91,7 +91,7 @@ def _main(argv: list[str] | None) -> None:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
-    train = VideoStore(args.train)
+    train = VideoStore(args.train, dataset="kth")
     bank_items = np.stack([rng.integers(0, len(train), 2000), np.zeros(2000, np.int64)], axis=1)
     bank_items[:, 1] = (rng.random(2000) * train.length[bank_items[:, 0]]).astype(np.int64)
     bank = np.stack([train.frame(int(q), int(t)) for q, t in bank_items])

@@ -61,7 +61,7 @@ def _main(argv: list[str] | None) -> None:
     rows = []
     for name, model_path, store_path in pairs:
         model, state = load_drnet(model_path)
-        store = VideoStore(store_path)
+        store = VideoStore(store_path, dataset=name.split("-")[0])
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
         rows.append({"model": name, "dataset": store.attrs.get("dataset"),

@@ -33,7 +33,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = section(params, "mnist").probe
     drnet, _ = load_drnet(args.drnet)
-    train, test = VideoStore(args.train), VideoStore(args.test)
+    train, test = VideoStore(args.train, dataset="mnist"), VideoStore(args.test, dataset="mnist")
     size = train.frame_shape[0]
     tr_items = sample_items(train, cfg.n_train, params["seed"])
     te_items = sample_items(test, len(test), params["seed"] + 1)

@@ -49,7 +49,7 @@ def _main(argv: list[str] | None) -> None:
     for key, path in (("adv", args.drnet), ("noadv", args.drnet_noadv)):
         models[key], state = load_drnet(path)
         weights[key] = float(state["params"]["train"]["adv_weight"])
-    train, test = VideoStore(args.train), VideoStore(args.test)
+    train, test = VideoStore(args.train, dataset="norb"), VideoStore(args.test, dataset="norb")
     long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"])
     long.insert(1, "adv_weight", long.model.map(weights))
     synthetic = bool(test.synthetic)

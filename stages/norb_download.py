@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, raw_outputs, stage_main, stage_parser
+from drnet.cli import add_local_option, announce, load_stage_params, raw_outputs, stage_main, stage_parser
 from drnet.data.norb import MANIFEST_FILE, fetch_norb
 from drnet.params import section
 
@@ -17,10 +17,11 @@ def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--out", default="data/raw/norb", help="raw folder, inside data/ (default: data/raw/norb)")
     parser.add_argument("--manifest", default=None, help=f"manifest JSON (default: OUT/{MANIFEST_FILE})")
+    add_local_option(parser, "norb")
     args = parser.parse_args(argv)
     cfg = section(load_stage_params(args), "norb").download
     out, manifest_path = raw_outputs(args.out, args.manifest, MANIFEST_FILE)
-    fetch_norb(out, cfg, manifest_path)
+    fetch_norb(out, cfg, manifest_path, local_dir=args.local_dir)
     announce(out, manifest_path)
 
 

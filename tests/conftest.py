@@ -30,7 +30,14 @@ def demo_params() -> dict:
 
 
 class _LoopbackHandler(BaseHTTPRequestHandler):
-    """Serves ``server.files`` by name with Range requests; a name in ``server.truncate_once`` is cut short once."""
+    """Serves ``server.files`` by name with Range requests, and misbehaves on request.
+
+    ``server.truncate_once``: names whose next answer promises the whole body, sends half and hangs up.
+    ``server.misbehave[name]``: ``"206-whole"`` answers a Range request with 206 and the whole body, no
+    Content-Range; ``"206-lying"`` does the same but claims the requested range in Content-Range;
+    ``"chunked-cut"`` sends the body with chunked transfer encoding and hangs up midway (every time);
+    ``"chunked-cut-once"`` does that once, then behaves.
+    """
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         server = self.server
@@ -42,8 +49,25 @@ class _LoopbackHandler(BaseHTTPRequestHandler):
             return
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
         start = int(match.group(1)) if match else 0
+        mode = server.misbehave.get(name)
+        if mode in ("chunked-cut", "chunked-cut-once"):
+            if mode == "chunked-cut-once":
+                del server.misbehave[name]
+            self._send_chunked_cut(data[start:], partial=bool(match), start=start, total=len(data))
+            return
+        if match and mode in ("206-whole", "206-lying"):
+            self.send_response(206)
+            if mode == "206-lying":
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if start >= len(data) > 0:
-            self.send_error(416)
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(data)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         body = data[start:]
         self.send_response(206 if match else 200)
@@ -56,15 +80,30 @@ class _LoopbackHandler(BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
         self.wfile.write(body)
 
+    def _send_chunked_cut(self, body: bytes, partial: bool, start: int, total: int) -> None:
+        self.send_response(206 if partial else 200)
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = body[: len(body) // 2]
+        for i in range(0, len(half), 4096):
+            chunk = half[i:i + 4096]
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        self.wfile.write(b"1000\r\n" + body[len(half):len(half) + 100])  # a chunk cut short, then hang up
+        self.wfile.flush()
+        self.close_connection = True
+
     def log_message(self, *args) -> None:
         pass
 
 
 @pytest.fixture
 def http_server():
-    """A loopback HTTP server for download tests: set ``.files``; read ``.requests`` [(name, Range header)]."""
+    """A loopback HTTP server for download tests: set ``.files`` (and ``.misbehave``, ``.truncate_once``); read
+    ``.requests`` [(name, Range header)]."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LoopbackHandler)
-    httpd.files, httpd.requests, httpd.truncate_once = {}, [], set()
+    httpd.files, httpd.requests, httpd.truncate_once, httpd.misbehave = {}, [], set(), {}
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"

@@ -204,3 +204,94 @@ def test_stages_end_to_end(tmp_path, repo_root):
     assert chairs_build.main([*out[:-6], "--train-out", str(tmp_path / "x.h5"), "--test-out", str(tmp_path / "y.h5"),
                               "--set", "chairs.data.source=authors_renders", "--renders-dir",
                               str(tmp_path / "none")]) == 2
+
+
+def _png_header(width, height):
+    """The first bytes of a PNG declaring ``width`` x ``height`` (signature + IHDR chunk with its CRC)."""
+    import struct
+    import zlib
+
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (30000, 30000, "is 30000x30000 pixels; renders must be 1..4096 a side"),
+    (0, 0, "is 0x0 pixels"),
+])
+def test_huge_or_empty_png_is_refused_from_its_header(tmp_path, width, height, message):
+    root = tmp_path / "renders"
+    _write_renders(root)
+    (root / "chair_b" / "030" / "image_017.png").write_bytes(_png_header(width, height) + bytes(1000))
+    cfg = ChairsData(source="authors_renders", azimuths=36, image_size=64, test_fraction=0.5, seed=0)
+    with pytest.raises(DrnetError, match=message) as err:
+        import_authors_renders(root, tmp_path / "train.h5", tmp_path / "test.h5", cfg)
+    assert "\n" not in str(err.value) and "image_017.png" in str(err.value)
+    assert not list(tmp_path.glob("*.h5"))
+
+
+def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tmp_path, monkeypatch):
+
+    from drnet.data import chairs
+    from drnet.data.store import VideoStoreWriter
+
+    class FlushFailsForTrain(VideoStoreWriter):
+        def close(self):
+            if "train" in self.path.name:
+                self.abort()
+                raise RuntimeError("Can't write data (file write failed: errno = 27, error message = 'File too "
+                                   "large')")  # how h5py reports it
+            return super().close()
+
+    root = tmp_path / "renders"
+    _write_renders(root)
+    monkeypatch.setattr(chairs, "VideoStoreWriter", FlushFailsForTrain)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train.h5").write_text("old train")
+    (out / "test.h5").write_text("old test")
+    cfg = ChairsData(source="authors_renders", azimuths=36, image_size=64, test_fraction=0.5, seed=0)
+    with pytest.raises(RuntimeError):
+        import_authors_renders(root, out / "train.h5", out / "test.h5", cfg)
+    assert (out / "train.h5").read_text() == "old train" and (out / "test.h5").read_text() == "old test"
+    assert sorted(p.name for p in out.iterdir()) == ["test.h5", "train.h5"]
+
+
+def test_chairs_build_on_a_full_disk_is_one_line(tmp_path, repo_root):
+    import signal
+    import subprocess
+    import sys
+
+    def limit():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    root = tmp_path / "renders"
+    _write_renders(root)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "stages.chairs_build", "--params", str(repo_root / "params.yaml"),
+                           "--set", "chairs.data.source=authors_renders", "--set", "chairs.data.azimuths=36",
+                           "--set", "chairs.data.test_fraction=0.5", "--renders-dir", str(root), "--train-out",
+                           str(out / "train.h5"), "--test-out", str(out / "test.h5")],
+                          cwd=repo_root, capture_output=True, text=True, preexec_fn=limit)
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "Traceback" in line]
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(errors) == 1 and "out of disk space" in errors[0], proc.stderr[-2000:]
+    assert list(out.iterdir()) == []
+
+
+def test_debris_of_a_killed_mesh_writer_is_ignored_and_cleaned(tmp_path):
+    from drnet.data.chairs import list_meshes
+
+    meshes = tmp_path / "meshes"
+    write_procedural_meshes(meshes, 2, seed=0)
+    debris = [meshes / ".tmp-chair_0007-abcd1234.ply", meshes / ".tmp-manifest-abcd1234.json"]
+    for path in debris:
+        path.write_bytes(b"half a file")
+    assert [p.name for p in list_meshes(meshes)] == ["chair_0000.ply", "chair_0001.ply"]
+    user_file = meshes / ".tmp-notes.ply"  # not our temp-name pattern: left alone
+    user_file.write_bytes(b"x")
+    write_procedural_meshes(meshes, 2, seed=0)
+    assert not any(p.exists() for p in debris) and user_file.exists()

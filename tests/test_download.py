@@ -126,3 +126,112 @@ def test_kth_download_stage_writes_only_below_data(server, kth_files, repo_root,
     manifest = json.loads((tmp_path / "data/raw/kth/manifest.json").read_text())
     assert set(manifest["files"]) == {"00sequences.txt", *(f"{a}.zip" for a in KTH_ACTIONS)}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("mode", ["206-whole", "206-lying"])
+def test_206_with_the_whole_body_is_not_spliced_onto_the_part(server, tmp_path, mode):
+    server.misbehave["f.bin"] = mode
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD[:30000])
+    path, _ = download(RemoteFile("f.bin"), [server.url], tmp_path, retries=1, backoff=0)  # no checksum to save us
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests[-1] == ("f.bin", None)  # the part was discarded and the whole file asked for again
+
+
+def test_cut_chunked_transfer_is_resumed(server, tmp_path):
+    server.misbehave["f.bin"] = "chunked-cut-once"
+    path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, retries=2, backoff=0)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests[0] == ("f.bin", None) and server.requests[1][1].startswith("bytes=")
+
+
+def test_cut_chunked_transfer_everywhere_is_one_line_and_leaves_no_complete_looking_file(server, tmp_path):
+    server.files["b/f.bin"] = PAYLOAD
+    server.misbehave.update({"f.bin": "chunked-cut", "b/f.bin": "chunked-cut"})
+    with pytest.raises(DrnetError, match=r"could not download f.bin from any of 2 mirror.*IncompleteRead") as err:
+        download(RemoteFile("f.bin"), [server.url, server.url + "b/"], tmp_path, retries=1, backoff=0)
+    assert "\n" not in str(err.value)
+    assert {name for name, _ in server.requests} == {"f.bin", "b/f.bin"}  # retried, then the next mirror
+    assert not (tmp_path / "f.bin").exists()
+    assert (tmp_path / "f.bin.part").stat().st_size < len(PAYLOAD)  # only the .part name, and it is partial
+
+
+def test_a_planted_symlink_part_is_not_followed(server, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dest = tmp_path / "dl"
+    dest.mkdir()
+    (dest / "f.bin.part").symlink_to(victim)
+    with pytest.raises(DrnetError, match="is a symbolic link") as err:
+        download(RemoteFile("f.bin"), [server.url], dest, retries=0, backoff=0)
+    assert "\n" not in str(err.value) and victim.read_text() == "precious"
+
+
+def test_a_fresh_file_failing_its_format_check_is_removed(server, tmp_path):
+    def never(path):
+        raise DrnetError(f"{path} is not what we want")
+
+    with pytest.raises(DrnetError, match="fails its format check and was removed"):
+        download(RemoteFile("f.bin"), [server.url], tmp_path, retries=0, backoff=0, validate=never)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_kth_does_not_keep_a_sequences_file_that_does_not_parse(server, kth_files, tmp_path):
+    _, files = kth_files
+    server.files = {**files, "00sequences.txt": b"<html>mirror moved</html>"}
+    cfg = Download(mirrors=[server.url], retries=0, timeout_s=10)
+    with pytest.raises(DrnetError, match="00sequences.txt fails its format check and was removed"):
+        fetch_kth(tmp_path / "kth", cfg, backoff=0)
+    assert not (tmp_path / "kth" / "00sequences.txt").exists()
+    server.files = files  # the next run downloads it again instead of reusing the bad one forever
+    assert fetch_kth(tmp_path / "kth", cfg, backoff=0)["files"]["00sequences.txt"] == _sha(files["00sequences.txt"])
+
+
+def test_users_file_with_another_checksum_is_refused_not_deleted(server, tmp_path):
+    (tmp_path / "f.bin").write_bytes(b"my own file")
+    with pytest.raises(DrnetError, match="failed its sha256 check .* left in place") as err:
+        download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, backoff=0)
+    assert "\n" not in str(err.value) and (tmp_path / "f.bin").read_bytes() == b"my own file"
+    assert server.requests == []
+
+
+def test_local_folder_is_copied_and_verified_instead_of_downloaded(server, tmp_path):
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "f.bin").write_bytes(PAYLOAD)
+    path, digest = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path / "raw", local_dir=local)
+    assert path.read_bytes() == PAYLOAD and digest == _sha(PAYLOAD) and server.requests == []
+    assert (local / "f.bin").exists()
+    (local / "g.bin").write_bytes(b"not it")
+    with pytest.raises(DrnetError, match="your copy .*g.bin failed its sha256 check.* left untouched") as err:
+        download(RemoteFile("g.bin", _sha(PAYLOAD)), [server.url], tmp_path / "raw", local_dir=local)
+    assert "\n" not in str(err.value) and (local / "g.bin").read_bytes() == b"not it"
+    assert not (tmp_path / "raw" / "g.bin").exists() and server.requests == []
+
+
+def test_kth_download_from_a_local_folder_needs_no_network(kth_files, repo_root, tmp_path, monkeypatch, capsys):
+    from stages import kth_download
+
+    _, files = kth_files
+    monkeypatch.chdir(tmp_path)
+    local = tmp_path / "mine"
+    local.mkdir()
+    for name, data in files.items():
+        (local / name).write_bytes(data)
+    argv = ["--params", str(repo_root / "params.yaml"), "--set", "kth.download.mirrors=['http://127.0.0.1:9/']",
+            "--set", "kth.download.retries=0", "--from", str(local)]
+    assert kth_download.main(argv) == 0
+    manifest = json.loads((tmp_path / "data/raw/kth/manifest.json").read_text())
+    assert manifest["files"] == {name: _sha(data) for name, data in files.items()}
+    assert all((local / name).read_bytes() == data for name, data in files.items())  # the user's files untouched
+    assert KTH_TERMS not in capsys.readouterr().err  # nothing fetched from the dataset's site
+
+
+def test_a_complete_part_is_finished_and_an_overlong_one_restarted(server, tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD)  # killed after the transfer, before the rename
+    path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, retries=0, backoff=0)
+    assert path.read_bytes() == PAYLOAD and server.requests == [("f.bin", f"bytes={len(PAYLOAD)}-")]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "f.bin.part").write_bytes(PAYLOAD + b"junk from another file")  # 416: the server's file is shorter
+    path, _ = download(RemoteFile("f.bin"), [server.url], other, retries=0, backoff=0)  # no checksum to save us
+    assert path.read_bytes() == PAYLOAD

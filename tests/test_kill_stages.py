@@ -60,6 +60,7 @@ def _kill_and_rerun(make_argv, outs: list[str], tmp_path: Path):
     _run(make_argv(killed))
     for name in outs:
         assert _fingerprint(killed / name) == _fingerprint(straight / name), f"{name} differs after re-run"
+    assert not list(killed.glob(".tmp-*")), "the re-run removes the killed run's temporaries"
     return delay
 
 

@@ -274,3 +274,93 @@ def test_download_stage_writes_only_below_data(server, gz_files, repo_root, tmp_
     assert norb_download.main([*common, "--out", "data/raw/norb"]) == 0
     manifest = json.loads((tmp_path / "data/raw/norb/manifest.json").read_text())
     assert set(manifest["files"]) == {*NORB_FILES, *gz_files}
+
+
+def _header(magic, dims):
+    return np.asarray([magic, len(dims), *dims, *([1] * max(0, 3 - len(dims)))], dtype="<i4").tobytes()
+
+
+@pytest.mark.parametrize("suffix", [".mat", ".mat.gz"])
+@pytest.mark.parametrize("dims", [(2**31 - 1,) * 4, (2**20, 2, 2**10, 2**10)])
+def test_headers_whose_size_overflows_or_exceeds_the_cap_are_refused(tmp_path, suffix, dims):
+    data = _header(0x1E3D4C55, dims) + bytes(64)
+    path = tmp_path / f"x-dat{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    with pytest.raises(DrnetError, match="over the 1073741824-byte cap") as err:
+        read_matrix(path)
+    _one_line(err, path.name)
+
+
+def test_zero_size_images_are_refused(tmp_path):
+    raw = tmp_path / "raw"
+    dat, cat, info = _tiny_split()
+    _write_raw(raw, {"train": (np.zeros((len(dat), 2, 0, 0), np.uint8), cat, info), "test": _tiny_split()})
+    (raw / "manifest.json").write_text('{"synthetic": false}')
+    with pytest.raises(DrnetError, match=r"holds uint8 \[72, 2, 0, 0\], expected .*H = W > 0") as err:
+        build_norb(raw, tmp_path / "train.h5", tmp_path / "test.h5", OFFICIAL)
+    _one_line(err, "training-dat.mat")
+    assert not list(tmp_path.glob("*.h5"))
+
+
+def _gzip_bomb(path, header_dims=(3,), mib=64):
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(_header(0x1E3D4C54, header_dims) + bytes(4 * int(np.prod(header_dims))))
+        for _ in range(mib):
+            f.write(bytes(1 << 20))
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(server, gz_files, tmp_path):
+    import resource
+
+    _gzip_bomb(tmp_path / "bomb.mat.gz")
+    assert (tmp_path / "bomb.mat.gz").stat().st_size < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DrnetError, match="bytes after the 12 its header declares"):
+        read_matrix(tmp_path / "bomb.mat.gz")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 << 10  # KiB
+    name = NORB_FILES[1] + ".gz"  # training-cat
+    server.files = {**gz_files, name: (tmp_path / "bomb.mat.gz").read_bytes()}
+    with pytest.raises(DrnetError, match="bytes after"):
+        fetch_norb(tmp_path / "raw", Download(mirrors=[server.url], retries=0, timeout_s=10), backoff=0)
+    assert not (tmp_path / "raw" / name).exists() and not (tmp_path / "raw" / NORB_FILES[1]).exists()
+    assert not [p for p in (tmp_path / "raw").iterdir() if p.stat().st_size > 1 << 20]  # nothing inflated on disk
+
+
+def test_disk_full_while_gunzipping_keeps_the_valid_download(server, gz_files, repo_root, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    def limit():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000))
+
+    assert max(len(v) for v in gz_files.values()) < 8000  # the .gz downloads fit, the 18 KB .mat does not
+    server.files = gz_files
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    proc = subprocess.run([sys.executable, "-m", "stages.norb_download", "--params", str(repo_root / "params.yaml"),
+                           "--set", f"norb.download.mirrors=['{server.url}']", "--set", "norb.download.retries=0"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=limit)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "Traceback" in line]
+    assert len(errors) == 1 and "out of disk space" in errors[0], proc.stderr[-2000:]
+    raw = tmp_path / "data/raw/norb"
+    assert (raw / (NORB_FILES[0] + ".gz")).read_bytes() == gz_files[NORB_FILES[0] + ".gz"]  # not deleted as corrupt
+    assert not (raw / NORB_FILES[0]).exists() and not list(raw.glob(".tmp-*"))
+
+
+def test_debris_of_a_killed_gunzip_is_removed_and_local_copies_are_used(gz_files, tmp_path):
+    raw, local = tmp_path / "raw", tmp_path / "local"
+    local.mkdir()
+    for name, data in gz_files.items():
+        (local / name).write_bytes(data)
+    raw.mkdir()
+    debris = raw / f".tmp-{NORB_FILES[0].removesuffix('.mat')}-k1l2m3n4.mat"  # a kill -9 mid-gunzip
+    debris.write_bytes(b"half a matrix")
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    manifest = fetch_norb(raw, cfg, backoff=0, local_dir=local)
+    assert not debris.exists() and sorted(manifest["files"]) == sorted([*NORB_FILES, *gz_files])
+    assert sorted(p.name for p in local.iterdir()) == sorted(gz_files)  # the user's copies stay

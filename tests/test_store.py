@@ -86,3 +86,101 @@ def test_atomic_dir_swaps_in_whole_or_not_at_all(tmp_path):
     with atomic_dir(out) as tmp:
         (tmp / "new.txt").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"] and [p.name for p in out.iterdir()] == ["new.txt"]
+
+
+def _raw_store(path, frames_shape=(4, 8, 8, 1), start=(0,), length=(4,), dataset="t", fill=True):
+    with h5py.File(path, "w") as f:
+        d = f.create_dataset("frames", shape=frames_shape, dtype=np.uint8, chunks=(1, *frames_shape[1:]),
+                             compression="gzip")
+        if fill:
+            d[:] = 7
+        f["index/start"] = np.asarray(start, np.int64)
+        f["index/length"] = np.asarray(length, np.int64)
+        f.attrs["format_version"] = 1
+        f.attrs["dataset"] = dataset
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"frames_shape": (4, 8, 6, 1)}, "frames are 8x6x1; expected square"),
+    ({"frames_shape": (4, 12, 12, 1)}, "frames are 12x12x1"),
+    ({"frames_shape": (4, 8, 8, 2)}, "1 or 3 channels"),
+    ({"frames_shape": (2_000_000, 32, 32, 1), "fill": False, "start": (0,), "length": (4,)},
+     "declares 2000000 frames .* but does not hold them"),
+    ({"start": (-1,), "length": (4,)}, "sequence 0 has start -1"),
+    ({"start": (2,), "length": (4,)}, "sequence 0 has start 2, length 4 for 4 frames"),
+    ({"start": (0, 3), "length": (3, 1)}, "sequence 1 has start 3, length 1"),
+    ({"start": (0,), "length": (-3,)}, "length -3"),
+    ({"start": (), "length": ()}, "holds no sequences"),
+])
+def test_hostile_stores_give_one_line(tmp_path, kwargs, message):
+    _raw_store(tmp_path / "s.h5", **kwargs)
+    with pytest.raises(DrnetError, match=message) as err:
+        VideoStore(tmp_path / "s.h5")
+    assert "\n" not in str(err.value) and "s.h5" in str(err.value)
+
+
+def test_a_crafted_store_asking_for_gigabytes_is_small_and_refused(tmp_path):
+    _raw_store(tmp_path / "s.h5", frames_shape=(2_000_000, 32, 32, 1), fill=False)
+    assert (tmp_path / "s.h5").stat().st_size < 64_000  # 2 GB declared in a few KB
+    with pytest.raises(DrnetError, match="does not hold them"):
+        VideoStore(tmp_path / "s.h5")
+
+
+def test_expected_dataset_is_checked(tmp_path):
+    _write(tmp_path / "s.h5")
+    assert len(VideoStore(tmp_path / "s.h5", dataset="t")) == 3
+    with pytest.raises(DrnetError, match="is a 't' store but this stage needs a 'kth' one"):
+        VideoStore(tmp_path / "s.h5", dataset="kth")
+
+
+def test_atomic_paths_commit_all_or_nothing(tmp_path):
+    from drnet.io import atomic_paths
+
+    (tmp_path / "train.h5").write_text("old train")
+    (tmp_path / "test.h5").write_text("old test")
+    with pytest.raises(OSError), atomic_paths([tmp_path / "train.h5", tmp_path / "test.h5"]) as (a, b):
+        a.write_text("new train")
+        b.write_text("new test")
+        raise OSError(28, "No space left on device")  # the second output's final flush fails
+    assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]
+    with atomic_paths([tmp_path / "train.h5", tmp_path / "test.h5"]) as (a, b):
+        a.write_text("new train")
+        b.write_text("new test")
+    assert (tmp_path / "train.h5").read_text() == "new train" and (tmp_path / "test.h5").read_text() == "new test"
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
+    from drnet.io import atomic_path, atomic_write_text
+
+    stale = tmp_path / ".tmp-ckpt-abc12_yz.pt"
+    stale.write_text("half a checkpoint")
+    other = tmp_path / ".tmp-other-abc12_yz.pt"  # another output's temporary: not ours to remove
+    other.write_text("live")
+    lookalike = tmp_path / ".tmp-ckpt-notrandom-name.pt"
+    lookalike.write_text("a user's file")
+    nested = tmp_path / ".tmp-.tmp-ckpt-abc12_yz-k2j4h5g6.pt"  # a writer's own temp inside an atomic_paths temp
+    nested.write_text("half")
+    with atomic_path(tmp_path / "ckpt.pt") as tmp:
+        tmp.write_text("new")
+    assert not stale.exists() and not nested.exists() and other.exists() and lookalike.exists()
+    (tmp_path / "out").mkdir()
+    (tmp_path / ".tmp-out-k2j4h5g6").mkdir()
+    (tmp_path / ".old-out-k2j4h5g6").mkdir()
+    from drnet.io import atomic_dir
+
+    with atomic_dir(tmp_path / "out") as tmp:
+        atomic_write_text(tmp / "a.txt", "x")
+    assert not (tmp_path / ".tmp-out-k2j4h5g6").exists() and not (tmp_path / ".old-out-k2j4h5g6").exists()
+
+
+def test_stages_refuse_another_datasets_store(tmp_path, repo_root, capsys):
+    from stages import kth_classifier
+
+    _write(tmp_path / "mnist_like.h5")  # dataset "t": not a KTH store
+    argv = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--train", str(tmp_path / "mnist_like.h5"),
+            "--test", str(tmp_path / "mnist_like.h5"), "--model-out", str(tmp_path / "m.pt"), "--summary-out",
+            str(tmp_path / "s.json")]
+    assert kth_classifier.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "is a 't' store but this stage needs a 'kth' one" in err[-1]

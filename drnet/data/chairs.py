@@ -41,7 +41,15 @@ from tqdm import tqdm
 from drnet.data.kth import MANIFEST_FILE, ordered_map, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_path, atomic_write_json, ensure_dir, file_digest
+from drnet.io import (
+    atomic_path,
+    atomic_paths,
+    atomic_write_json,
+    ensure_dir,
+    file_digest,
+    is_temp_name,
+    remove_stale_temps,
+)
 from drnet.params_datasets import ChairsData
 from drnet.render import MESH_SUFFIXES, Renderer, load_mesh, normalise
 
@@ -197,6 +205,8 @@ def write_procedural_meshes(out_dir: str | os.PathLike, n_models: int, seed: int
                          f"raise chairs.data.procedural_models")
     out_dir = ensure_dir(out_dir)
     (out_dir / MANIFEST_FILE).unlink(missing_ok=True)  # the folder is incomplete until the manifest is back
+    remove_stale_temps(out_dir, re.compile(rf"^\.tmp-({re.escape(PROCEDURAL_PREFIX)}\d+|manifest)-[a-z0-9_]{{8}}\."
+                                           rf"(ply|json)$"))  # debris of a killed run, whatever its model count
     files: dict[str, str] = {}
     models: dict[str, int] = {}
     for index in tqdm(range(n_models), desc="chair meshes", unit="mesh", disable=None):
@@ -248,8 +258,9 @@ def list_meshes(mesh_dir: str | os.PathLike) -> list[Path]:
     if not mesh_dir.is_dir():
         raise DrnetError(f"mesh folder {mesh_dir} not found; run the chairs_meshes stage (procedural) or put "
                          f"mesh files there")
-    found = sorted((p for p in mesh_dir.iterdir() if p.is_file() and p.suffix.lower() in MESH_SUFFIXES),
-                   key=lambda p: p.name)
+    found = sorted((p for p in mesh_dir.iterdir()
+                    if p.is_file() and p.suffix.lower() in MESH_SUFFIXES and not is_temp_name(p.name)),
+                   key=lambda p: p.name)  # a killed writer's .tmp-* files are not meshes
     if not found:
         raise DrnetError(f"no mesh files ({'/'.join(s[1:] for s in MESH_SUFFIXES)}) in {mesh_dir}; run the "
                          f"chairs_meshes stage or point chairs.data.mesh_dir at a mesh folder")
@@ -387,10 +398,11 @@ def _write_stores(results, train_out, test_out, size: int, source: str, syntheti
     counts = {split: {"sequences": 0, "frames": 0, "models": 0} for split in outs}
     render_seconds, n_frames = 0.0, 0
     start = time.perf_counter()
-    with ExitStack() as stack:
+    # both stores are finished first, then renamed together: never a new train.h5 beside an old test.h5
+    with atomic_paths(list(outs.values())) as tmps, ExitStack() as stack:
         writers = {split: stack.enter_context(VideoStoreWriter(
-            out, dataset="chairs", split=split, source=source, synthetic=synthetic, frame_shape=(size, size, 3),
-            raw_checksums=checksums, attrs=attrs)) for split, out in outs.items()}
+            tmp, dataset="chairs", split=split, source=source, synthetic=synthetic, frame_shape=(size, size, 3),
+            raw_checksums=checksums, attrs=attrs, atomic=False)) for split, tmp in zip(outs, tmps)}
         for item in tqdm(results(stack), total=total, desc=desc, unit="model", disable=None):
             split = split_of[item.model]
             for elevation, frames, azimuths in item.videos:
@@ -439,7 +451,7 @@ def _elevation_groups(model_dir: Path) -> dict[str, tuple[Path, list[Path]]]:
     """The model's render files grouped by elevation folder (or ``_p<elev>`` tag): name -> (folder, files)."""
     groups: dict[str, tuple[Path, list[Path]]] = {}
     for path in sorted(model_dir.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in PNG_SUFFIXES:
+        if not path.is_file() or path.suffix.lower() not in PNG_SUFFIXES or is_temp_name(path.name):
             continue
         tag = ELEVATION_TAG.search(path.stem)
         if tag:
@@ -518,8 +530,32 @@ def scan_authors_renders(renders_dir: str | os.PathLike, n_azimuths: int) -> lis
     return models
 
 
+MAX_RENDER_SIDE = 4096  # the authors' renders are 600x600; a larger PNG is refused before it is decoded
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, read without decoding; DrnetError if it is not a PNG."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError as exc:
+        raise DrnetError(f"cannot read image {path}: {exc.strerror}; replace or remove it") from None
+    if len(head) < 24 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        raise DrnetError(f"cannot read image {path}; it is corrupt or not a PNG: replace or remove it")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 def read_render(path: Path, size: int) -> np.ndarray:
-    """One render as uint8 RGB [size, size, 3]: alpha composited on white, padded square with white, area-resized."""
+    """One render as uint8 RGB [size, size, 3]: alpha composited on white, padded square with white, area-resized.
+
+    The PNG header's size is checked first: an image larger than MAX_RENDER_SIDE a side, or empty, is refused
+    in one line before any pixel is decoded.
+    """
+    width, height = png_size(path)
+    if not 0 < width <= MAX_RENDER_SIDE or not 0 < height <= MAX_RENDER_SIDE:
+        raise DrnetError(f"image {path} is {width}x{height} pixels; renders must be 1..{MAX_RENDER_SIDE} a side (the "
+                         f"authors' are 600x600): replace or remove it")
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise DrnetError(f"cannot read image {path}; it is corrupt or not a PNG: replace or remove it")

@@ -30,7 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import cv2
+# FFmpeg prints a line per damaged packet of a truncated AVI (the official person01_boxing_d4 is one); the ingest
+# reports truncation itself in one warning, so FFmpeg is kept quiet unless the user asks otherwise.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -38,7 +42,16 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from drnet.data.download import RemoteFile, download
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_write_json, ensure_dir, file_digest
+from drnet.io import (
+    atomic_paths,
+    atomic_write_json,
+    disk_full,
+    ensure_dir,
+    file_digest,
+    is_temp_name,
+    remove_stale_temps,
+    temp_name_pattern,
+)
 from drnet.params import Download
 from drnet.params_datasets import KTH_ACTIONS, KthData
 
@@ -64,7 +77,10 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class KthVideo:
-    """One line of the sequences file: a video and its subsequences (1-based inclusive, sorted by start)."""
+    """One line of the sequences file: a video and its subsequences (1-based inclusive, sorted by start).
+
+    ``ranges`` is empty for a video the file lists as ``*missing*`` (listed, but absent from the dataset).
+    """
 
     person: int
     action: str
@@ -79,6 +95,10 @@ class KthVideo:
     def filename(self) -> str:
         return f"{self.name}_uncomp.avi"
 
+    @property
+    def listed_missing(self) -> bool:
+        return not self.ranges
+
 
 @dataclass(frozen=True)
 class VideoSource:
@@ -91,12 +111,18 @@ class VideoSource:
         return f"{self.path}:{self.member}" if self.member else str(self.path)
 
 
+MISSING_MARK = "*missing*"
+
+
 def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
     """Parse the official ``00sequences.txt`` by meaning: video name, the word ``frames``, ``a-b`` ranges.
 
-    Prose lines (the header) and blank lines are skipped; whitespace between the fields may be any mix of
-    spaces and tabs. Returns the videos sorted by name. A line that names a video but whose ranges cannot be
-    read, or a file with no video lines, raises a one-line DrnetError naming the file and line.
+    Prose lines (the header, which also names persons) and blank lines are skipped; line endings may be CRLF and
+    the whitespace between the fields any mix of spaces and tabs. A video listed as ``*missing*`` (the official
+    file's ``person13_handclapping_d3``) is returned with no ranges: reported by the callers, not fatal.
+    Overlapping ranges (the official file has 7 pairs) are kept as listed and warned about once. Returns the
+    videos sorted by name. A line that names a video but whose ranges cannot be read, or a file with no video
+    lines, raises a one-line DrnetError naming the file and line.
     """
     path = Path(path)
     if not path.exists():
@@ -106,6 +132,7 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
     except OSError as exc:
         raise DrnetError(f"cannot read {path}: {exc.strerror}") from None
     videos: dict[str, KthVideo] = {}
+    overlaps: list[str] = []
     for number, line in enumerate(lines, start=1):
         match = _LINE.match(line)
         if not match:
@@ -113,21 +140,18 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
         person, action, scenario, rest = match.groups()
         where = f"{path} line {number}"
         fields = rest.split(None, 1)
-        if len(fields) != 2 or fields[0].lower() != "frames":
-            raise DrnetError(f"{where}: expected '<video> frames a-b, c-d, ...', got {line.strip()!r}; fix the line")
-        ranges = []
-        for text in fields[1].split(","):
-            if not text.strip():
-                continue
-            r = _RANGE.match(text)
-            start, end = (int(r.group(1)), int(r.group(2))) if r else (0, -1)
-            if not 1 <= start <= end:
-                raise DrnetError(f"{where}: bad frame range {text.strip()!r} (expected a-b with 1 <= a <= b); "
-                                 f"fix the line")
-            ranges.append((start, end))
-        if not ranges:
-            raise DrnetError(f"{where}: no frame ranges after 'frames'; fix the line")
-        video = KthVideo(int(person), action, f"d{scenario}", tuple(sorted(ranges)))
+        if fields and fields[0].lower() == MISSING_MARK:
+            ranges: list[tuple[int, int]] = []
+        elif len(fields) != 2 or fields[0].lower() != "frames":
+            raise DrnetError(f"{where}: expected '<video> frames a-b, c-d, ...' or '<video> {MISSING_MARK}', got "
+                             f"{line.strip()!r}; fix the line")
+        else:
+            ranges = _parse_ranges(fields[1], where)
+        ranges.sort()
+        for (a0, a1), (b0, b1) in zip(ranges, ranges[1:]):
+            if b0 <= a1:
+                overlaps.append(f"{match.group(0).split()[0]} {a0}-{a1}, {b0}-{b1}")
+        video = KthVideo(int(person), action, f"d{scenario}", tuple(ranges))
         if video.name in videos:
             log.warning("%s lists %s twice; keeping the first line", path, video.name)
             continue
@@ -135,7 +159,25 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
     if not videos:
         raise DrnetError(f"{path} lists no videos (expected lines like 'person01_boxing_d1 frames 1-95, 96-185'); "
                          f"it is empty or not the KTH sequences file: delete it and download it again")
+    if overlaps:
+        log.warning("%s has %d pair(s) of overlapping ranges (kept as listed, like the authors' subsequences): %s",
+                    path, len(overlaps), "; ".join(overlaps))
     return [videos[name] for name in sorted(videos)]
+
+
+def _parse_ranges(text: str, where: str) -> list[tuple[int, int]]:
+    ranges = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        r = _RANGE.match(part)
+        start, end = (int(r.group(1)), int(r.group(2))) if r else (0, -1)
+        if not 1 <= start <= end:
+            raise DrnetError(f"{where}: bad frame range {part.strip()!r} (expected a-b with 1 <= a <= b); fix the line")
+        ranges.append((start, end))
+    if not ranges:
+        raise DrnetError(f"{where}: no frame ranges after 'frames'; fix the line")
+    return ranges
 
 
 def video_name(filename: str) -> str | None:
@@ -148,6 +190,8 @@ def extracted_videos(raw_dir: str | os.PathLike) -> dict[str, Path]:
     """KTH AVIs found anywhere below ``raw_dir``, by video name (sorted paths: the first one wins)."""
     found: dict[str, Path] = {}
     for path in sorted(Path(raw_dir).rglob("*_uncomp.avi")):
+        if any(is_temp_name(part) for part in path.relative_to(raw_dir).parts):
+            continue  # a killed run's temporary, not a video
         name = video_name(path.name)
         if name and name not in found:
             found[name] = path
@@ -178,13 +222,32 @@ def _zip_members(zip_path: Path) -> list[str]:
         raise DrnetError(f"{zip_path} is not a readable zip archive ({exc}); delete it and download it again") from None
 
 
+MAX_MEMBER_BYTES = 256 << 20  # a KTH AVI is ~1-4 MB; a member declaring more is not a KTH video
+MAX_MEMBER_RATIO = 100  # DivX video barely compresses; a member expanding 100x is a zip bomb
+
+
+def oversized_member(archive: zipfile.ZipFile) -> str | None:
+    """Why a member of ``archive`` is too large to extract (from the zip's header, before reading), or None."""
+    for info in archive.infolist():
+        if info.file_size > MAX_MEMBER_BYTES:
+            return f"member {info.filename} declares {info.file_size} bytes, over the {MAX_MEMBER_BYTES}-byte cap"
+        if info.file_size > 1 << 20 and info.file_size > MAX_MEMBER_RATIO * max(info.compress_size, 1):
+            return (f"member {info.filename} expands {info.compress_size} -> {info.file_size} bytes "
+                    f"(over {MAX_MEMBER_RATIO}x: not a KTH video)")
+    return None
+
+
 def check_zip(zip_path: Path, remove: bool) -> None:
-    """Read every member of ``zip_path`` and check its CRC; on failure raise DrnetError (removing the file if asked)."""
+    """Check member sizes (header) and every member's CRC; on failure raise DrnetError (removing the file if asked)."""
     try:
         with zipfile.ZipFile(zip_path) as archive:
-            bad = archive.testzip()
-        problem = f"member {bad} fails its CRC check" if bad else None
+            problem = oversized_member(archive)
+            if problem is None:
+                bad = archive.testzip()
+                problem = f"member {bad} fails its CRC check" if bad else None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        if disk_full(exc):
+            raise
         problem = str(exc)
     if problem is None:
         return
@@ -226,27 +289,29 @@ def open_raw_folder(raw_dir: str | os.PathLike, dataset: str, source: str, synth
 
 
 def fetch_kth(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os.PathLike | None = None,
-              backoff: float = 1.0) -> dict:
+              backoff: float = 1.0, local_dir: str | os.PathLike | None = None) -> dict:
     """Make ``raw_dir`` hold the sequences file and the six actions' videos; write and return its manifest.
 
-    Files already present (zips or extracted AVIs) are used without the network. The zips' checksums are not
-    published, so each zip is checked member by member (CRC) and its sha256 recorded in the manifest.
+    Files already present (zips or extracted AVIs) are used without the network; files in ``local_dir`` (the
+    user's own copies) are copied in instead of downloaded. The zips' checksums are not published, so each zip
+    is checked member by member (CRC) and its sha256 recorded in the manifest.
     """
     raw_dir = ensure_dir(raw_dir)
     announced = False
 
-    def fetch(name: str) -> tuple[Path, str, bool]:
+    def fetch(name: str, validate=None) -> tuple[Path, str, bool]:
         nonlocal announced
         fresh = not (raw_dir / name).exists()
-        if fresh and not announced:
+        if fresh and not announced and not (local_dir and (Path(local_dir) / name).exists()):
             print(f"Terms of use: {KTH_TERMS}", file=sys.stderr)
             announced = True
         path, digest = download(RemoteFile(name), cfg.mirrors, raw_dir, retries=cfg.retries,
-                                timeout=cfg.timeout_s, backoff=backoff)
+                                timeout=cfg.timeout_s, backoff=backoff, validate=validate, local_dir=local_dir)
         return path, digest, fresh
 
     files: dict[str, str] = {}
-    seq_path, files[SEQUENCES_FILE], _ = fetch(SEQUENCES_FILE)
+    # a fresh sequences file that does not parse is removed by download(), never reused on the next run
+    seq_path, files[SEQUENCES_FILE], _ = fetch(SEQUENCES_FILE, validate=parse_sequences)
     listed = parse_sequences(seq_path)
     extracted = extracted_videos(raw_dir)
     for action, zip_name in zip(KTH_ACTIONS, KTH_ZIPS):
@@ -267,7 +332,7 @@ def fetch_kth(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os
 def _manifest(raw_dir: Path, listed: list[KthVideo], files: dict[str, str], synthetic: bool) -> dict:
     available = set(locate_videos(raw_dir))
     names = {v.name for v in listed}
-    missing = sorted(names - available)
+    missing = sorted((names - available) | {v.name for v in listed if v.listed_missing})
     unlisted = sorted(available - names)
     for name in missing:
         log.warning("%s lists %s but no such video is in %s; it is skipped", SEQUENCES_FILE, name, raw_dir)
@@ -275,7 +340,7 @@ def _manifest(raw_dir: Path, listed: list[KthVideo], files: dict[str, str], synt
         log.warning("%d videos in %s are not listed in %s and are ignored: %s", len(unlisted), raw_dir,
                     SEQUENCES_FILE, ", ".join(unlisted))
     return {"dataset": "kth", "synthetic": synthetic, "files": dict(sorted(files.items())),
-            "listed_videos": len(names), "available_videos": len(available & names),
+            "listed_videos": len(names), "available_videos": len(available & names) - len(set(missing) & available),
             "missing_videos": missing, "unlisted_videos": unlisted}
 
 
@@ -313,6 +378,25 @@ class _Decoded:
     video: KthVideo
     frames: np.ndarray  # uint8 [T, S, S, 1]
     seconds: float
+    declared: int = 0  # frames the container declares (0: unknown)
+    truncated: bool = False
+
+
+def _extract_member(source: VideoSource, out) -> None:
+    """Copy a zip member into the open file ``out``, refusing oversized members from the zip's header first."""
+    try:
+        with zipfile.ZipFile(source.path) as archive:
+            problem = oversized_member(archive)
+            if problem:
+                raise DrnetError(f"{source.path}: {problem}; it is not an official KTH zip: delete it and download "
+                                 f"it again")
+            with archive.open(source.member) as member:
+                shutil.copyfileobj(member, out, 1 << 20)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        if disk_full(exc):
+            raise  # the zip is fine; the disk is full (the CLI says so in one line)
+        raise DrnetError(f"{source.label()} cannot be extracted ({exc}); delete {source.path} and download "
+                         f"it again") from None
 
 
 def _decode_task(video: KthVideo, source: VideoSource, image_size: int, tmp_dir: Path) -> _Decoded:
@@ -321,20 +405,18 @@ def _decode_task(video: KthVideo, source: VideoSource, image_size: int, tmp_dir:
         frames, declared = decode_video(source.path, image_size)
     else:
         with tempfile.NamedTemporaryFile(suffix=".avi", dir=tmp_dir) as tmp:
-            try:
-                with zipfile.ZipFile(source.path) as archive, archive.open(source.member) as member:
-                    shutil.copyfileobj(member, tmp)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise DrnetError(f"{source.label()} cannot be extracted ({exc}); delete {source.path} and download "
-                                 f"it again") from None
+            _extract_member(source, tmp)
             tmp.flush()
             frames, declared = decode_video(tmp.name, image_size, label=source.label())
-    last = max(end for _, end in video.ranges)
-    if declared > len(frames) and last > len(frames):
-        raise DrnetError(f"{source.label()} decodes to {len(frames)} of the {declared} frames it declares (the "
-                         f"sequences file needs {last}): the file is truncated or corrupt; delete it and download or "
-                         f"extract it again")
-    return _Decoded(video, frames, time.perf_counter() - start)
+    truncated = declared > len(frames)
+    if truncated:
+        # a stream cut mid-frame may decode its last frame half-drawn: keep only the frames before it
+        kept = max(len(frames) - 1, 1)
+        log.warning("%s decodes to %d of the %d frames it declares (truncated, like the official "
+                    "person01_boxing_d4); using its first %d frames: ranges past them are cut or dropped",
+                    source.label(), len(frames), declared, kept)
+        frames = frames[:kept]
+    return _Decoded(video, frames, time.perf_counter() - start, declared, truncated)
 
 
 def ordered_map(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
@@ -358,11 +440,12 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     raw_dir, synthetic = open_raw_folder(raw_dir, "kth", cfg.source, "synthetic videos")
     listed = parse_sequences(raw_dir / SEQUENCES_FILE)
     sources = locate_videos(raw_dir)
-    missing = [v.name for v in listed if v.name not in sources]
+    missing = [v.name for v in listed if v.listed_missing or v.name not in sources]
     for name in missing:
-        log.warning("%s lists %s but the video is not in %s; skipping it", SEQUENCES_FILE, name, raw_dir)
+        log.warning("%s lists %s but the video is not in %s (or is marked %s); skipping it", SEQUENCES_FILE, name,
+                    raw_dir, MISSING_MARK)
     split_of = {**{p: "train" for p in cfg.train_persons}, **{p: "test" for p in cfg.test_persons}}
-    todo = [v for v in listed if v.name in sources and v.person in split_of]
+    todo = [v for v in listed if v.name not in set(missing) and v.person in split_of]
     unused = sorted({v.person for v in listed if v.person not in split_of})
     if unused:
         log.info("persons %s are in neither kth.data.train_persons nor test_persons; their videos are skipped", unused)
@@ -380,14 +463,17 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     attrs = {"params": cfg.model_dump(), "missing_videos": missing, "fps": 25, "actions": list(KTH_ACTIONS)}
     outs = {"train": Path(train_out), "test": Path(test_out)}
     counts = {split: {"sequences": 0, "frames": 0, "dropped_short": 0} for split in outs}
+    truncated: dict[str, list[int]] = {}
     decode_seconds: list[float] = []
     start = time.perf_counter()
-    with ExitStack() as stack:
-        tmp_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".tmp-kth-", dir=ensure_dir(
-            outs["train"].parent))))
+    work_dir = ensure_dir(outs["train"].parent)
+    remove_stale_temps(work_dir, temp_name_pattern("kth"))  # extraction folder of a killed run
+    # both stores are finished first, then renamed together: never a new test.h5 beside an old train.h5
+    with atomic_paths(list(outs.values())) as tmps, ExitStack() as stack:
+        tmp_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".tmp-kth-", dir=work_dir)))
         writers = {split: stack.enter_context(VideoStoreWriter(
-            out, dataset="kth", split=split, source=source_name, synthetic=synthetic, frame_shape=(size, size, 1),
-            raw_checksums=checksums, attrs=attrs)) for split, out in outs.items()}
+            tmp, dataset="kth", split=split, source=source_name, synthetic=synthetic, frame_shape=(size, size, 1),
+            raw_checksums=checksums, attrs=attrs, atomic=False)) for split, tmp in zip(outs, tmps)}
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(threads, 1)))
         stack.enter_context(logging_redirect_tqdm())
 
@@ -401,6 +487,8 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
             t0 = time.perf_counter()
             kept = _write_subsequences(writers[split], decoded, cfg.min_length, counts[split])
             decode_seconds.append(decoded.seconds)
+            if decoded.truncated:
+                truncated[video.name] = [len(frames), decoded.declared]
             log.info("%s: %d frames, %d/%d subsequences kept, decode %.3f s, write %.3f s", video.name, len(frames),
                      kept, len(video.ranges), decoded.seconds, time.perf_counter() - t0)
         for split in writers:
@@ -412,7 +500,7 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     log.info("ingested %d videos in %.1f s: %.3f s per video (decode %.3f s mean on %d threads)", len(todo), total,
              mean, float(np.mean(decode_seconds)), threads)
     return {"source": source_name, "synthetic": synthetic, "image_size": size, "videos": len(todo),
-            "missing_videos": missing, "seconds_per_video": round(mean, 4), **counts}
+            "missing_videos": missing, "truncated_videos": truncated, "seconds_per_video": round(mean, 4), **counts}
 
 
 def _write_subsequences(writer: VideoStoreWriter, decoded: _Decoded, min_length: int, counts: dict) -> int:

@@ -29,9 +29,7 @@ import gzip
 import logging
 import math
 import os
-import shutil
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -46,7 +44,7 @@ from drnet.data.download import RemoteFile, download
 from drnet.data.kth import MANIFEST_FILE, open_raw_folder, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_dir, atomic_path, atomic_write_json, ensure_dir, file_digest
+from drnet.io import atomic_dir, atomic_path, atomic_paths, atomic_write_json, disk_full, ensure_dir, file_digest
 from drnet.params import Download
 from drnet.params_datasets import NorbData, NorbSynthetic
 
@@ -84,6 +82,9 @@ _MAGIC_OF = {dtype.str: magic for magic, dtype in MAGIC.items()}
 _DTYPE_NAME = {0x1E3D4C55: "uint8", 0x1E3D4C54: "int32", 0x1E3D4C51: "single float", 0x1E3D4C53: "double",
                0x1E3D4C56: "short"}
 _MAX_NDIM = 16
+# The largest official file (training dat, 24300x2x96x96 uint8) holds 448 MB: a header asking for more is refused
+# before anything is allocated or inflated.
+MAX_MATRIX_BYTES = 1 << 30
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class MatrixHeader:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize  # Python ints: crafted dims cannot overflow
 
 
 def _fix(path: Path) -> str:
@@ -153,7 +154,12 @@ def _parse_header(head: bytes, path: Path) -> MatrixHeader:
     shape = tuple(int(d) for d in dims[:ndim])
     if any(d < 0 for d in shape):
         raise DrnetError(f"{path} declares negative dimensions {list(shape)}: corrupt header; {_fix(path)}")
-    return MatrixHeader(MAGIC[magic], shape, offset)
+    header = MatrixHeader(MAGIC[magic], shape, offset)
+    if header.nbytes > MAX_MATRIX_BYTES:
+        raise DrnetError(f"{path} declares {header.dtype.name} {list(shape)} ({header.nbytes} bytes, over the "
+                         f"{MAX_MATRIX_BYTES}-byte cap; small NORB's largest file holds 447897600): corrupt header "
+                         f"or not small NORB; {_fix(path)}")
+    return header
 
 
 def read_header(path: str | os.PathLike) -> MatrixHeader:
@@ -189,13 +195,20 @@ def read_matrix(path: str | os.PathLike) -> np.ndarray:
         return np.memmap(path, dtype=header.dtype, mode="r", offset=header.offset, shape=header.shape)
     try:
         with gzip.open(path, "rb") as f:
-            raw = f.read()
+            header = _parse_header(_read_header_bytes(f), path)
+            f.seek(header.offset)
+            raw = f.read(header.nbytes + 1)  # capped by the (already capped) header: a gzip bomb is not inflated
     except (OSError, EOFError, zlib.error) as exc:
+        if disk_full(exc):
+            raise
         raise DrnetError(f"{path} is not a complete gzip file ({exc}): corrupt or truncated; {_fix(path)}") from None
-    header = _parse_header(raw[:8 + 4 * _MAX_NDIM], path)
-    _check_size(path, header, len(raw) - header.offset)
-    return np.frombuffer(raw, dtype=header.dtype, count=int(np.prod(header.shape, dtype=np.int64)),
-                         offset=header.offset).reshape(header.shape)
+    _check_size(path, header, len(raw))
+    return np.frombuffer(raw, dtype=header.dtype, count=math.prod(header.shape)).reshape(header.shape)
+
+
+def _read_header_bytes(f) -> bytes:
+    """Up to the longest possible header from an open (gzip) stream."""
+    return f.read(8 + 4 * _MAX_NDIM)
 
 
 def _locate(raw_dir: Path, name: str) -> Path | None:
@@ -222,7 +235,8 @@ def read_split(raw_dir: str | os.PathLike, split: str) -> tuple[np.ndarray, np.n
     """(dat uint8 [N, 2, H, W], cat int32 [N], info int32 [N, 4], paths) of one split, checked for consistency."""
     paths = split_paths(raw_dir, split)
     arrays = {kind: read_matrix(path) for kind, path in paths.items()}
-    _expect(paths["dat"], arrays["dat"], np.uint8, "uint8 [N, 2, H, W]", lambda s: len(s) == 4 and s[1] == 2)
+    _expect(paths["dat"], arrays["dat"], np.uint8, "uint8 [N, 2, H, W] with square H = W > 0",
+            lambda s: len(s) == 4 and s[1] == 2 and s[2] == s[3] > 0)
     _expect(paths["cat"], arrays["cat"], np.int32, "int32 [N]", lambda s: len(s) == 1)
     _expect(paths["info"], arrays["info"], np.int32, "int32 [N, 4]", lambda s: len(s) == 2 and s[1] == 4)
     n = len(arrays["dat"])
@@ -307,40 +321,49 @@ def build_norb(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     start = time.perf_counter()
     summary: dict[str, Any] = {"source": source, "synthetic": synthetic, "image_size": size, "camera": camera}
     writers: dict[str, VideoStoreWriter] = {}
-    try:
-        for split, out in outs.items():
-            dat, cat, info, paths = read_split(raw_dir, split)
-            checksums = {p.name: "sha256:" + file_digest(p) for p in sorted(paths.values())}
-            attrs = {"params": data_cfg.model_dump(), "categories": list(CATEGORIES), "camera": camera,
-                     "azimuth_step_deg": 20, "elevation_deg": "30 + 5 * elevation"}
-            writer = writers[split] = VideoStoreWriter(
-                out, dataset="norb", split=split, source=source, synthetic=synthetic, frame_shape=(size, size, 1),
-                raw_checksums=checksums, attrs=attrs)
-            counts = {"sequences": 0, "frames": 0}
-            for video in azimuth_videos(dat, cat, info, camera, size, label=str(paths["info"])):
-                writer.add(video.frames, frame_meta={"azimuth": video.azimuth}, **video.meta())
-                counts["sequences"] += 1
-                counts["frames"] += len(video.frames)
-            if counts["sequences"] == 0:
-                raise DrnetError(f"{paths['dat']} holds no images; {_fix(paths['dat'])}")
-            counts["instances"] = sorted(int(i) for i in np.unique(info[:, 0]))
-            counts["categories"] = [CATEGORIES[c] for c in np.unique(cat)]
-            counts["elevations"] = len(np.unique(info[:, 1]))
-            counts["lightings"] = len(np.unique(info[:, 3]))
-            summary[split] = counts
-            log.info("norb %s: %d videos of %d frames from %s", split, counts["sequences"], AZIMUTHS,
-                     paths["dat"].name)
-        overlap = sorted(set(summary["train"]["instances"]) & set(summary["test"]["instances"]))
-        if overlap and not synthetic:
-            log.warning("instances %s are in both the training and the testing files", overlap)
-    except BaseException:
-        for writer in writers.values():
-            writer.abort()
-        raise
-    for writer in writers.values():
-        writer.close()
+    # both stores are finished first, then renamed together: never a new train.h5 beside an old test.h5
+    with atomic_paths(list(outs.values())) as tmps:
+        try:
+            _build_splits(raw_dir, dict(zip(outs, tmps)), data_cfg, source, synthetic, summary, writers)
+            for writer in writers.values():
+                writer.close()
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
     summary["seconds"] = round(time.perf_counter() - start, 3)
     return summary
+
+
+def _build_splits(raw_dir: Path, tmps: dict[str, Path], data_cfg: NorbData, source: str, synthetic: bool,
+                  summary: dict[str, Any], writers: dict[str, VideoStoreWriter]) -> None:
+    """Write each split's videos to its temp store (``writers`` collects the open writers for the caller)."""
+    size, camera = data_cfg.image_size, data_cfg.camera
+    for split, out in tmps.items():
+        dat, cat, info, paths = read_split(raw_dir, split)
+        checksums = {p.name: "sha256:" + file_digest(p) for p in sorted(paths.values())}
+        attrs = {"params": data_cfg.model_dump(), "categories": list(CATEGORIES), "camera": camera,
+                 "azimuth_step_deg": 20, "elevation_deg": "30 + 5 * elevation"}
+        writer = writers[split] = VideoStoreWriter(
+            out, dataset="norb", split=split, source=source, synthetic=synthetic, frame_shape=(size, size, 1),
+            raw_checksums=checksums, attrs=attrs, atomic=False)
+        counts = {"sequences": 0, "frames": 0}
+        for video in azimuth_videos(dat, cat, info, camera, size, label=str(paths["info"])):
+            writer.add(video.frames, frame_meta={"azimuth": video.azimuth}, **video.meta())
+            counts["sequences"] += 1
+            counts["frames"] += len(video.frames)
+        if counts["sequences"] == 0:
+            raise DrnetError(f"{paths['dat']} holds no images; {_fix(paths['dat'])}")
+        counts["instances"] = sorted(int(i) for i in np.unique(info[:, 0]))
+        counts["categories"] = [CATEGORIES[c] for c in np.unique(cat)]
+        counts["elevations"] = len(np.unique(info[:, 1]))
+        counts["lightings"] = len(np.unique(info[:, 3]))
+        summary[split] = counts
+        log.info("norb %s: %d videos of %d frames from %s", split, counts["sequences"], AZIMUTHS,
+                 paths["dat"].name)
+    overlap = sorted(set(summary["train"]["instances"]) & set(summary["test"]["instances"]))
+    if overlap and not synthetic:
+        log.warning("instances %s are in both the training and the testing files", overlap)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -348,12 +371,39 @@ def build_norb(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
 
 
 def _decompress(gz: Path, mat: Path) -> None:
+    """Gunzip ``gz`` to ``mat`` (atomic), no further than its header declares (+1 byte to notice extra data).
+
+    A corrupt gzip raises DrnetError; a full disk raises the OSError untouched, so the caller keeps the valid
+    ``.gz`` and the CLI reports the disk, not a corrupt download.
+    """
     try:
-        with gzip.open(gz, "rb") as src, atomic_path(mat) as tmp, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        with gzip.open(gz, "rb") as src:
+            head = _read_header_bytes(src)
+            header = _parse_header(head, gz)
+            src.seek(0)
+            with atomic_path(mat) as tmp, open(tmp, "wb") as dst:
+                left = header.offset + header.nbytes + 1
+                while left > 0 and (block := src.read(min(left, 1 << 20))):
+                    try:
+                        dst.write(block)
+                    except OSError as exc:
+                        raise _WriteError(exc) from exc
+                    left -= len(block)
+    except _WriteError as exc:
+        raise exc.error from None
     except (OSError, EOFError, zlib.error) as exc:
+        if disk_full(exc):
+            raise
         raise DrnetError(f"{gz} is not a complete gzip file ({exc}): corrupt or truncated; delete it and run the "
                          f"download again") from None
+
+
+class _WriteError(Exception):
+    """An error writing the decompressed file (the disk, not the download)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _valid_mat(path: Path) -> bool:
@@ -366,13 +416,15 @@ def _valid_mat(path: Path) -> bool:
 
 
 def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os.PathLike | None = None,
-               backoff: float = 1.0, digests: Mapping[str, str | None] | None = None) -> dict:
+               backoff: float = 1.0, digests: Mapping[str, str | None] | None = None,
+               local_dir: str | os.PathLike | None = None) -> dict:
     """Make ``raw_dir`` hold the six small-NORB ``.mat`` files; write and return its manifest.
 
     Each ``.mat.gz`` is fetched from ``cfg.mirrors`` (resumable, retried), checked against ``digests``
     (default :data:`NORB_SHA256`; unknown digests are recorded, not checked), gunzipped (gzip's CRC catches a
     corrupt transfer) and its ``.mat`` checked against the format. A valid ``.mat`` already present is used
-    without the network; a ``.mat.gz`` already present and verified is not fetched again.
+    without the network; a ``.mat.gz`` already present and verified is not fetched again; a ``.mat.gz`` in
+    ``local_dir`` (the user's own copy) is copied in instead of downloaded.
     """
     raw_dir = ensure_dir(raw_dir)
     digests = {**NORB_SHA256, **(digests or {})}
@@ -385,17 +437,17 @@ def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | o
             files[name] = "sha256:" + file_digest(mat)
             continue
         fresh = not gz.exists()
-        if fresh and not announced:
+        if fresh and not announced and not (local_dir and (Path(local_dir) / gz.name).exists()):
             print(f"Terms of use: {NORB_TERMS}", file=sys.stderr)
             announced = True
         path, digest = download(RemoteFile(gz.name, digests.get(gz.name)), cfg.mirrors, raw_dir,
-                                retries=cfg.retries, timeout=cfg.timeout_s, backoff=backoff)
+                                retries=cfg.retries, timeout=cfg.timeout_s, backoff=backoff, local_dir=local_dir)
         files[gz.name] = digest
         if fresh or not mat.exists() or not _valid_mat(mat):
             try:
                 _decompress(path, mat)
                 read_header(mat)
-            except DrnetError:
+            except DrnetError:  # the download is corrupt (a full disk raises OSError and keeps the .gz)
                 mat.unlink(missing_ok=True)
                 if fresh:
                     path.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ from drnet.errors import DrnetError
 from drnet.io import atomic_path
 
 FORMAT_VERSION = 1
+MAX_IMAGE_SIZE = 1024  # frames are square, a power of two, at most this many pixels a side
 _STR = h5py.string_dtype("utf-8")
 
 
@@ -53,10 +54,13 @@ class VideoStoreWriter:
         raw_checksums: Mapping[str, str] | None = None,
         attrs: Mapping[str, Any] | None = None,
         compression: int = 4,
+        atomic: bool = True,
     ):
+        """``atomic=False`` writes ``path`` itself: for a temp path of :func:`drnet.io.atomic_paths`, whose owner
+        renames it together with the other outputs of the stage."""
         self.path = Path(path)
-        self._ctx = atomic_path(self.path)
-        self._tmp = self._ctx.__enter__()
+        self._ctx = atomic_path(self.path) if atomic else None
+        self._tmp = self._ctx.__enter__() if self._ctx is not None else self.path
         self._file = h5py.File(self._tmp, "w")
         h, w, c = frame_shape
         self._frames = self._file.create_dataset(
@@ -135,7 +139,8 @@ class VideoStoreWriter:
         except BaseException as exc:
             self._abort(type(exc), exc)
             raise
-        self._ctx.__exit__(None, None, None)
+        if self._ctx is not None:
+            self._ctx.__exit__(None, None, None)
         return self.path
 
     def abort(self) -> None:
@@ -147,7 +152,10 @@ class VideoStoreWriter:
             self._file.close()
         except Exception:  # noqa: BLE001 - the original error is what the user must see
             pass
-        self._ctx.__exit__(exc_type, exc, None)
+        if self._ctx is not None:
+            self._ctx.__exit__(exc_type, exc, None)
+        else:
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoStoreWriter:
         return self
@@ -162,13 +170,19 @@ class VideoStoreWriter:
 class VideoStore:
     """Read-only view of a store. Opens the HDF5 file lazily so it can be pickled into DataLoader workers."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, dataset: str | None = None):
+        """Open and validate the store at ``path``; ``dataset`` (e.g. ``"kth"``), when given, must match the
+        store's ``dataset`` attribute, so a stage never trains or evaluates on another dataset's store."""
         self.path = Path(path)
         self._file: h5py.File | None = None
         if not self.path.exists():
             raise DrnetError(f"video store {self.path} not found; run the stage that builds it first")
         with self._open() as f:
             self._check(f)
+            found = _plain(f.attrs.get("dataset"))
+            if dataset is not None and found != dataset:
+                raise DrnetError(f"{self.path} is a {found!r} store but this stage needs a {dataset!r} one; pass the "
+                                 f"{dataset} store (check the --train/--test paths)")
             self.start = f["index/start"][:]
             self.length = f["index/length"][:]
             self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
@@ -196,6 +210,28 @@ class VideoStore:
         if f.attrs.get("format_version") != FORMAT_VERSION:
             raise DrnetError(f"{self.path} has format version {f.attrs.get('format_version')}, expected "
                              f"{FORMAT_VERSION}; rebuild the store")
+        n, h, w, c = (int(d) for d in frames.shape)
+        if h != w or h < 4 or h > MAX_IMAGE_SIZE or h & (h - 1) or c not in (1, 3):
+            raise DrnetError(f"{self.path}: frames are {h}x{w}x{c}; expected square frames with a power-of-two side "
+                             f"4..{MAX_IMAGE_SIZE} and 1 or 3 channels: rebuild the store")
+        if n and not _holds_last_frame(frames):
+            raise DrnetError(f"{self.path} declares {n} frames of {h}x{w}x{c} ({n * h * w * c} bytes) but does not "
+                             f"hold them (a {self.path.stat().st_size}-byte file): corrupt or truncated, rebuild it")
+        self._check_index(f["index/start"], f["index/length"], n)
+
+    def _check_index(self, start_ds: h5py.Dataset, length_ds: h5py.Dataset, n: int) -> None:
+        """Every sequence has >= 2 frames (pairs, windows) and lies inside /frames."""
+        if start_ds.ndim != 1 or start_ds.dtype.kind not in "iu" or length_ds.dtype.kind not in "iu":
+            raise DrnetError(f"{self.path}: index/start and index/length must be 1-D integer arrays, found "
+                             f"{start_ds.dtype} {list(start_ds.shape)}; rebuild the store")
+        start, length = start_ds[:].astype(np.int64), length_ds[:].astype(np.int64)
+        if len(start) == 0:
+            raise DrnetError(f"{self.path} holds no sequences; rebuild the store")
+        bad = np.flatnonzero((start < 0) | (length < 2) | (start > n - length))
+        if len(bad):
+            i = int(bad[0])
+            raise DrnetError(f"{self.path}: sequence {i} has start {start[i]}, length {length[i]} for {n} frames "
+                             f"({len(bad)} such); every sequence needs >= 2 frames inside /frames: rebuild the store")
 
     @property
     def file(self) -> h5py.File:
@@ -252,6 +288,14 @@ class VideoStore:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _holds_last_frame(frames: h5py.Dataset) -> bool:
+    """Whether the storage behind the last declared frame exists (a crafted header cannot ask for gigabytes)."""
+    if frames.chunks is None:
+        return frames.id.get_storage_size() >= frames.size * frames.dtype.itemsize
+    last = (frames.shape[0] - 1, 0, 0, 0)
+    return frames.id.get_chunk_info_by_coord(tuple(d - d % k for d, k in zip(last, frames.chunks))).size > 0
 
 
 def _plain(value: Any) -> Any:

@@ -1,8 +1,13 @@
 """A synthetic KTH-format source: real AVI files and an official-format sequences file, generated offline.
 
 Each video shows an articulated figure (head, torso, two-segment arms and legs drawn with thick lines) doing one
-of the six KTH actions, written as ``personNN_<action>_dK_uncomp.avi`` (160x120, 25 fps, MJPG, grey content in
-a 3-channel frame) so that it goes through exactly the same ingest code as the official videos.
+of the six KTH actions, written as ``personNN_<action>_dK_uncomp.avi`` (160x120, 25 fps, grey content in a
+3-channel frame) so that it goes through exactly the same ingest code as the official videos. Most videos are
+MJPG; about a third are MPEG-4 Part 2 written with the XVID fourcc (the codec of the official DivX/XviD files;
+OpenCV's FFmpeg tags them FMP4), falling back to MJPG with a note where this OpenCV cannot write it. One video
+(``person01_boxing_d4``, or the person's last scenario) is cut mid-stream after writing, like the official one,
+while its header still declares every frame: about 80% of its frames decode. Every other file is re-opened and
+its frames counted, since OpenCV's writer reports nothing when the disk fills.
 
 - Actions: boxing (side view, fists punch forward alternately), handclapping (front view, hands meet in front of
   the chest), handwaving (front view, both hands wave above the head), walking / jogging / running (side view,
@@ -12,10 +17,12 @@ a 3-channel frame) so that it goes through exactly the same ingest code as the o
   variation); d3 different clothes (the shirt's grey inverted and a coat down to the knees); d4 indoors, a darker
   textured wall and floor.
 
-Everything is deterministic from ``kth.synthetic.seed``. The sequences file carries the irregularities of the
-official one (a prose header, spaces before tabs, single tabs, three ranges, out-of-order ranges, blank lines
-between persons) and lists one video that is not written, like the official file. ``manifest.json`` marks the
-folder as synthetic, which ingest checks against ``kth.data.source``.
+Everything is deterministic from ``kth.synthetic.seed``. The sequences file carries every irregularity of the
+official one: CRLF line endings, a ~20-line prose header that names persons (a classification split), one or
+four spaces before the tabs on some lines and a single tab on others, three ranges instead of four, ranges out
+of order, overlapping ranges, blank lines between persons, and one video listed as ``*missing*`` (no
+``frames`` field) and not written. ``manifest.json`` marks the folder as synthetic, which ingest checks against
+``kth.data.source``.
 """
 
 from __future__ import annotations
@@ -23,8 +30,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +40,15 @@ from tqdm import tqdm
 
 from drnet.data.kth import MANIFEST_FILE, SEQUENCES_FILE, KthVideo, read_manifest
 from drnet.errors import DrnetError
-from drnet.io import atomic_dir, atomic_write_json, ensure_dir, file_digest
+from drnet.io import atomic_dir, atomic_write_json, file_digest
 from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
 
 log = logging.getLogger(__name__)
 
 WIDTH, HEIGHT, FPS = 160, 120, 25
 CODEC = "MJPG"
+XVID = "XVID"
+TRUNCATE_AT = 0.8  # the cut video keeps this fraction of its bytes (the official one decodes ~304 of ~370)
 GROUND = 108  # image row of the feet
 # Locomotion: speed (px/frame at scale 1), step period (frames), leg and arm swing (rad), elbow bend, bounce, lean.
 GAITS = {
@@ -65,11 +72,14 @@ the person (body proportions, clothes) and the scenario:
    d4 - indoors (darker textured background)
 
 As in the official file the whitespace between the fields is irregular, some videos have three
-subsequences instead of four, some ranges are listed out of order, persons are separated by blank
-lines, and one listed video is absent from the folder.
+subsequences instead of four, some ranges are listed out of order, a few overlap, persons are
+separated by blank lines, the lines end in CRLF, and one listed video is marked *missing*.
 
-Training, validation and test persons follow params.yaml (kth.data.train_persons / test_persons).
-
+The official file states its own classification split in this header, naming persons:
+   Training:   person11, person12, person13, person14, person15, person16, person17, person18
+   Validation: person19, person20, person21, person23, person24, person25, person01, person04
+   Test:       person22, person02, person03, person05, person06, person07, person08, person09, person10
+This pipeline splits by params.yaml instead (kth.data.train_persons / test_persons).
 
 """
 
@@ -250,17 +260,56 @@ def _draw(frame: np.ndarray, pose: _Pose, look: Appearance, shirt: int, coat: bo
     cv2.ellipse(frame, head, (radius, radius), 0, 180, 360, int(look.trousers * 0.5), -1, cv2.LINE_AA)  # hair
 
 
-def write_avi(path: str | os.PathLike, frames: np.ndarray) -> None:
-    """Write grey frames (uint8 [T, 120, 160]) as a 25 fps MJPG AVI with 3-channel frames, like KTH's files."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*CODEC), FPS, (WIDTH, HEIGHT), True)
+def write_avi(path: str | os.PathLike, frames: np.ndarray, codec: str = CODEC) -> str:
+    """Write grey frames (uint8 [T, 120, 160]) as a 25 fps AVI with 3-channel frames, like KTH's files.
+
+    ``codec`` is a fourcc (MJPG, XVID); one this OpenCV cannot write falls back to MJPG with a note. Returns
+    the codec used.
+    """
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), FPS, (WIDTH, HEIGHT), True)
+    if not writer.isOpened() and codec != CODEC:
+        log.warning("OpenCV cannot write %s AVIs here; writing %s as %s instead", codec, path, CODEC)
+        codec = CODEC
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), FPS, (WIDTH, HEIGHT), True)
     if not writer.isOpened():
-        raise DrnetError(f"OpenCV cannot write {CODEC} AVI files here ({path}); install opencv-python-headless "
+        raise DrnetError(f"OpenCV cannot write {codec} AVI files here ({path}); install opencv-python-headless "
                          f"from pip (its bundled FFmpeg writes MJPG)")
     try:
         for frame in frames:
             writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     finally:
         writer.release()
+    return codec
+
+
+def count_frames(path: str | os.PathLike) -> tuple[int, int]:
+    """(frames that decode, frames the container declares) of a video file."""
+    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+    try:
+        declared = max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0) if capture.isOpened() else 0
+        decoded = 0
+        while capture.isOpened() and capture.grab():
+            decoded += 1
+    finally:
+        capture.release()
+    return decoded, declared
+
+
+def truncate_mid_stream(path: str | os.PathLike, keep: float = TRUNCATE_AT) -> None:
+    """Cut a written AVI to ``keep`` of its bytes: its header still declares every frame, the index is gone."""
+    with open(path, "r+b") as f:
+        f.truncate(int(os.fstat(f.fileno()).st_size * keep))
+
+
+def video_codec(seed: int, video: KthVideo) -> str:
+    """The fourcc a synthetic video is written with: XVID for about a third of them, else MJPG."""
+    rng = np.random.default_rng([seed, video.person, KTH_ACTIONS.index(video.action), int(video.scenario[1:]), 5])
+    return XVID if rng.random() < 0.35 else CODEC
+
+
+def truncated_video(cfg: KthSynthetic) -> str:
+    """The synthetic video cut mid-stream, like the official person01_boxing_d4."""
+    return f"person01_boxing_d{min(4, cfg.scenarios)}"
 
 
 def synthetic_videos(cfg: KthSynthetic) -> tuple[list[KthVideo], str]:
@@ -275,27 +324,41 @@ def synthetic_videos(cfg: KthSynthetic) -> tuple[list[KthVideo], str]:
                 cuts[1:-1] += rng.uniform(-0.15, 0.15, n - 1) * cfg.frames_per_video / n
                 cuts[-1] -= int(rng.integers(0, 3))
                 bounds = np.round(cuts).astype(int)
-                ranges = tuple((int(a) + 1, int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
-                videos.append(KthVideo(person, action, f"d{k}", ranges))
+                ranges = [(int(a) + 1, int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+                # a few videos overlap two ranges, like the official file's 7 pairs ("225-365, 266-500");
+                # person01_walking_d1 always does, so every synthetic file has at least one pair
+                if rng.random() < 0.04 or (person, action, k) == (1, "walking", 1):
+                    i = int(rng.integers(0, n - 1))
+                    (a0, a1), (b0, b1) = ranges[i], ranges[i + 1]
+                    ranges[i + 1] = (max(a0 + 1, b0 - max(2, (a1 - a0) // 3)), b1)
+                videos.append(KthVideo(person, action, f"d{k}", tuple(ranges)))
     absent = f"person{min(13, cfg.persons):02d}_handclapping_d{min(3, cfg.scenarios)}" if cfg.scenarios > 1 else ""
     return videos, absent
 
 
-def sequences_text(videos: list[KthVideo], seed: int) -> str:
-    """The sequences file of ``videos`` in the official layout, with its irregularities."""
+def sequences_text(videos: list[KthVideo], seed: int, absent: str = "") -> str:
+    """The sequences file of ``videos`` in the official layout, with its irregularities (CRLF line endings).
+
+    ``absent`` is listed as ``<name><TAB>*missing*`` with no ``frames`` field, as the official file lists
+    person13_handclapping_d3.
+    """
     rng = np.random.default_rng([seed, 31])
     lines, person = [], None
-    for video in videos:
+    gaps = ["\t\t", "\t\t", " \t\t", "\t", "    \t"]  # tabs; one or four spaces before them; a single tab
+    for index, video in enumerate(videos):
         if person is not None and video.person != person:
             lines.append("")
         person = video.person
+        if video.name == absent:
+            lines.append(f"{video.name}\t*missing*")
+            continue
         ranges = list(video.ranges)
-        if rng.random() < 0.15:
+        if rng.random() < 0.15 or index == 1:
             ranges.reverse()  # out of order
-        gap = rng.choice(["\t\t", "\t\t", " \t\t", "\t", "  \t"])
+        gap = gaps[index] if index < len(gaps) else str(rng.choice(gaps))  # every kind appears in every file
         sep = ", " if rng.random() < 0.8 else ","
         lines.append(f"{video.name}{gap}frames\t{sep.join(f'{a}-{b}' for a, b in ranges)}")
-    return HEADER + "\n".join(lines) + "\n"
+    return (HEADER + "\n".join(lines) + "\n").replace("\n", "\r\n")
 
 
 def write_synthetic_kth(out_dir: str | os.PathLike, cfg: KthSynthetic, threads: int = 1) -> dict:
@@ -310,21 +373,32 @@ def write_synthetic_kth(out_dir: str | os.PathLike, cfg: KthSynthetic, threads: 
                          f"another --out or remove it")
     videos, absent = synthetic_videos(cfg)
     todo = [v for v in videos if v.name != absent]
+    cut = truncated_video(cfg)
     with atomic_dir(out_dir) as tmp:
-        (tmp / SEQUENCES_FILE).write_text(sequences_text(videos, cfg.seed))
+        (tmp / SEQUENCES_FILE).write_bytes(sequences_text(videos, cfg.seed, absent).encode())
 
-        def make(video: KthVideo) -> str:
+        def make(video: KthVideo) -> tuple[str, str]:
             frames = render_video(cfg.seed, video.person, video.action, video.scenario, cfg.frames_per_video)
-            write_avi(tmp / video.filename, frames)
-            return video.filename
+            path = tmp / video.filename
+            codec = write_avi(path, frames, video_codec(cfg.seed, video))
+            decoded, _ = count_frames(path)  # OpenCV's writer says nothing when the disk fills: count
+            if decoded != len(frames):
+                raise DrnetError(f"{path} holds {decoded} of the {len(frames)} frames written: out of disk space or "
+                                 f"over a file-size limit (OpenCV's video writer does not report it); free space "
+                                 f"and re-run (no partial output was kept)")
+            if video.name == cut:
+                truncate_mid_stream(path)
+            return video.filename, codec
 
         with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
-            names = list(tqdm(pool.map(make, todo), total=len(todo), desc="kth synth", unit="video", disable=None))
-        files = {name: "sha256:" + file_digest(tmp / name) for name in [SEQUENCES_FILE, *names]}
-        manifest = {"dataset": "kth", "synthetic": True, "generator": __name__, "codec": CODEC,
+            made = dict(tqdm(pool.map(make, todo), total=len(todo), desc="kth synth", unit="video", disable=None))
+        files = {name: "sha256:" + file_digest(tmp / name) for name in [SEQUENCES_FILE, *made]}
+        codecs = {codec: sum(1 for c in made.values() if c == codec) for codec in sorted(set(made.values()))}
+        manifest = {"dataset": "kth", "synthetic": True, "generator": __name__, "codecs": codecs,
                     "params": cfg.model_dump(), "files": dict(sorted(files.items())),
                     "listed_videos": len(videos), "available_videos": len(todo),
-                    "missing_videos": [absent] if absent else [], "unlisted_videos": []}
+                    "missing_videos": [absent] if absent else [], "unlisted_videos": [],
+                    "truncated_videos": [cut] if any(v.name == cut for v in todo) else []}
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
     log.info("wrote %d synthetic KTH videos (%d persons x %d actions x %d scenarios, %d frames each; %s listed "
              "but absent) to %s", len(todo), cfg.persons, len(KTH_ACTIONS), cfg.scenarios, cfg.frames_per_video,
