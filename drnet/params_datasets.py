@@ -145,6 +145,14 @@ class Leakage(Strict):
     max_iter: int = Field(1000, gt=0)
 
 
+class ObjectSwapEval(Strict):
+    """Swap measure for NORB and chairs (drnet.eval.disentangle.object_swap_table)."""
+
+    n_pairs: int = Field(500, gt=0, le=100_000)
+    reader_width: int = Field(16, gt=0, le=512)
+    reader_epochs: int = Field(15, gt=0, le=1000)
+
+
 class Norb(Strict):
     download: Download
     data: NorbData
@@ -152,12 +160,14 @@ class Norb(Strict):
     model: DrnetModel
     train: DrnetTrain
     classifier: ObjectClassifier
+    disentangle: ObjectSwapEval
 
 
 class Chairs(Strict):
     data: ChairsData
     model: DrnetModel
     train: DrnetTrain
+    disentangle: ObjectSwapEval
 
 
 register_section("kth", Kth)

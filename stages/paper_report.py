@@ -52,6 +52,11 @@ ITEMS = [
          "png"),
     Item("--norb-swap-noadv", "NORB: swap without the adversarial term", "Fig. 4 (centre)", "norb",
          "The same model trained with adv_weight 0: pose vectors are no longer free of content.", "png"),
+    Item("--norb-disentanglement", "NORB: disentanglement by swapping", "beyond the paper", "norb",
+         "Category and azimuth readers trained on real frames read D(Ec(A), Ep(B)), with and without the "
+         "adversarial term.", "md_file"),
+    Item("--chairs-disentanglement", "Chairs: disentanglement by swapping", "beyond the paper", "chairs",
+         "Chair-model and azimuth readers trained on real frames read D(Ec(A), Ep(B)).", "md_file"),
     Item("--norb-table", "NORB object classification", "Table 1", "norb",
          "2-layer MLP on content or pose vectors, with and without the adversarial term. Chance 20%.", "table_md"),
     Item("--chairs-swap", "Chairs: content/pose swap", "Fig. 5", "chairs",

@@ -1214,6 +1214,72 @@ rule proof_norb_figures_noadv:
     shell:
         "python -m stages.figures --variant proof --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
 
+rule norb_disentangle:
+    input:
+        drnet="data/models/norb/drnet.pt",
+        drnet_noadv="data/models/norb/drnet_noadv.pt",
+        test="data/processed/norb/test.h5",
+    output:
+        csv_out=report("results/norb_disentanglement.csv", caption="report/object_disentangle.rst", category="NORB", subcategory="paper"),
+        md_out="results/norb_disentanglement.md",
+        summary_out="results/norb_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.disentangle']),
+    log:
+        "logs/norb_disentangle.log",
+    benchmark:
+        "logs/benchmarks/norb_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.object_disentangle --variant paper --dataset norb --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_norb_disentangle:
+    input:
+        drnet="data/demo/models/norb/drnet.pt",
+        drnet_noadv="data/demo/models/norb/drnet_noadv.pt",
+        test="data/demo/processed/norb/test.h5",
+    output:
+        csv_out=report("results/demo/norb_disentanglement.csv", caption="report/object_disentangle.rst", category="NORB", subcategory="demo"),
+        md_out="results/demo/norb_disentanglement.md",
+        summary_out="results/demo/norb_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.disentangle']),
+    log:
+        "logs/demo_norb_disentangle.log",
+    benchmark:
+        "logs/benchmarks/demo_norb_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.object_disentangle --variant demo --dataset norb --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule proof_norb_disentangle:
+    input:
+        drnet="data/proof/models/norb/drnet.pt",
+        drnet_noadv="data/proof/models/norb/drnet_noadv.pt",
+        test="data/proof/processed/norb/test.h5",
+    output:
+        csv_out=report("results/proof/norb_disentanglement.csv", caption="report/object_disentangle.rst", category="NORB", subcategory="proof"),
+        md_out="results/proof/norb_disentanglement.md",
+        summary_out="results/proof/norb_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'norb.disentangle']),
+    log:
+        "logs/proof_norb_disentangle.log",
+    benchmark:
+        "logs/benchmarks/proof_norb_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.object_disentangle --variant proof --dataset norb --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
 rule norb_classification:
     input:
         drnet="data/models/norb/drnet.pt",
@@ -1521,6 +1587,50 @@ rule demo_chairs_figures_noadv:
     shell:
         "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out} {params.overrides} 2>&1 | tee {log}"
 
+rule chairs_disentangle:
+    input:
+        drnet="data/models/chairs/drnet.pt",
+        drnet_noadv="data/models/chairs/drnet_noadv.pt",
+        test="data/processed/chairs/test.h5",
+    output:
+        csv_out=report("results/chairs_disentanglement.csv", caption="report/object_disentangle.rst", category="CHAIRS", subcategory="paper"),
+        md_out="results/chairs_disentanglement.md",
+        summary_out="results/chairs_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.disentangle']),
+    log:
+        "logs/chairs_disentangle.log",
+    benchmark:
+        "logs/benchmarks/chairs_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.object_disentangle --variant paper --dataset chairs --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
+rule demo_chairs_disentangle:
+    input:
+        drnet="data/demo/models/chairs/drnet.pt",
+        drnet_noadv="data/demo/models/chairs/drnet_noadv.pt",
+        test="data/demo/processed/chairs/test.h5",
+    output:
+        csv_out=report("results/demo/chairs_disentanglement.csv", caption="report/object_disentangle.rst", category="CHAIRS", subcategory="demo"),
+        md_out="results/demo/chairs_disentanglement.md",
+        summary_out="results/demo/chairs_disentanglement.json",
+    params:
+        overrides=OVERRIDES(['seed', 'chairs.disentangle']),
+    log:
+        "logs/demo_chairs_disentangle.log",
+    benchmark:
+        "logs/benchmarks/demo_chairs_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m stages.object_disentangle --variant demo --dataset chairs --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --test {input.test} --csv-out {output.csv_out} --md-out {output.md_out} --summary-out {output.summary_out} {params.overrides} 2>&1 | tee {log}"
+
 rule kth_fewshot:
     input:
         drnet="data/models/kth/drnet.pt",
@@ -1633,6 +1743,8 @@ rule paper_report:
         mnist_generation="results/mnist/generation.png",
         mnist_probe="results/mnist_probe.json",
         mnist_disentanglement="results/mnist_disentanglement.md",
+        norb_disentanglement="results/norb_disentanglement.md",
+        chairs_disentanglement="results/chairs_disentanglement.md",
         norb_swap="results/norb/swap.png",
         norb_swap_noadv="results/norb/swap_noadv.png",
         norb_table="results/norb_classification.csv",
@@ -1662,7 +1774,7 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-disentanglement {input.norb_disentanglement} --chairs-disentanglement {input.chairs_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
 
 rule demo_paper_report:
     input:
@@ -1670,6 +1782,8 @@ rule demo_paper_report:
         mnist_generation="results/demo/mnist/generation.png",
         mnist_probe="results/demo/mnist_probe.json",
         mnist_disentanglement="results/demo/mnist_disentanglement.md",
+        norb_disentanglement="results/demo/norb_disentanglement.md",
+        chairs_disentanglement="results/demo/chairs_disentanglement.md",
         norb_swap="results/demo/norb/swap.png",
         norb_swap_noadv="results/demo/norb/swap_noadv.png",
         norb_table="results/demo/norb_classification.csv",
@@ -1699,4 +1813,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-probe {input.mnist_probe} --mnist-disentanglement {input.mnist_disentanglement} --norb-disentanglement {input.norb_disentanglement} --chairs-disentanglement {input.chairs_disentanglement} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} {params.overrides} 2>&1 | tee {log}"

@@ -282,3 +282,77 @@ def format_value(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
     return f"{100 * value:.1f}%" if unit == "%" else f"{value:.1f} {unit}"
+
+
+# ---- NORB and chairs: each clip is one object seen over its azimuths (frame t = azimuth index t) ----
+
+def _frames_float(store: VideoStore, items: np.ndarray) -> torch.Tensor:
+    """items int [N, 2] (clip, t) -> float [N, C, H, W] in [0, 1]."""
+    frames = np.stack([store.frame(int(q), int(t)) for q, t in items])
+    return torch.from_numpy(frames).movedim(-1, 1).float() / 255.0
+
+
+def _all_items(store: VideoStore) -> np.ndarray:
+    return np.array([(q, t) for q in range(len(store)) for t in range(int(store.length[q]))], dtype=np.int64)
+
+
+def train_frame_reader(store: VideoStore, items: np.ndarray, labels: np.ndarray, n_classes: int, seed: int,
+                       width: int, max_epochs: int, batch_size: int = 64) -> tuple[nn.Module, float]:
+    """A CNN reading ``labels`` off real frames ``items`` of ``store``: trained on a seeded 80% of them, its
+    accuracy on the other 20% (real frames) returned as the ceiling of any swap read by it."""
+    from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier
+
+    order = np.random.default_rng([seed, 21]).permutation(len(items))
+    cut = int(0.8 * len(items))
+    train_idx, held_idx = np.sort(order[:cut]), np.sort(order[cut:])
+    x = _frames_float(store, items)
+    torch.manual_seed(seed)
+    reader = ActionClassifier(x.shape[1], n_classes, width=width, image_size=x.shape[-1], dropout=0.2)
+    reader, _ = fit_classifier(reader, x[train_idx], labels[train_idx], batch_size=batch_size,
+                               max_epochs=max_epochs, patience=3, seed=seed)
+    return reader.eval(), float(evaluate_accuracy(reader, x[held_idx], labels[held_idx]))
+
+
+def object_model_swap(drnet, store: VideoStore) -> SwapFn:
+    """DrNet's swap D(Ec(A_tA), Ep(B_tB)) on an object store, for rows (A, tA, B, tB)."""
+    @torch.no_grad()
+    def swap(pairs: np.ndarray) -> torch.Tensor:
+        content, skips = drnet.encode_content(_frames_float(store, pairs[:, :2]))
+        return drnet.decode(content, drnet.encode_pose(_frames_float(store, pairs[:, 2:])), skips).float().clamp(0, 1)
+    return swap
+
+
+def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pairs: int, seed: int,
+                      width: int = 16, max_epochs: int = 15) -> dict[str, float]:
+    """Swap content and pose between clips of an object dataset with ``swap`` and read the result.
+
+    Content transfer: an object reader (``content_column``: NORB ``category``, chairs ``model``) trained on real
+    test frames reads D(Ec(A_tA), Ep(B_tB)) as A's object; pose transfer: an azimuth reader reads it as B's
+    azimuth tB. Returns both, what each would score reading the other clip, chance levels and the readers'
+    accuracy on held-out real frames (the ceilings).
+    """
+    from drnet.eval.classifiers import predict_proba
+
+    items = _all_items(store)
+    objects = np.unique(store.meta(content_column), return_inverse=True)[1]
+    content_labels = objects[items[:, 0]]
+    n_az = int(store.length.max())
+    obj_reader, obj_ceiling = train_frame_reader(store, items, content_labels, int(objects.max()) + 1, seed, width,
+                                                 max_epochs)
+    az_reader, az_ceiling = train_frame_reader(store, items, items[:, 1], n_az, seed + 1, width, max_epochs)
+    rng = np.random.default_rng([seed, 22])
+    a, b = (rng.integers(len(store), size=4 * n_pairs) for _ in range(2))
+    keep = np.flatnonzero(objects[a] != objects[b])[:n_pairs]  # different objects, or a swap shows nothing
+    a, b = a[keep], b[keep]
+    ta, tb = (rng.integers(store.length[q]) for q in (a, b))
+    swapped = swap(np.stack([a, ta, b, tb], 1))
+    obj = predict_proba(obj_reader, swapped).argmax(1)
+    az = predict_proba(az_reader, swapped).argmax(1)
+    return {
+        "content_transfer": float((obj == objects[a]).mean()),
+        "content_from_pose_clip": float((obj == objects[b]).mean()),
+        "pose_transfer": float((az == tb).mean()), "pose_from_content_clip": float((az == ta).mean()),
+        "content_chance": float(np.mean(objects[a][:, None] == objects[None, :])),  # a clip's object at random
+        "pose_chance": 1.0 / n_az, "content_reader_ceiling": obj_ceiling, "pose_reader_ceiling": az_ceiling,
+        "n_pairs": int(len(a)),
+    }
