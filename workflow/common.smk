@@ -17,9 +17,21 @@ def validate_config(config):
         sys.exit(f"error: {exc}")
 
 
-def OVERRIDES(keys):
-    """--set flags for the params keys a rule reads, from any --config given on the command line."""
+def _overrides(keys):
     try:
         return overrides(config, keys)
     except DrnetError as exc:
         sys.exit(f"error: {exc}")
+
+
+def OVERRIDE_PARAMS(keys):
+    """{"overrides": "--set ..."} when --config changes a params key the rule reads, else {}: the param exists only
+    when it has a value (a changed value re-runs the rule; the report shows no empty parameter)."""
+    flags = _overrides(keys)
+    return {"overrides": flags} if flags else {}
+
+
+def OVERRIDES(keys):
+    """The same --set flags for the shell command: a leading space when any, braces escaped for formatting."""
+    flags = _overrides(keys)
+    return (" " + flags.replace("{", "{{").replace("}", "}}")) if flags else ""
