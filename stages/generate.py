@@ -11,7 +11,7 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.generate import generate, save_png, save_video, tile, to_uint8
 from drnet.params import section
-from drnet.report.figures import annotate
+from drnet.report.figures import annotate, stamp_frames
 from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
@@ -53,7 +53,7 @@ def _main(argv: list[str] | None) -> None:
     marker = np.zeros_like(movie[:, :3])
     marker[:n_past, :, :, 1] = 255  # green bar while frames are observed, red while generated
     marker[n_past:, :, :, 0] = 255
-    save_video(args.video_out, np.concatenate([marker, movie], axis=1), cfg.fps)
+    save_video(args.video_out, stamp_frames(np.concatenate([marker, movie], axis=1), stamp), cfg.fps)
     announce(args.strip_out, args.video_out)
 
 

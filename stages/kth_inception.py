@@ -139,7 +139,7 @@ def _main(argv: list[str] | None) -> None:
         note = f"{empty} near-empty generated frames ({criterion}) left out" if empty else ""
     else:
         kept = [(f"{label} (near-empty)", frame) for label, frame in candidates]
-        note = f"EVERY generated frame is near-empty ({criterion}); shown anyway"
+        note = f"EVERY generated frame is near-empty ({criterion}), so all are shown, marked"
     labels = [label for label, _ in kept]
     queries = np.stack([frame for _, frame in kept])
     grid = neighbour_grid(queries, bank, nearest_neighbours(queries, bank, k=5))

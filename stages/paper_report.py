@@ -1,9 +1,11 @@
 """Stage: the paper report - every table and figure regenerated into one folder with an index page.
 
-Writes OUT/index.md and OUT/index.html (same content), OUT/figures/*.png and OUT/tables/* (CSV, Markdown,
-LaTeX). Each item carries its caption, the paper figure/table it reproduces, the data it came from (real or
-SYNTHETIC, read from the data summaries) and the params hash; the header gives the params hash of the whole
-run and the git commit (no timestamp: the same inputs give the same bytes). The folder is built beside OUT and
+Writes OUT/index.md and OUT/index.html (same content), OUT/figures/*.{png,gif}, OUT/tables/* (each stage's own
+CSV, Markdown, LaTeX and HTML, embedded as the stage rendered them) and OUT/json/* (the key metrics JSONs). Each
+item carries its caption, the paper figure/table it reproduces, the data it came from (real or SYNTHETIC, read
+from the data summaries) and its scale (training steps and widths against the paper's: a demo run is stamped
+in red); the header gives the params hash of the whole run and the git commit (no timestamp: the same inputs
+give the same bytes). The folder is built beside OUT and
 renamed into place, so a killed run leaves the previous report (or none), never a half-written one.
 """
 
@@ -20,7 +22,7 @@ import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
-from drnet.eval.inception import INCEPTION_FORMATS
+from drnet.eval.inception import INCEPTION_FORMATS, INCEPTION_LABELS
 from drnet.eval.probe import probe_table
 from drnet.eval.tables import format_cell, to_html, to_markdown
 from drnet.io import atomic_dir
@@ -139,7 +141,9 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
                 name = f"figures/{stem}{path.suffix}"
                 shutil.copyfile(path, tmp / name)
                 md += [f"![{item.title}]({name})", ""]
-                body.append(f"<img src='{name}' alt='{html.escape(item.title)}' style='max-width:100%'>")
+                size = ("height:256px;image-rendering:pixelated;max-width:100%" if item.kind == "gif"
+                        else "max-width:100%")
+                body.append(f"<img src='{name}' alt='{html.escape(item.title)}' style='{size}'>")
                 continue
             if item.kind == "table":  # the stage's own rendering, byte for byte
                 for suffix in (".csv", ".md", ".tex", ".html"):
@@ -151,7 +155,9 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
                 continue
             if item.kind == "csv":
                 shutil.copyfile(path, tmp / "tables" / f"{stem}.csv")
-                df, formats = pd.read_csv(path), INCEPTION_FORMATS
+                df = pd.read_csv(path)
+                formats = {INCEPTION_LABELS.get(c, c): k for c, k in INCEPTION_FORMATS.items()}
+                df = df.rename(columns=INCEPTION_LABELS)
             elif item.kind == "probe":
                 df, formats = probe_table(loaded[item.flag])
             else:

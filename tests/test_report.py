@@ -75,7 +75,7 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     assert "test accuracy: 82.3%" in md, "the Inception network's accuracy is in Fig. 9's caption"
     assert "DEMO SCALE: 6 steps (paper 60000), width 8 (paper 64)" in md
     assert (out / "tables" / "leakage-table.html").exists() and (out / "json" / "kth-classifier.json").exists()
-    assert "| drnet | 0 | 2.500 | 0.100 | 400 | 0.000 | 40 | True |" in md
+    assert "| drnet | 0 | 2.500 | 0.100 | 400 | 0.000 | 40 | True |" in md and "| frames scored |" in md
 
 
 def test_scale_note_empty_only_at_paper_scale_on_real_data():
@@ -109,3 +109,14 @@ def test_inception_clips_long_enough_for_every_offset_come_first():
     lengths = np.array([30, 200, 150, 20, 120])
     assert list(pick_clips(lengths, n_past=10, max_offset=100, n_clips=5, seed=0)) == [1, 2, 4]
     assert list(pick_clips(np.array([30, 25, 40]), n_past=10, max_offset=100, n_clips=2, seed=0)) == [0, 2]
+
+
+def test_animations_carry_the_stamp_too():
+    from drnet.report.figures import stamp_frames
+
+    frames = np.zeros((3, 64, 128, 3), np.uint8)
+    assert stamp_frames(frames, "") is frames
+    stamped = stamp_frames(frames, "DEMO SCALE: 4 steps (paper 60000); data: SYNTHETIC stand-in")
+    assert stamped.shape[0] == 3 and stamped.shape[1] > 64 and stamped.shape[2] == 128
+    banner = stamped[0, : stamped.shape[1] - 64]
+    assert ((banner[..., 0] > 120) & (banner[..., 2] < 100)).sum() > 20, "red text on the banner"

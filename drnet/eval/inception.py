@@ -74,3 +74,5 @@ def motion(clips: np.ndarray) -> float:
         raise ValueError(f"clips must be [B, T>=2, H, W, C], got shape {clips.shape}")
     diff = np.abs(np.diff(clips.astype(np.int16), axis=1))
     return float(diff.mean() / 255.0)
+INCEPTION_LABELS = {"inception_score": "Inception score", "std": "std over parts", "n_samples": "frames scored",
+                    "motion": "motion", "n_clips": "clips", "offset": "offset"}

@@ -52,12 +52,13 @@ def swap_grid(drnet, store: VideoStore, n: int, seed: int, device) -> np.ndarray
 
 def annotate(image: np.ndarray, *, title: str, stamp: str = "", xlabel: str = "", ylabel: str = "",
              col_labels: list[str] | None = None, row_labels: list[str] | None = None,
-             cell: int | None = None, pad: int = 2, scale: int = 2) -> np.ndarray:
+             cell: int | None = None, pad: int = 2, scale: int | None = None) -> np.ndarray:
     """A uint8 [H, W, 3] grid -> uint8 [H', W', 3] with a title, axis labels, per-row/column labels and, in red,
     the scale stamp (``drnet.report.scale.scale_note``) written on the image itself.
 
     ``cell``: the tile size of the grid (``tile``'s images are cell x cell with ``pad`` between), used to place
-    row and column labels at tile centres. The grid is drawn at ``scale`` screen pixels per image pixel.
+    row and column labels at tile centres. The grid is drawn at ``scale`` screen pixels per image pixel (default:
+    2 for grids up to 500 pixels wide, else 1, so that labels stay readable when the page shrinks the image).
     """
     import matplotlib
 
@@ -65,6 +66,7 @@ def annotate(image: np.ndarray, *, title: str, stamp: str = "", xlabel: str = ""
     import matplotlib.pyplot as plt
 
     h, w = image.shape[:2]
+    scale = scale or (2 if w <= 500 else 1)
     dpi = 100
     left = 1.6 if (ylabel or row_labels) else 0.2
     top = 0.5 + (0.25 * (1 + stamp.count("; ")) if stamp else 0) + (0.9 if col_labels else 0)
@@ -97,3 +99,21 @@ def annotate(image: np.ndarray, *, title: str, stamp: str = "", xlabel: str = ""
     out = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     plt.close(fig)
     return out
+
+
+def stamp_frames(frames: np.ndarray, stamp: str) -> np.ndarray:
+    """uint8 [T, H, W, 3] -> the same with a white banner on top carrying, in red, a short form of the scale stamp
+    ("DEMO SCALE, SYNTHETIC DATA"), so that an animation carries it too. No stamp, no banner."""
+    import cv2
+
+    words = [w for w, key in (("DEMO SCALE", "DEMO SCALE"), ("SYNTHETIC DATA", "SYNTHETIC")) if key in stamp]
+    if not words:
+        return frames
+    text, width = ", ".join(words), frames.shape[2]
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, 0.5
+    while cv2.getTextSize(text, font, size, 1)[0][0] > width - 4 and size > 0.25:
+        size -= 0.05
+    (tw, th), base = cv2.getTextSize(text, font, size, 1)
+    banner = np.full((th + base + 4, width, 3), 255, np.uint8)
+    cv2.putText(banner, text, (2, th + 2), font, size, (200, 0, 0), 1, cv2.LINE_AA)
+    return np.concatenate([np.broadcast_to(banner, (len(frames), *banner.shape)), frames], axis=1)
