@@ -21,7 +21,7 @@ from drnet.eval.experiments import leakage
 from drnet.eval.tables import write_table
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import paper_section, short_scale
 from drnet.train.drnet_loop import load_drnet
 
 PERCENT = {"clip from pose", "clip from content", "clip chance", "pose from content", "pose from pose",
@@ -75,17 +75,17 @@ def _main(argv: list[str] | None) -> None:
                      "pose from content": r["pose_from_content"], "pose from pose": r["pose_from_pose"],
                      "pose chance": r["pose_chance"], "clips": r["n_clips"], "frames": r["n_frames"]})
         dataset = str(store.attrs.get("dataset"))
-        note = scale_note(state["params"], paper_section(args.params, dataset) if dataset in params else None,
-                          store.attrs.get("source"), store.synthetic)
+        note = short_scale(state["params"], paper_section(args.params, dataset) if dataset in params else None,
+                           store.synthetic)
         if note:
-            stamps.append(f"{name}: {note}")
+            stamps.append(f"{name} {note}")
         print(f"{name}: clip from pose {r['clip_from_pose']:.3f} / content {r['clip_from_content']:.3f}; "
               f"{r['pose_factor']} from content {r['pose_from_content']:.3f} / pose {r['pose_from_pose']:.3f}")
     df = pd.DataFrame(rows)
     caption = ("Leakage probes (linear, test clips): clip identity read off pose should be near chance; the pose "
                "factor read off content should be near chance.")
     if stamps:
-        caption = "NOT PAPER SCALE. " + caption + " " + " | ".join(stamps) + "."
+        caption = ("NOT PAPER SCALE OR NOT REAL DATA (this run / paper): " + "; ".join(stamps) + ". " + caption)
     outs = write_table(df, args.csv_out, formats=FORMATS, label="tab:leakage", caption=caption)
     summary = {row["model"]: {k.replace(" ", "_"): _plain(row[k]) for k in PERCENT} for row in rows}
     summary["params_hash"] = params_hash(params["leakage"])

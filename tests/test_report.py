@@ -9,7 +9,7 @@ import pytest
 from drnet.eval.inception import motion
 from drnet.eval.tables import format_cell, to_html, to_latex, to_markdown, write_table
 from drnet.report.figures import annotate
-from drnet.report.scale import scale_note
+from drnet.report.scale import scale_note, short_scale
 
 
 @pytest.mark.parametrize("value, kind, text", [
@@ -84,6 +84,8 @@ def test_scale_note_empty_only_at_paper_scale_on_real_data():
     note = scale_note({"train": {"steps": 6}, "model": {"width": 64}}, paper, "sklearn_digits", True)
     assert note.startswith("DEMO SCALE: 6 steps (paper 60000)") and "width" not in note
     assert "SYNTHETIC" in note and "sklearn_digits" in note
+    short = short_scale({"train": {"steps": 6}, "model": {"width": 8}}, paper, True)
+    assert short == "6/60000 steps, width 8/64, SYNTHETIC"
 
 
 def test_annotate_writes_the_stamp_on_the_image():

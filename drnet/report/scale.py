@@ -48,3 +48,13 @@ def scale_note(trained: Mapping | None, paper: Mapping | None, source: str | Non
     if synthetic:
         notes.append(f"data: SYNTHETIC stand-in, not the real dataset (source: {source or 'unknown'})")
     return "; ".join(notes)
+
+
+def short_scale(trained: Mapping | None, paper: Mapping | None, synthetic: bool) -> str:
+    """The stamp in a few words for tables with one row per model: ``6/60000 steps, width 8/64, SYNTHETIC``."""
+    parts = []
+    for path, label in SCALE_KEYS:
+        have, want = _get(trained or {}, path), _get(paper or {}, path)
+        if have is not None and want is not None and have != want:
+            parts.append(f"{have:g}/{want:g} steps" if label == "steps" else f"{label} {have:g}/{want:g}")
+    return ", ".join(parts + ["SYNTHETIC"] * bool(synthetic))
