@@ -1,18 +1,21 @@
 """Stage: the paper report - every table and figure regenerated into one folder with an index page.
 
 Writes OUT/index.md and OUT/index.html (same content), OUT/figures/*.{png,gif}, OUT/tables/* (each stage's own
-CSV, Markdown, LaTeX and HTML, embedded as the stage rendered them) and OUT/json/* (the key metrics JSONs). Each
-item carries its caption, the paper figure/table it reproduces, the data it came from (real or SYNTHETIC, read
-from the data summaries) and its scale (training steps and widths against the paper's: a demo run is stamped
-in red); the header gives the params hash of the whole run and the git commit (no timestamp: the same inputs
-give the same bytes). The folder is built beside OUT and
-renamed into place, so a killed run leaves the previous report (or none), never a half-written one.
+CSV, Markdown, LaTeX and HTML, embedded as the stage rendered them) and OUT/json/* (the key metrics JSONs);
+--html-out writes the page once more as one self-contained file (figures inlined) for the Snakemake report.
+Each item carries its caption, the paper figure/table it reproduces, the data it came from (real or SYNTHETIC,
+read from the data summaries) and its scale (training steps and widths against the paper's: a demo run is
+stamped in red); the header gives the params hash of the whole run and the git commit (no timestamp: the same
+inputs give the same bytes). The folder is built beside OUT and renamed into place, so a killed run leaves the
+previous report (or none), never a half-written one.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +28,7 @@ from drnet.errors import DrnetError
 from drnet.eval.inception import INCEPTION_FORMATS, INCEPTION_LABELS
 from drnet.eval.probe import probe_table
 from drnet.eval.tables import format_cell, to_html, to_markdown
-from drnet.io import atomic_dir
+from drnet.io import atomic_dir, atomic_write_text
 from drnet.params import load_params, params_hash
 from drnet.report.items import DATA_SUMMARIES, ITEMS, Item
 from drnet.report.scale import scale_note
@@ -92,8 +95,18 @@ def _caption(item: Item, loaded: dict[str, dict]) -> str:
     return caption
 
 
+def self_contained(page: str, folder: Path) -> str:
+    """The report page with its figures inlined as data: URIs (one file: the Snakemake report embeds it)."""
+    def inline(match: re.Match) -> str:
+        path = folder / match.group(1)
+        mime = "image/gif" if path.suffix == ".gif" else "image/png"
+        return f"src='data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}'"
+
+    return re.sub(r"src='(figures/[^']+)'", inline, page)
+
+
 def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out: Path,
-          paper: dict | None = None) -> Path:
+          paper: dict | None = None, html_out: Path | None = None) -> Path:
     """Write the report folder OUT from the stage outputs ``items`` (flag -> path). ``params``: this run's
     resolved params; ``paper``: the paper-scale params, for the scale stamps."""
     provenance = _provenance(summaries)
@@ -174,6 +187,8 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
         (tmp / "provenance.json").write_text(json.dumps(
             {"params_hash": phash, "commit": commit, "data": provenance, "scale": notes,
              "items": {i.flag.lstrip("-"): str(items[i.flag]) for i in ITEMS if i.flag in items}}, indent=2))
+        if html_out is not None:
+            atomic_write_text(html_out, self_contained((tmp / "index.html").read_text(), tmp))
     return out
 
 
@@ -184,6 +199,7 @@ def _main(argv: list[str] | None) -> None:
     for name in DATA_SUMMARIES:
         parser.add_argument(f"--{name}-data", default=None, help=f"{name} data summary JSON (provenance)")
     parser.add_argument("--out", required=True, help="report folder (e.g. results/paper)")
+    parser.add_argument("--html-out", default=None, help="the same page as one self-contained HTML file")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     items = {}
@@ -198,8 +214,9 @@ def _main(argv: list[str] | None) -> None:
         value = getattr(args, f"{name}_data")
         if value is not None:
             summaries[name] = json.loads(Path(value).read_text())
-    out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"))
-    announce(out / "index.md", out / "index.html")
+    html_out = Path(args.html_out) if args.html_out else None
+    out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)
+    announce(out / "index.md", out / "index.html", *([html_out] if html_out else []))
 
 
 main = stage_main(_main)

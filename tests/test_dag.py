@@ -105,5 +105,5 @@ def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
     for caption in captions:
         text = (repo_root / "workflow" / caption).read_text()
         assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
-    assert 'report(directory("results/paper")' in smk and 'htmlindex="index.html"' in smk
+    assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
     assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"

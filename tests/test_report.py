@@ -59,14 +59,15 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     pd.DataFrame({"model": ["drnet"], "offset": [0], "inception_score": [2.5], "std": [0.1], "n_samples": [400],
                   "motion": [0.0], "n_clips": [40], "synthetic": [True]}).to_csv(inception, index=False)
     fig = tmp_path / "inception.png"
-    fig.write_bytes(b"png")
+    fig.write_bytes(b"\x89PNG fake")
     items = {"--leakage-table": leak, "--norb-table": table1, "--mnist-probe": probe, "--kth-classifier": classifier,
              "--kth-inception-csv": inception, "--kth-inception": fig}
     summaries = {"mnist": {"source": "sklearn_digits", "synthetic": True}, "kth": {"source": "synthetic",
                                                                                     "synthetic": True}}
     params = {"seed": 0, "mnist": {"train": {"steps": 6}, "model": {"width": 8}}}
     paper = {"mnist": {"train": {"steps": 60000}, "model": {"width": 64}}}
-    out = paper_report.build(items, summaries, params, tmp_path / "paper", paper=paper)
+    single = tmp_path / "paper_report.html"
+    out = paper_report.build(items, summaries, params, tmp_path / "paper", paper=paper, html_out=single)
     md, html = (out / "index.md").read_text(), (out / "index.html").read_text()
     assert "78.3%" in md and "78.3%" in html and "0.783" not in html, "Table 1 reads the same in both"
     assert "| kth | 1e-04 |" in md and "1e-04" in html and "| 10.0% |" not in md.split("digit")[0]
@@ -76,6 +77,8 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     assert "DEMO SCALE: 6 steps (paper 60000), width 8 (paper 64)" in md
     assert (out / "tables" / "leakage-table.html").exists() and (out / "json" / "kth-classifier.json").exists()
     assert "| drnet | 0 | 2.500 | 0.100 | 400 | 0.000 | 40 | True |" in md and "| frames scored |" in md
+    one_file = single.read_text()
+    assert "src='data:image/png;base64," in one_file and "src='figures/" not in one_file
 
 
 def test_scale_note_empty_only_at_paper_scale_on_real_data():

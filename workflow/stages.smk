@@ -1342,7 +1342,8 @@ rule paper_report:
         chairs_data="results/chairs_data.json",
         kth_data="results/kth_data.json",
     output:
-        out=report(directory("results/paper"), caption="report/outputs/paper_report.out.rst", category="Paper", subcategory="paper", htmlindex="index.html"),
+        out=directory("results/paper"),
+        html_out=report("results/paper_report.html", caption="report/outputs/paper_report.html_out.rst", category="Paper", subcategory="paper"),
     params:
         **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']),
     log:
@@ -1354,7 +1355,7 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} --html-out {output.html_out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
 
 rule demo_paper_report:
     input:
@@ -1381,7 +1382,8 @@ rule demo_paper_report:
         chairs_data="results/demo/chairs_data.json",
         kth_data="results/demo/kth_data.json",
     output:
-        out=report(directory("results/demo/paper"), caption="report/outputs/demo_paper_report.out.rst", category="Paper", subcategory="demo", htmlindex="index.html"),
+        out=directory("results/demo/paper"),
+        html_out=report("results/demo/paper_report.html", caption="report/outputs/demo_paper_report.html_out.rst", category="Paper", subcategory="demo"),
     params:
         **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']),
     log:
@@ -1393,4 +1395,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
+        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} --html-out {output.html_out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
