@@ -59,8 +59,9 @@ ITEMS = [
          "Mean IS (std over parts), motion and the number of scored frames per model and offset.", "csv"),
     Item("--kth-neighbours", "KTH: nearest training neighbours of generated frames", "Fig. 10", "kth",
          "Each row: a frame DrNet generated (first column, offset labelled) and its 5 nearest training frames "
-         "(pixel distance): generation is not memorisation. Generated frames with nothing in view (near-empty) are "
-         "left out; the image says how many, or marks them when every frame is near-empty.",
+         "(pixel distance): generation is not memorisation. Generated frames with nothing in view (near-empty: pixel "
+         "std below 2% of the range) are left out; the image says how many, or marks them when every frame is. "
+         "A figure leaving a textured background is not caught by this test.",
          "png"),
     Item("--kth-classifier", "KTH: the Inception network (action classifier)", "Fig. 9 (scorer)", "kth",
          "The single-frame action classifier that scores Fig. 9, on real test-person frames.", "json"),
