@@ -125,3 +125,26 @@ def test_animations_carry_the_stamp_too():
     assert stamped.shape[0] == 3 and stamped.shape[1] > 64 and stamped.shape[2] == 128
     banner = stamped[0, : stamped.shape[1] - 64]
     assert ((banner[..., 0] > 120) & (banner[..., 2] < 100)).sum() > 20, "red text on the banner"
+
+
+def test_older_percent_columns_form_still_renders():
+    df = pd.DataFrame({"Model": ["DrNet"], "Content": [0.9]})
+    assert "| DrNet | 90.0% |" in to_markdown(df, {"Content"})
+
+
+def test_dvc_plots_page_loads_vega_from_the_venv_not_a_cdn(repo_root):
+    import configparser
+    import re
+    import sys
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(repo_root / ".dvc" / "config")
+    template = (repo_root / ".dvc" / config["plots"]["html_template"].strip()).resolve()
+    page = template.read_text()
+    assert "{plot_divs}" in page and "http" not in page
+    scripts = re.findall(r'<script src="\.\./\.venv/([^"]+)"', page)
+    assert len(scripts) == 3
+    for script in scripts:
+        assert (Path(sys.prefix) / script).exists(), f"{script} is not in this venv"
+    assert "dvc_plots/" in (repo_root / ".gitignore").read_text().split()

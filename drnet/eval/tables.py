@@ -33,9 +33,17 @@ def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
+def _as_formats(formats) -> dict[str, str]:
+    """``formats`` as a mapping; a set (or list) of column names means those columns are percentages (the
+    older ``percent_columns`` form)."""
+    if isinstance(formats, (set, frozenset, list, tuple)):
+        return dict.fromkeys(formats, "percent")
+    return dict(formats or {})
+
+
 def column_kinds(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> dict[str, str]:
     """The kind of every column of ``df``: from ``formats`` where named, else from the dtype."""
-    formats = dict(formats or {})
+    formats = _as_formats(formats)
     bad = {c: k for c, k in formats.items() if k not in KINDS}
     if bad:
         raise ValueError(f"unknown column kinds {bad}; use one of {', '.join(KINDS)}")
@@ -127,8 +135,13 @@ def to_latex(df: pd.DataFrame, formats: Mapping[str, str] | None = None, caption
 
 
 def write_table(df: pd.DataFrame, csv_path: str | os.PathLike, *, formats: Mapping[str, str] | None = None,
-                caption: str | None = None, label: str | None = None) -> list[Path]:
-    """Write ``df`` to CSV_PATH and, beside it, the same stem with .md, .tex and .html; return the four paths."""
+                caption: str | None = None, label: str | None = None,
+                percent_columns: set[str] = frozenset()) -> list[Path]:
+    """Write ``df`` to CSV_PATH and, beside it, the same stem with .md, .tex and .html; return the four paths.
+
+    ``percent_columns`` (older form) adds ``percent`` kinds to ``formats``.
+    """
+    formats = {**dict.fromkeys(percent_columns, "percent"), **_as_formats(formats)}
     csv_path = Path(csv_path)
     paths = [csv_path, csv_path.with_suffix(".md"), csv_path.with_suffix(".tex"), csv_path.with_suffix(".html")]
     atomic_write_text(paths[0], df.to_csv(index=False, float_format="%.6g"))
