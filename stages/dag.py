@@ -357,7 +357,8 @@ def render_smk() -> str:
         if s.gpu and job.variant == "paper":
             lines.append(f"        gpu={s.gpu},")
         lines.append("    shell:")
-        lines.append(f'        "{_smk_command(job)}" + OVERRIDES({s.params!r}) + " 2>&1 | tee {{log}}"')
+        command = _smk_command(job).replace("{", "{{").replace("}", "}}")
+        lines.append(f'        f"{command}{{OVERRIDES({s.params!r})}} 2>&1 | tee {{{{log}}}}"')
         lines.append("")
     return "\n".join(lines)
 

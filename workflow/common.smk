@@ -25,13 +25,14 @@ def _overrides(keys):
 
 
 def OVERRIDE_PARAMS(keys):
-    """{"overrides": "--set ..."} when --config changes a params key the rule reads, else {}: the param exists only
-    when it has a value (a changed value re-runs the rule; the report shows no empty parameter)."""
+    """{"overrides": "--set ..."} when --config changes one of these params keys, else an empty dict. The param
+    exists only with a value, so a changed value re-runs the job and the report shows no empty parameter."""
     flags = _overrides(keys)
     return {"overrides": flags} if flags else {}
 
 
 def OVERRIDES(keys):
-    """The same --set flags for the shell command: a leading space when any, braces escaped for formatting."""
+    """The same --set flags for the shell command (an f-string in the generated rules), with a leading space when
+    any and braces doubled for the job's own formatting."""
     flags = _overrides(keys)
     return (" " + flags.replace("{", "{{").replace("}", "}}")) if flags else ""

@@ -15,7 +15,7 @@ rule mnist_download:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.mnist_download --variant paper --out {output.out}" + OVERRIDES(['mnist.download']) + " 2>&1 | tee {log}"
+        f"python -m stages.mnist_download --variant paper --out {{output.out}}{OVERRIDES(['mnist.download'])} 2>&1 | tee {{log}}"
 
 rule mnist_build:
     input:
@@ -35,7 +35,7 @@ rule mnist_build:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.mnist_build --variant paper --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'mnist.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.mnist_build --variant paper --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'mnist.data'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_build:
     output:
@@ -53,7 +53,7 @@ rule demo_mnist_build:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.mnist_build --variant demo --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'mnist.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.mnist_build --variant demo --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'mnist.data'])} 2>&1 | tee {{log}}"
 
 rule mnist_train:
     input:
@@ -75,7 +75,7 @@ rule mnist_train:
         runtime=1440,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset mnist --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'mnist.model', 'mnist.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_train:
     input:
@@ -96,7 +96,7 @@ rule demo_mnist_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset mnist --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'mnist.model', 'mnist.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
 
 rule mnist_lstm:
     input:
@@ -119,7 +119,7 @@ rule mnist_lstm:
         runtime=720,
         gpu=1,
     shell:
-        "python -m stages.train_lstm --variant paper --dataset mnist --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant paper --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_lstm:
     input:
@@ -141,7 +141,7 @@ rule demo_mnist_lstm:
         mem_mb=8000,
         runtime=720,
     shell:
-        "python -m stages.train_lstm --variant demo --dataset mnist --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant demo --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
 
 rule mnist_generate:
     input:
@@ -162,7 +162,7 @@ rule mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.generate --variant paper --dataset mnist --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out}" + OVERRIDES(['seed', 'mnist.generate']) + " 2>&1 | tee {log}"
+        f"python -m stages.generate --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_generate:
     input:
@@ -183,7 +183,7 @@ rule demo_mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.generate --variant demo --dataset mnist --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out}" + OVERRIDES(['seed', 'mnist.generate']) + " 2>&1 | tee {log}"
+        f"python -m stages.generate --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
 
 rule mnist_figures:
     input:
@@ -203,7 +203,7 @@ rule mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_figures:
     input:
@@ -223,7 +223,7 @@ rule demo_mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule mnist_probe:
     input:
@@ -243,7 +243,7 @@ rule mnist_probe:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.mnist_probe --variant paper --drnet {input.drnet} --train {input.train} --test {input.test} --out {output.out}" + OVERRIDES(['seed', 'mnist.probe']) + " 2>&1 | tee {log}"
+        f"python -m stages.mnist_probe --variant paper --drnet {{input.drnet}} --train {{input.train}} --test {{input.test}} --out {{output.out}}{OVERRIDES(['seed', 'mnist.probe'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_probe:
     input:
@@ -263,7 +263,7 @@ rule demo_mnist_probe:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.mnist_probe --variant demo --drnet {input.drnet} --train {input.train} --test {input.test} --out {output.out}" + OVERRIDES(['seed', 'mnist.probe']) + " 2>&1 | tee {log}"
+        f"python -m stages.mnist_probe --variant demo --drnet {{input.drnet}} --train {{input.train}} --test {{input.test}} --out {{output.out}}{OVERRIDES(['seed', 'mnist.probe'])} 2>&1 | tee {{log}}"
 
 rule kth_download:
     output:
@@ -279,7 +279,7 @@ rule kth_download:
         mem_mb=4000,
         runtime=120,
     shell:
-        "python -m stages.kth_download --variant paper --out {output.out}" + OVERRIDES(['kth.download']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_download --variant paper --out {{output.out}}{OVERRIDES(['kth.download'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_synth:
     output:
@@ -295,7 +295,7 @@ rule demo_kth_synth:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.kth_synth --variant demo --out {output.out}" + OVERRIDES(['kth.synthetic']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_synth --variant demo --out {{output.out}}{OVERRIDES(['kth.synthetic'])} 2>&1 | tee {{log}}"
 
 rule kth_ingest:
     input:
@@ -315,7 +315,7 @@ rule kth_ingest:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.kth_ingest --variant paper --threads 2 --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['kth.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_ingest --variant paper --threads 2 --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['kth.data'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ingest:
     input:
@@ -335,7 +335,7 @@ rule demo_kth_ingest:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.kth_ingest --variant demo --threads 2 --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['kth.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_ingest --variant demo --threads 2 --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['kth.data'])} 2>&1 | tee {{log}}"
 
 rule kth_train:
     input:
@@ -357,7 +357,7 @@ rule kth_train:
         runtime=2880,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset kth --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.model', 'kth.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_train:
     input:
@@ -378,7 +378,7 @@ rule demo_kth_train:
         mem_mb=16000,
         runtime=2880,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset kth --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.model', 'kth.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
 
 rule kth_lstm:
     input:
@@ -401,7 +401,7 @@ rule kth_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        "python -m stages.train_lstm --variant paper --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_lstm:
     input:
@@ -423,7 +423,7 @@ rule demo_kth_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        "python -m stages.train_lstm --variant demo --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
 rule kth_ae:
     input:
@@ -445,7 +445,7 @@ rule kth_ae:
         runtime=2880,
         gpu=1,
     shell:
-        "python -m stages.train_ae --variant paper --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_ae --variant paper --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae:
     input:
@@ -466,7 +466,7 @@ rule demo_kth_ae:
         mem_mb=16000,
         runtime=2880,
     shell:
-        "python -m stages.train_ae --variant demo --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
 
 rule kth_ae_lstm:
     input:
@@ -489,7 +489,7 @@ rule kth_ae_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        "python -m stages.train_lstm --variant paper --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae_lstm:
     input:
@@ -511,7 +511,7 @@ rule demo_kth_ae_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        "python -m stages.train_lstm --variant demo --dataset kth --drnet {input.drnet} --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
 rule kth_generate:
     input:
@@ -532,7 +532,7 @@ rule kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.generate --variant paper --dataset kth --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out}" + OVERRIDES(['seed', 'kth.generate']) + " 2>&1 | tee {log}"
+        f"python -m stages.generate --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_generate:
     input:
@@ -553,7 +553,7 @@ rule demo_kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.generate --variant demo --dataset kth --drnet {input.drnet} --lstm {input.lstm} --test {input.test} --strip-out {output.strip_out} --video-out {output.video_out}" + OVERRIDES(['seed', 'kth.generate']) + " 2>&1 | tee {log}"
+        f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
 
 rule kth_figures:
     input:
@@ -573,7 +573,7 @@ rule kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_figures:
     input:
@@ -593,7 +593,7 @@ rule demo_kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule kth_classifier:
     input:
@@ -613,7 +613,7 @@ rule kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        "python -m stages.kth_classifier --variant paper --train {input.train} --test {input.test} --model-out {output.model_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'kth.classifier']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_classifier --variant paper --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_classifier:
     input:
@@ -633,7 +633,7 @@ rule demo_kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        "python -m stages.kth_classifier --variant demo --train {input.train} --test {input.test} --model-out {output.model_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'kth.classifier']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
 
 rule kth_inception:
     input:
@@ -660,7 +660,7 @@ rule kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.kth_inception --variant paper --drnet {input.drnet} --drnet-lstm {input.drnet_lstm} --ae {input.ae} --ae-lstm {input.ae_lstm} --classifier {input.classifier} --classifier-summary {input.classifier_summary} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --neighbours-out {output.neighbours_out}" + OVERRIDES(['seed', 'kth.inception']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_inception --variant paper --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_inception:
     input:
@@ -687,7 +687,7 @@ rule demo_kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.kth_inception --variant demo --drnet {input.drnet} --drnet-lstm {input.drnet_lstm} --ae {input.ae} --ae-lstm {input.ae_lstm} --classifier {input.classifier} --classifier-summary {input.classifier_summary} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --neighbours-out {output.neighbours_out}" + OVERRIDES(['seed', 'kth.inception']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
 
 rule norb_download:
     output:
@@ -703,7 +703,7 @@ rule norb_download:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.norb_download --variant paper --out {output.out}" + OVERRIDES(['norb.download']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_download --variant paper --out {{output.out}}{OVERRIDES(['norb.download'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_synth:
     output:
@@ -719,7 +719,7 @@ rule demo_norb_synth:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.norb_synth --variant demo --out {output.out}" + OVERRIDES(['norb.synthetic']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_synth --variant demo --out {{output.out}}{OVERRIDES(['norb.synthetic'])} 2>&1 | tee {{log}}"
 
 rule norb_build:
     input:
@@ -739,7 +739,7 @@ rule norb_build:
         mem_mb=8000,
         runtime=60,
     shell:
-        "python -m stages.norb_build --variant paper --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['norb.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_build --variant paper --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['norb.data'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_build:
     input:
@@ -759,7 +759,7 @@ rule demo_norb_build:
         mem_mb=8000,
         runtime=60,
     shell:
-        "python -m stages.norb_build --variant demo --raw {input.raw} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['norb.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_build --variant demo --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['norb.data'])} 2>&1 | tee {{log}}"
 
 rule norb_train:
     input:
@@ -781,7 +781,7 @@ rule norb_train:
         runtime=1440,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'norb.model', 'norb.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train:
     input:
@@ -802,7 +802,7 @@ rule demo_norb_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset norb --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'norb.model', 'norb.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
 
 rule norb_figures:
     input:
@@ -822,7 +822,7 @@ rule norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures:
     input:
@@ -842,7 +842,7 @@ rule demo_norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule norb_train_noadv:
     input:
@@ -864,7 +864,7 @@ rule norb_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'norb.model', 'norb.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train_noadv:
     input:
@@ -885,7 +885,7 @@ rule demo_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset norb --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'norb.model', 'norb.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
 
 rule norb_figures_noadv:
     input:
@@ -905,7 +905,7 @@ rule norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures_noadv:
     input:
@@ -925,7 +925,7 @@ rule demo_norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule norb_classification:
     input:
@@ -948,7 +948,7 @@ rule norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.norb_classification --variant paper --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'norb.classifier']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_classification --variant paper --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_classification:
     input:
@@ -971,7 +971,7 @@ rule demo_norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.norb_classification --variant demo --drnet {input.drnet} --drnet-noadv {input.drnet_noadv} --train {input.train} --test {input.test} --csv-out {output.csv_out} --long-out {output.long_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'norb.classifier']) + " 2>&1 | tee {log}"
+        f"python -m stages.norb_classification --variant demo --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
 
 rule chairs_meshes:
     output:
@@ -987,7 +987,7 @@ rule chairs_meshes:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.chairs_meshes --variant paper --out {output.out}" + OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.chairs_meshes --variant paper --out {{output.out}}{OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_meshes:
     output:
@@ -1003,7 +1003,7 @@ rule demo_chairs_meshes:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m stages.chairs_meshes --variant demo --out {output.out}" + OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.chairs_meshes --variant demo --out {{output.out}}{OVERRIDES(['chairs.data.procedural_models', 'chairs.data.seed'])} 2>&1 | tee {{log}}"
 
 rule chairs_build:
     input:
@@ -1023,7 +1023,7 @@ rule chairs_build:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.chairs_build --variant paper --threads 2 --procedural-dir {input.procedural_dir} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['chairs.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.chairs_build --variant paper --threads 2 --procedural-dir {{input.procedural_dir}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['chairs.data'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_build:
     input:
@@ -1043,7 +1043,7 @@ rule demo_chairs_build:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.chairs_build --variant demo --threads 2 --procedural-dir {input.procedural_dir} --train-out {output.train_out} --test-out {output.test_out} --summary-out {output.summary_out}" + OVERRIDES(['chairs.data']) + " 2>&1 | tee {log}"
+        f"python -m stages.chairs_build --variant demo --threads 2 --procedural-dir {{input.procedural_dir}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['chairs.data'])} 2>&1 | tee {{log}}"
 
 rule chairs_train:
     input:
@@ -1065,7 +1065,7 @@ rule chairs_train:
         runtime=1440,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset chairs --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'chairs.model', 'chairs.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train:
     input:
@@ -1086,7 +1086,7 @@ rule demo_chairs_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset chairs --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'chairs.model', 'chairs.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures:
     input:
@@ -1106,7 +1106,7 @@ rule chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures:
     input:
@@ -1126,7 +1126,7 @@ rule demo_chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule chairs_train_noadv:
     input:
@@ -1148,7 +1148,7 @@ rule chairs_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        "python -m stages.train_drnet --variant paper --dataset chairs --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'chairs.model', 'chairs.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train_noadv:
     input:
@@ -1169,7 +1169,7 @@ rule demo_chairs_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        "python -m stages.train_drnet --variant demo --dataset chairs --set-adv-weight 0 --train {input.train} --model-out {output.model_out} --metrics-out {output.metrics_out} --summary-out {output.summary_out} --checkpoint {params.checkpoint}" + OVERRIDES(['seed', 'chairs.model', 'chairs.train']) + " 2>&1 | tee {log}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures_noadv:
     input:
@@ -1189,7 +1189,7 @@ rule chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant paper --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures_noadv:
     input:
@@ -1209,7 +1209,7 @@ rule demo_chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m stages.figures --variant demo --drnet {input.drnet} --test {input.test} --reconstruction-out {output.reconstruction_out} --swap-out {output.swap_out}" + OVERRIDES(['seed']) + " 2>&1 | tee {log}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule kth_fewshot:
     input:
@@ -1232,7 +1232,7 @@ rule kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        "python -m stages.kth_fewshot --variant paper --drnet {input.drnet} --ae {input.ae} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'kth.fewshot']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_fewshot --variant paper --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_fewshot:
     input:
@@ -1255,7 +1255,7 @@ rule demo_kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        "python -m stages.kth_fewshot --variant demo --drnet {input.drnet} --ae {input.ae} --train {input.train} --test {input.test} --csv-out {output.csv_out} --plot-out {output.plot_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'kth.fewshot']) + " 2>&1 | tee {log}"
+        f"python -m stages.kth_fewshot --variant demo --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
 
 rule leakage:
     input:
@@ -1285,7 +1285,7 @@ rule leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.leakage --variant paper --mnist-model {input.mnist_model} --mnist-store {input.mnist_store} --norb-model {input.norb_model} --norb-store {input.norb_store} --norb-noadv-model {input.norb_noadv_model} --norb-noadv-store {input.norb_noadv_store} --chairs-model {input.chairs_model} --chairs-store {input.chairs_store} --chairs-noadv-model {input.chairs_noadv_model} --chairs-noadv-store {input.chairs_noadv_store} --kth-model {input.kth_model} --kth-store {input.kth_store} --csv-out {output.csv_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'leakage']) + " 2>&1 | tee {log}"
+        f"python -m stages.leakage --variant paper --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
 
 rule demo_leakage:
     input:
@@ -1315,7 +1315,7 @@ rule demo_leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        "python -m stages.leakage --variant demo --mnist-model {input.mnist_model} --mnist-store {input.mnist_store} --norb-model {input.norb_model} --norb-store {input.norb_store} --norb-noadv-model {input.norb_noadv_model} --norb-noadv-store {input.norb_noadv_store} --chairs-model {input.chairs_model} --chairs-store {input.chairs_store} --chairs-noadv-model {input.chairs_noadv_model} --chairs-noadv-store {input.chairs_noadv_store} --kth-model {input.kth_model} --kth-store {input.kth_store} --csv-out {output.csv_out} --summary-out {output.summary_out}" + OVERRIDES(['seed', 'leakage']) + " 2>&1 | tee {log}"
+        f"python -m stages.leakage --variant demo --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
 
 rule paper_report:
     input:
@@ -1355,7 +1355,7 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant paper --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} --html-out {output.html_out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
+        f"python -m stages.paper_report --variant paper --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --norb-swap {{input.norb_swap}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_paper_report:
     input:
@@ -1395,4 +1395,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        "python -m stages.paper_report --variant demo --mnist-swap {input.mnist_swap} --mnist-generation {input.mnist_generation} --mnist-generation-gif {input.mnist_generation_gif} --kth-generation-gif {input.kth_generation_gif} --kth-classifier {input.kth_classifier} --mnist-probe {input.mnist_probe} --norb-swap {input.norb_swap} --norb-swap-noadv {input.norb_swap_noadv} --norb-table {input.norb_table} --chairs-swap {input.chairs_swap} --chairs-swap-noadv {input.chairs_swap_noadv} --kth-swap {input.kth_swap} --kth-generation {input.kth_generation} --kth-fewshot {input.kth_fewshot} --kth-inception {input.kth_inception} --kth-inception-csv {input.kth_inception_csv} --kth-neighbours {input.kth_neighbours} --leakage-table {input.leakage_table} --mnist-data {input.mnist_data} --norb-data {input.norb_data} --chairs-data {input.chairs_data} --kth-data {input.kth_data} --out {output.out} --html-out {output.html_out}" + OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']) + " 2>&1 | tee {log}"
+        f"python -m stages.paper_report --variant demo --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --norb-swap {{input.norb_swap}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
