@@ -60,6 +60,16 @@ def pick_clips(lengths: np.ndarray, n_past: int, max_offset: int, n_clips: int, 
     return np.sort(longest[:n_clips])
 
 
+def real_continuations(store: VideoStore, seqs: np.ndarray, n_past: int, length: int) -> np.ndarray:
+    """uint8 [B, 1 + length, H, W, C]: each clip's last observed frame, then its real continuation, zero-padded
+    where the clip ends sooner (those windows are never scored)."""
+    out = np.zeros((len(seqs), 1 + length, *store.frame_shape), np.uint8)
+    for i, q in enumerate(seqs):
+        n = min(1 + length, int(store.length[q]) - n_past + 1)
+        out[i, :n] = store.frames(int(q), n_past - 1, n)
+    return out
+
+
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     for flag in ("--drnet", "--drnet-lstm", "--ae", "--ae-lstm", "--classifier", "--train", "--test"):
@@ -87,10 +97,7 @@ def _main(argv: list[str] | None) -> None:
     if dropped:
         log.warning("offsets %s have no test clip long enough for ground truth; left out of Fig. 9", dropped)
     offsets = [o for o in offsets if len(windows[o])]
-    real = np.stack([test.frames(int(q), n_past - 1, 1 + min(cfg.max_offset, int(r))) if r >= cfg.max_offset else
-                     np.concatenate([test.frames(int(q), n_past - 1, 1 + int(r)),
-                                     np.zeros((cfg.max_offset - int(r), *test.frame_shape), np.uint8)])
-                     for q, r in zip(seqs, remaining)])  # [B, 1 + max_offset, H, W, C]: last observed, then real
+    real = real_continuations(test, seqs, n_past, cfg.max_offset)
 
     def rows_for(name: str, clips: np.ndarray) -> list[dict]:
         """clips uint8 [B, 1 + max_offset, H, W, C] (last observed frame first) -> one row per offset."""

@@ -148,3 +148,17 @@ def test_dvc_plots_page_loads_vega_from_the_venv_not_a_cdn(repo_root):
     for script in scripts:
         assert (Path(sys.prefix) / script).exists(), f"{script} is not in this venv"
     assert "dvc_plots/" in (repo_root / ".gitignore").read_text().split()
+
+
+def test_real_continuations_start_at_the_last_observed_frame(tmp_path):
+    from drnet.data.store import VideoStore, VideoStoreWriter
+    from stages.kth_inception import real_continuations
+
+    with VideoStoreWriter(tmp_path / "t.h5", dataset="kth", split="test", source="x", synthetic=True,
+                          frame_shape=(2, 2, 1)) as writer:
+        for length in (20, 8):
+            writer.add(np.arange(length, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2))
+    real = real_continuations(VideoStore(tmp_path / "t.h5"), np.array([0, 1]), n_past=4, length=10)
+    assert real.shape == (2, 11, 2, 2, 1)
+    assert list(real[0, :, 0, 0, 0]) == list(range(3, 14))
+    assert list(real[1, :, 0, 0, 0]) == [3, 4, 5, 6, 7] + [0] * 6, "short clip: zero-padded, never scored"
