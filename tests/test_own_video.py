@@ -107,3 +107,10 @@ def test_own_video_errors_are_one_line(trained, tmp_path, capsys):
     assert "nope.mp4 not found" in capsys.readouterr().err
     with pytest.raises(DrnetError, match="needs the pose LSTM"):
         api.generate_frames(api.load(root / "drnet.pt"), np.zeros((12, 64, 64, 1), np.uint8), 3)
+
+
+def test_colour_models_read_colour_frames(trained):
+    _, videos, _, _ = trained
+    rgb = api.read_video(videos / "clip1.mp4", 32, 3, max_frames=5)
+    grey = api.read_video(videos / "clip1.mp4", 32, 1, max_frames=5)
+    assert rgb.shape == (5, 32, 32, 3) and grey.shape == (5, 32, 32, 1) and rgb.dtype == np.uint8
