@@ -49,7 +49,9 @@ def _summary() -> list[str]:
             lines.append((RESULTS / name).read_text().strip())
     report = RESULTS / "paper" / "index.html"
     if report.exists():
-        lines.append(f"Paper report (every table and figure, with captions and provenance): {report} (and index.md)")
+        lines.append(f"Paper report (every table and figure, with captions, provenance and scale stamps): {report} "
+                     f"(and index.md). Snakemake's report: snakemake demo --report report.html; a screenshot: "
+                     f"python tools/screenshot_report.py {report} paper.png")
     return lines
 
 

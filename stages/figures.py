@@ -1,4 +1,8 @@
-"""Stage: reconstruction grid and content/pose swap grid of a trained DrNet on held-out clips."""
+"""Stage: reconstruction grid and content/pose swap grid of a trained DrNet on held-out clips.
+
+Each image says on itself which axis gives content and which gives pose, and, for a demo run or synthetic data,
+its scale (training steps and width against the paper's) and data source.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.generate import save_png
-from drnet.report.figures import reconstruction_grid, swap_grid
+from drnet.report.figures import annotate, reconstruction_grid, swap_grid
+from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 
 
@@ -20,10 +25,27 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--n", type=int, default=8, help="clips per grid")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
-    drnet, _ = load_drnet(args.drnet)
+    drnet, state = load_drnet(args.drnet)
     store = VideoStore(args.test)
-    save_png(args.reconstruction_out, reconstruction_grid(drnet, store, args.n, params["seed"], "cpu"))
-    save_png(args.swap_out, swap_grid(drnet, store, args.n, params["seed"], "cpu"))
+    dataset = str(store.attrs.get("dataset"))
+    paper = paper_section(args.params, dataset) if dataset in params else None
+    stamp = scale_note(state["params"], paper, store.attrs.get("source"), store.synthetic)
+    adv = state["params"].get("train", {}).get("adv_weight")
+    what = f"{dataset} DrNet" + (f" (adversarial weight {adv:g})" if adv is not None else "")
+    cell = store.frame_shape[0]
+    rec = reconstruction_grid(drnet, store, args.n, params["seed"], "cpu")
+    save_png(args.reconstruction_out, annotate(
+        rec, title=f"{what}: reconstruction of held-out clips", stamp=stamp, cell=cell,
+        row_labels=["content x_t", "pose x_t+k (target)", "D(Ec(x_t), Ep(x_t+k))"],
+        xlabel="one held-out clip per column"))
+    grid = swap_grid(drnet, store, args.n, params["seed"], "cpu")
+    n = (grid.shape[0] - 2) // (cell + 2) - 1
+    save_png(args.swap_out, annotate(
+        grid, title=f"{what}: content/pose swap", stamp=stamp, cell=cell,
+        col_labels=["", *[f"pose {j + 1}" for j in range((grid.shape[1] - 2) // (cell + 2) - 1)]],
+        row_labels=["", *[f"content {i + 1}" for i in range(n)]],
+        xlabel="column: POSE from the frame at its top (another held-out clip)",
+        ylabel="row: CONTENT from the frame at its left"))
     announce(args.reconstruction_out, args.swap_out)
 
 

@@ -11,6 +11,8 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.generate import generate, save_png, save_video, tile, to_uint8
 from drnet.params import section
+from drnet.report.figures import annotate, stamp_frames
+from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 
@@ -26,7 +28,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, args.dataset).generate
-    drnet, _ = load_drnet(args.drnet)
+    drnet, drnet_state = load_drnet(args.drnet)
     lstm, lstm_state = load_lstm(args.lstm)
     n_past = lstm_state["extra"]["n_past"]
     store = VideoStore(args.test, dataset=args.dataset)
@@ -39,12 +41,19 @@ def _main(argv: list[str] | None) -> None:
     obs, gen = to_uint8(observed), to_uint8(generated)
     cols = list(range(n_past)) + [n_past + t for t in np.unique(np.geomspace(1, cfg.length, 12).astype(int)) - 1]
     full = np.concatenate([obs, gen], axis=1)  # [B, n_past + length, H, W, 3]
-    save_png(args.strip_out, tile([[clip[t] for t in cols] for clip in full]))
+    stamp = scale_note(drnet_state["params"], paper_section(args.params, args.dataset), store.attrs.get("source"),
+                       store.synthetic)
+    save_png(args.strip_out, annotate(
+        tile([[clip[t] for t in cols] for clip in full]), cell=store.frame_shape[0], stamp=stamp,
+        title=f"{args.dataset}: first {n_past} frames observed, then generated (one held-out clip per row)",
+        col_labels=[f"observed {t + 1}" if t < n_past else f"generated t+{t - n_past + 1}" for t in cols],
+        row_labels=[f"clip {i + 1}" for i in range(len(full))],
+        xlabel=f"columns: {n_past} observed frames, then generated frames at growing offsets (t+k)"))
     movie = np.concatenate(list(full), axis=2)  # clips side by side: [T, H, B*W, 3]
     marker = np.zeros_like(movie[:, :3])
     marker[:n_past, :, :, 1] = 255  # green bar while frames are observed, red while generated
     marker[n_past:, :, :, 0] = 255
-    save_video(args.video_out, np.concatenate([marker, movie], axis=1), cfg.fps)
+    save_video(args.video_out, stamp_frames(np.concatenate([marker, movie], axis=1), stamp), cfg.fps)
     announce(args.strip_out, args.video_out)
 
 

@@ -3,15 +3,19 @@
 For each model (DrNet, AE-LSTM) and for the real test frames (the upper reference), frames are generated from
 n_past observed test frames out to kth.inception.max_offset steps; at every ``every``-th offset a window of
 ``every`` frames from each clip is scored by the action classifier, and IS = exp(E_x KL(p(y|x) || p(y))) is
-reported as mean and std over n_splits parts. Writes the CSV, a plot, and nearest training neighbours of
-DrNet's generated frames.
+reported as mean and std over n_splits parts. Generated and real continuations are scored on the same clips at
+every offset (the clips whose real continuation covers the window; ``n_clips``). ``motion`` is the mean absolute
+frame-to-frame change in the window (0-1 intensity), so a frozen generation shows as ~0 beside a high IS.
+Writes the CSV, the plot (IS and motion) and nearest training neighbours of DrNet's generated frames.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -20,13 +24,23 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import frames_to_input, predict_proba
 from drnet.eval.generate import generate, save_png
-from drnet.eval.inception import inception_over_time
+from drnet.eval.inception import inception_over_time, motion
 from drnet.eval.neighbours import nearest_neighbours, neighbour_grid
+from drnet.eval.tables import format_cell
 from drnet.io import atomic_path
 from drnet.params import section
+from drnet.report.figures import annotate
+from drnet.report.plots import inception_plot
+from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 from stages.kth_classifier import load_classifier
+
+log = logging.getLogger(__name__)
+COLUMNS = ["model", "offset", "inception_score", "std", "n_samples", "motion", "n_clips", "synthetic"]
+
+
+NEAR_EMPTY_STD = 0.02  # a frame whose pixel std is below 2% of the range shows nothing (person out of view)
 
 
 def _uint8_frames(x: torch.Tensor) -> np.ndarray:
@@ -34,10 +48,33 @@ def _uint8_frames(x: torch.Tensor) -> np.ndarray:
     return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).movedim(-3, -1).cpu().numpy()
 
 
+def pick_clips(lengths: np.ndarray, n_past: int, max_offset: int, n_clips: int, seed: int) -> np.ndarray:
+    """Test clips to generate from, sorted: those long enough for ground truth at every offset
+    (length >= n_past + max_offset) first; shorter ones only when too few are that long."""
+    rng = np.random.default_rng(seed)
+    full = np.flatnonzero(lengths >= n_past + max_offset)
+    if len(full) >= min(n_clips, 2):
+        return np.sort(rng.choice(full, size=min(n_clips, len(full)), replace=False))
+    eligible = np.flatnonzero(lengths >= n_past)
+    longest = eligible[np.argsort(-lengths[eligible], kind="stable")]
+    return np.sort(longest[:n_clips])
+
+
+def real_continuations(store: VideoStore, seqs: np.ndarray, n_past: int, length: int) -> np.ndarray:
+    """uint8 [B, 1 + length, H, W, C]: each clip's last observed frame, then its real continuation, zero-padded
+    where the clip ends sooner (those windows are never scored)."""
+    out = np.zeros((len(seqs), 1 + length, *store.frame_shape), np.uint8)
+    for i, q in enumerate(seqs):
+        n = min(1 + length, int(store.length[q]) - n_past + 1)
+        out[i, :n] = store.frames(int(q), n_past - 1, n)
+    return out
+
+
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     for flag in ("--drnet", "--drnet-lstm", "--ae", "--ae-lstm", "--classifier", "--train", "--test"):
         parser.add_argument(flag, required=True)
+    parser.add_argument("--classifier-summary", default=None, help="the classifier's JSON (its test accuracy)")
     parser.add_argument("--csv-out", required=True)
     parser.add_argument("--plot-out", required=True)
     parser.add_argument("--neighbours-out", required=True)
@@ -48,56 +85,76 @@ def _main(argv: list[str] | None) -> None:
     test = VideoStore(args.test, dataset="kth")
     lstm, state = load_lstm(args.drnet_lstm)
     n_past = state["extra"]["n_past"]
-    rng = np.random.default_rng(params["seed"])
-    eligible = np.flatnonzero(test.length >= n_past)
-    seqs = np.sort(rng.choice(eligible, size=min(cfg.n_clips, len(eligible)), replace=False))
+    seqs = pick_clips(test.length, n_past, cfg.max_offset, cfg.n_clips, params["seed"])
     observed_u8 = np.stack([test.frames(int(q), 0, n_past) for q in seqs])
     observed = torch.from_numpy(observed_u8).movedim(-1, 2).float().div_(255.0)
     offsets = list(range(0, cfg.max_offset, cfg.every))
+    # clip i has ground truth for the window at offset o when it is that long: every model is scored on exactly
+    # those clips at that offset, so the three curves compare the same continuations
+    remaining = test.length[seqs] - n_past
+    windows = {o: np.flatnonzero(remaining >= o + cfg.every) for o in offsets}
+    dropped = [o for o in offsets if len(windows[o]) == 0]
+    if dropped:
+        log.warning("offsets %s have no test clip long enough for ground truth; left out of Fig. 9", dropped)
+    offsets = [o for o in offsets if len(windows[o])]
+    real = real_continuations(test, seqs, n_past, cfg.max_offset)
 
-    def score(frames_by_offset: dict[int, np.ndarray]) -> list[dict]:
-        probs = {o: predict_proba(classifier, f, transform=frames_to_input) for o, f in frames_by_offset.items()
-                 if len(f)}
-        return inception_over_time(probs, cfg.n_splits)
+    def rows_for(name: str, clips: np.ndarray) -> list[dict]:
+        """clips uint8 [B, 1 + max_offset, H, W, C] (last observed frame first) -> one row per offset."""
+        out = []
+        for o in offsets:
+            idx = windows[o]
+            window = clips[idx, 1 + o:1 + o + cfg.every]
+            probs = predict_proba(classifier, window.reshape(-1, *window.shape[2:]), transform=frames_to_input)
+            (r,) = inception_over_time({o: probs}, cfg.n_splits)
+            out.append({"model": name, **r, "motion": motion(clips[idx, o:1 + o + cfg.every]), "n_clips": len(idx)})
+        return out
 
-    rows, generated_drnet = [], None
+    rows, generated_drnet, drnet_params = [], None, None
     for name, model_path, lstm_path in (("drnet", args.drnet, args.drnet_lstm), ("ae_lstm", args.ae, args.ae_lstm)):
-        model, _ = load_drnet(model_path)
+        model, model_state = load_drnet(model_path)
         lstm, _ = load_lstm(lstm_path)
         gen = _uint8_frames(generate(model, lstm, observed, cfg.max_offset))  # [B, T, H, W, C]
         if name == "drnet":
-            generated_drnet = gen
-        rows += [{"model": name, **r} for r in score({o: gen[:, o:o + cfg.every].reshape(-1, *gen.shape[2:])
-                                                      for o in offsets})]
-    real = {}
-    for o in offsets:  # ground truth continuations where the clips are long enough
-        frames = [test.frames(int(q), n_past + o, min(cfg.every, int(test.length[q]) - n_past - o))
-                  for q in seqs if test.length[q] > n_past + o]
-        real[o] = np.concatenate(frames) if frames else np.zeros((0, *test.frame_shape), np.uint8)
-    rows += [{"model": "ground_truth", **r} for r in score(real)]
-    table = pd.DataFrame(rows, columns=["model", "offset", "inception_score", "std", "n_samples"])
+            generated_drnet, drnet_params = gen, model_state["params"]
+        rows += rows_for(name, np.concatenate([observed_u8[:, -1:], gen], axis=1))
+    rows += rows_for("ground_truth", real)
+    table = pd.DataFrame(rows, columns=COLUMNS[:-1])
     table["synthetic"] = test.synthetic
     with atomic_path(args.csv_out) as tmp:
         table.to_csv(tmp, index=False)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, group in table.groupby("model"):
-        ax.errorbar(group["offset"], group["inception_score"], yerr=group["std"], label=name, marker="o", capsize=3)
-    ax.set_xlabel("offset from the conditioning frames (steps)")
-    ax.set_ylabel("Inception score (action classifier)")
-    ax.set_title("KTH generation quality over time" + (" (synthetic data)" if test.synthetic else ""))
-    ax.legend()
-    with atomic_path(args.plot_out) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    scorer = ""
+    if args.classifier_summary:
+        c = json.loads(Path(args.classifier_summary).read_text())
+        scorer = (f"scorer: action classifier, test accuracy {format_cell(c['test_accuracy'], 'percent')} "
+                  f"(chance {format_cell(c['chance'], 'percent')})")
+    stamp = scale_note(drnet_params, paper_section(args.params, "kth"), test.attrs.get("source"), test.synthetic)
+    inception_plot(table, args.plot_out, stamp=stamp, scorer=scorer)
 
+    rng = np.random.default_rng(params["seed"] + 1)
     train = VideoStore(args.train, dataset="kth")
     bank_items = np.stack([rng.integers(0, len(train), 2000), np.zeros(2000, np.int64)], axis=1)
     bank_items[:, 1] = (rng.random(2000) * train.length[bank_items[:, 0]]).astype(np.int64)
     bank = np.stack([train.frame(int(q), int(t)) for q, t in bank_items])
-    queries = generated_drnet[: min(6, len(generated_drnet)), [0, cfg.max_offset // 2, cfg.max_offset - 1]]
-    queries = queries.reshape(-1, *queries.shape[2:])
-    save_png(args.neighbours_out, neighbour_grid(queries, bank, nearest_neighbours(queries, bank, k=5)))
+    picks = [0, cfg.max_offset // 2, cfg.max_offset - 1]
+    candidates = [(f"clip {i + 1}, t+{t + 1}", clip[t]) for i, clip in enumerate(generated_drnet[:6]) for t in picks]
+    kept = [(label, frame) for label, frame in candidates if frame.std() >= NEAR_EMPTY_STD * 255]
+    empty = len(candidates) - len(kept)
+    criterion = f"pixel std < {NEAR_EMPTY_STD:.0%} of the range: nothing in view"
+    if kept:
+        note = f"{empty} near-empty generated frames ({criterion}) left out" if empty else ""
+    else:
+        kept = [(f"{label} (near-empty)", frame) for label, frame in candidates]
+        note = f"EVERY generated frame is near-empty ({criterion}), so all are shown, marked"
+    labels = [label for label, _ in kept]
+    queries = np.stack([frame for _, frame in kept])
+    grid = neighbour_grid(queries, bank, nearest_neighbours(queries, bank, k=5))
+    save_png(args.neighbours_out, annotate(
+        grid, title="KTH: DrNet's generated frames and their 5 nearest training frames (Fig. 10)",
+        stamp="; ".join(x for x in (stamp, note) if x), cell=test.frame_shape[0], row_labels=labels,
+        col_labels=["generated", *[f"nearest {k}" for k in range(1, 6)]],
+        xlabel="nearest by pixel distance among 2000 random training frames"))
     announce(args.csv_out, args.plot_out, args.neighbours_out)
     print(table.to_string(index=False))
 

@@ -7,13 +7,14 @@ and of LSTM generations; values come with chance and the reader's accuracy on re
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval import disentangle as dis
-from drnet.eval.tables import to_markdown
+from drnet.eval.tables import to_html, to_markdown
 from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import section
 from drnet.train.drnet_loop import load_drnet
@@ -46,6 +47,7 @@ def _main(argv: list[str] | None) -> None:
                f"Reader accuracy on real test digits: {100 * reader_acc:.1f}%.")
     atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(args.md_out, to_markdown(shown, caption=caption))
+    atomic_write_text(Path(args.md_out).with_suffix(".html"), to_html(shown, caption=caption))  # for the report
     atomic_write_json(args.summary_out, {**swap, "reader_acc_test_digits": reader_acc,
                                          "over_time": over_time, "synthetic": test.synthetic,
                                          "image_size": test.frame_shape[0]})

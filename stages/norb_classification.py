@@ -18,17 +18,21 @@ from drnet.eval.experiments import object_classification
 from drnet.eval.tables import write_table
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
+from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 
 MODELS = {"adv": "DrNet", "noadv": "DrNet without adversarial loss"}
+TABLE1_FORMATS = {"Content": "percent", "Pose": "percent", "Chance": "percent"}
 
 
-def table1(long: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
-    """Paper layout: one row per model, content and pose accuracy, chance."""
+def table1(long: pd.DataFrame, weights: dict[str, float], mark: str = "") -> pd.DataFrame:
+    """Paper layout: one row per model, content and pose accuracy, chance; ``mark`` tags each model name (a demo
+    run's rows read "... [DEMO SCALE, SYNTHETIC DATA]", never like the paper's)."""
     rows = []
     for key, name in MODELS.items():
         part = long[long.model == key].set_index("features")
-        rows.append({"Model": f"{name} (beta={weights[key]:g})", "Content": float(part.loc["content", "accuracy"]),
+        rows.append({"Model": f"{name} (beta={weights[key]:g}){mark}",
+                     "Content": float(part.loc["content", "accuracy"]),
                      "Pose": float(part.loc["pose", "accuracy"]), "Chance": float(part.loc["content", "chance"])})
     return pd.DataFrame(rows)
 
@@ -45,17 +49,22 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "norb").classifier
-    models, weights = {}, {}
+    models, weights, states = {}, {}, {}
     for key, path in (("adv", args.drnet), ("noadv", args.drnet_noadv)):
-        models[key], state = load_drnet(path)
-        weights[key] = float(state["params"]["train"]["adv_weight"])
+        models[key], states[key] = load_drnet(path)
+        weights[key] = float(states[key]["params"]["train"]["adv_weight"])
     train, test = VideoStore(args.train, dataset="norb"), VideoStore(args.test, dataset="norb")
     long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"])
     long.insert(1, "adv_weight", long.model.map(weights))
     synthetic = bool(test.synthetic)
+    stamp = scale_note(states["adv"]["params"], paper_section(args.params, "norb"), test.attrs.get("source"),
+                       synthetic)
     caption = (f"Table 1: NORB object classification (5 categories, chance 20%) from content and pose vectors. "
                f"Data: {test.attrs.get('source')}{' (SYNTHETIC)' if synthetic else ''}.")
-    outs = write_table(table1(long, weights), args.csv_out, percent_columns={"Content", "Pose", "Chance"},
+    if stamp:
+        caption = f"NOT THE PAPER'S NUMBERS ({stamp}). " + caption
+    mark = " [" + ", ".join(["DEMO SCALE"] * ("DEMO SCALE" in stamp) + ["SYNTHETIC DATA"] * synthetic) + "]"
+    outs = write_table(table1(long, weights, mark if stamp else ""), args.csv_out, formats=TABLE1_FORMATS,
                        caption=caption, label="tab:norb")
     Path(args.long_out).parent.mkdir(parents=True, exist_ok=True)
     from drnet.io import atomic_write_text

@@ -7,6 +7,7 @@ model), pose transfer = B's azimuth; each beside chance and the reader's accurac
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ from drnet.eval.disentangle import (
     object_model_swap,
     object_swap_table,
 )
-from drnet.eval.tables import to_markdown
+from drnet.eval.tables import to_html, to_markdown
 from drnet.io import atomic_write_json, atomic_write_text
 from drnet.train.drnet_loop import load_drnet
 
@@ -55,6 +56,7 @@ def _main(argv: list[str] | None) -> None:
                f"test pairs of different objects).")
     atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(args.md_out, to_markdown(shown, caption=caption))
+    atomic_write_text(Path(args.md_out).with_suffix(".html"), to_html(shown, caption=caption))  # for the report
     atomic_write_json(args.summary_out, {"models": results, "synthetic": store.synthetic})
     announce(args.csv_out, args.md_out, args.summary_out)
     print(to_markdown(shown, caption=caption))

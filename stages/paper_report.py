@@ -1,87 +1,39 @@
 """Stage: the paper report - every table and figure regenerated into one folder with an index page.
 
-Writes OUT/index.md and OUT/index.html (same content), OUT/figures/*.png and OUT/tables/* (CSV, Markdown,
-LaTeX). Each item carries its caption, the paper figure/table it reproduces, the data it came from (real or
-SYNTHETIC, read from the data summaries) and the params hash; the header gives the params hash of the whole
-run and the git commit (no timestamp: the same inputs give the same bytes). The folder is built beside OUT and
-renamed into place, so a killed run leaves the previous report (or none), never a half-written one.
+Writes OUT/index.md and OUT/index.html (same content), OUT/figures/*.{png,gif}, OUT/tables/* (each stage's own
+CSV, Markdown, LaTeX and HTML, embedded as the stage rendered them) and OUT/json/* (the key metrics JSONs);
+--html-out writes the page once more as one self-contained file (figures inlined) for the Snakemake report.
+Each item carries its caption, the paper figure/table it reproduces, the data it came from (real or SYNTHETIC,
+read from the data summaries) and its scale (training steps and widths against the paper's: a demo run is
+stamped in red); the header gives the params hash of the whole run and the git commit (no timestamp: the same
+inputs give the same bytes). The folder is built beside OUT and renamed into place, so a killed run leaves the
+previous report (or none), never a half-written one.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
-from drnet.eval.tables import to_markdown
-from drnet.io import atomic_dir
-from drnet.params import params_hash
+from drnet.eval.inception import INCEPTION_FORMATS, INCEPTION_LABELS
+from drnet.eval.probe import probe_table
+from drnet.eval.tables import format_cell, to_html, to_markdown
+from drnet.io import atomic_dir, atomic_write_text
+from drnet.params import load_params, params_hash
+from drnet.report.items import DATA_SUMMARIES, ITEMS, Item
+from drnet.report.scale import scale_note
 
-
-@dataclass(frozen=True)
-class Item:
-    flag: str
-    title: str
-    paper: str       # what it reproduces in the paper (or "beyond the paper")
-    dataset: str
-    caption: str
-    kind: str        # png | table_md | md_file (the stage's own Markdown, shown as written) | csv | json
-
-
-ITEMS = [
-    Item("--mnist-swap", "Moving MNIST: content/pose swap", "Fig. 3 (left)", "mnist",
-         "Top row: pose frames; left column: content frames; grid: decoder(content of row, pose of column).", "png"),
-    Item("--mnist-generation", "Moving MNIST: long-range generation", "Fig. 3 (right)", "mnist",
-         "LSTM on pose vectors, content fixed from the last observed frame; ground truth above generation.", "png"),
-    Item("--mnist-disentanglement", "Moving MNIST: disentanglement by swapping", "beyond the paper", "mnist",
-         "Readers trained on real digits read D(Ec(A), Ep(B)) and LSTM generations: content transfer, pose "
-         "transfer (position error) and identity kept over time, each beside chance and the reader's ceiling.",
-         "md_file"),
-    Item("--mnist-probe", "Moving MNIST: linear probes", "beyond the paper", "mnist",
-         "Digit identity and position read off content and pose vectors by a linear probe.", "json"),
-    Item("--norb-swap", "NORB: content/pose swap", "Fig. 4 (left)", "norb",
-         "DrNet with the adversarial term: content (object) from the left column, pose (azimuth) from the top row.",
-         "png"),
-    Item("--norb-swap-noadv", "NORB: swap without the adversarial term", "Fig. 4 (centre)", "norb",
-         "The same model trained with adv_weight 0: pose vectors are no longer free of content.", "png"),
-    Item("--norb-disentanglement", "NORB: disentanglement by swapping", "beyond the paper", "norb",
-         "Category and azimuth readers trained on real frames read D(Ec(A), Ep(B)), with and without the "
-         "adversarial term.", "md_file"),
-    Item("--chairs-disentanglement", "Chairs: disentanglement by swapping", "beyond the paper", "chairs",
-         "Chair-model and azimuth readers trained on real frames read D(Ec(A), Ep(B)).", "md_file"),
-    Item("--norb-table", "NORB object classification", "Table 1", "norb",
-         "2-layer MLP on content or pose vectors, with and without the adversarial term. Chance 20%.", "table_md"),
-    Item("--chairs-swap", "Chairs: content/pose swap", "Fig. 5", "chairs",
-         "Content (chair model) from the left column, pose (azimuth/elevation) from the top row.", "png"),
-    Item("--chairs-swap-noadv", "Chairs: swap without the adversarial term", "Fig. 5 (ablation)", "chairs",
-         "The same model trained with adv_weight 0.", "png"),
-    Item("--kth-swap", "KTH: content/pose swap", "Fig. 7 (style)", "kth",
-         "Content (person, background) from the left column, pose from the top row.", "png"),
-    Item("--kth-generation", "KTH: long-range generation", "Fig. 6 / Fig. 7", "kth",
-         "DrNet pose LSTM rolled out from observed test frames.", "png"),
-    Item("--kth-fewshot", "KTH: actions from few labelled subjects", "Fig. 8", "kth",
-         "Action classifier on 24-step pose sequences vs the autoencoder baseline; dashed: fully supervised "
-         "state of the art (93.9%).", "png"),
-    Item("--kth-inception", "KTH: Inception score over time", "Fig. 9", "kth",
-         "IS of generated video (action classifier as the Inception network) against the offset from the "
-         "conditioning frames: ground truth, DrNet, AE-LSTM.", "png"),
-    Item("--kth-inception-csv", "KTH: Inception score table", "Fig. 9 (numbers)", "kth",
-         "Mean IS per model and offset.", "csv"),
-    Item("--kth-neighbours", "KTH: nearest training neighbours of generated frames", "Fig. 10", "kth",
-         "Generated frames (left) and their nearest training frames: generation is not memorisation.", "png"),
-    Item("--leakage-table", "Leakage probes across datasets", "beyond the paper", "all",
-         "Clip identity from pose and the pose factor from content (linear probes): both should be near chance.",
-         "table_md"),
-]
-DATA_SUMMARIES = ("mnist", "norb", "chairs", "kth")
+KEY_JSONS = ("--mnist-probe", "--kth-classifier")  # copied into json/ beside the tables
 
 
 def _git_commit() -> str:
@@ -97,86 +49,146 @@ def _git_commit() -> str:
 def _provenance(summaries: dict[str, dict]) -> dict[str, str]:
     out = {}
     for name, s in summaries.items():
-        source = s.get("source") or s.get("data_source") or "unknown"
-        synthetic = bool(s.get("synthetic") or any(isinstance(v, dict) and v.get("synthetic") for v in s.values()))
-        out[name] = f"{source} ({'SYNTHETIC' if synthetic else 'real'})"
-    out["all"] = "; ".join(f"{k}: {v}" for k, v in out.items())
+        out[name] = f"{_source(s)} ({'SYNTHETIC' if _synthetic(s) else 'real'})"
     return out
 
 
-def _json_table(path: Path) -> pd.DataFrame:
-    data = json.loads(path.read_text())
-    rows = [{"metric": k, "value": v} for k, v in data.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return pd.DataFrame(rows)
+def _source(summary: dict) -> str:
+    return str(summary.get("source") or summary.get("data_source") or "unknown")
 
 
-def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out: Path) -> Path:
+def _synthetic(summary: dict) -> bool:
+    return bool(summary.get("synthetic") or any(isinstance(v, dict) and v.get("synthetic") for v in summary.values()))
+
+
+def scale_notes(params: dict, paper: dict | None, summaries: dict[str, dict]) -> dict[str, str]:
+    """Per dataset: the scale stamp of this run's params against the paper's (empty at paper scale, real data)."""
+    notes = {}
+    for name in DATA_SUMMARIES:
+        s = summaries.get(name, {})
+        note = scale_note(params.get(name), (paper or {}).get(name), _source(s), _synthetic(s))
+        if note:
+            notes[name] = note
+    return notes
+
+
+def json_table(data: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A flat JSON of scalars as a two-column table; each value formatted by what it is (accuracy/chance as a
+    percent, n_*/epochs as a count, else three decimals or text)."""
+    rows = []
+    for key, value in data.items():
+        if isinstance(value, dict) or isinstance(value, list):
+            continue
+        kind = ("percent" if isinstance(value, float) and (key.endswith(("_acc", "accuracy", "chance")))
+                else "count" if isinstance(value, int) and not isinstance(value, bool) else
+                "float" if isinstance(value, float) else "text")
+        rows.append({"quantity": key.replace("_", " "), "value": format_cell(value, kind)})
+    return pd.DataFrame(rows, columns=["quantity", "value"]), {"quantity": "text", "value": "text"}
+
+
+def _caption(item: Item, loaded: dict[str, dict]) -> str:
+    caption = item.caption
+    if item.flag in ("--kth-inception", "--kth-inception-csv") and "--kth-classifier" in loaded:
+        c = loaded["--kth-classifier"]
+        caption += (f" The Inception network's own test accuracy: {format_cell(c.get('test_accuracy'), 'percent')} "
+                    f"(chance {format_cell(c.get('chance'), 'percent')}, {c.get('n_test')} test frames).")
+    return caption
+
+
+def self_contained(page: str, folder: Path) -> str:
+    """The report page with its figures inlined as data: URIs (one file: the Snakemake report embeds it)."""
+    def inline(match: re.Match) -> str:
+        path = folder / match.group(1)
+        mime = "image/gif" if path.suffix == ".gif" else "image/png"
+        return f"src='data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}'"
+
+    return re.sub(r"src='(figures/[^']+)'", inline, page)
+
+
+def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out: Path,
+          paper: dict | None = None, html_out: Path | None = None) -> Path:
+    """Write the report folder OUT from the stage outputs ``items`` (flag -> path). ``params``: this run's
+    resolved params; ``paper``: the paper-scale params, for the scale stamps."""
     provenance = _provenance(summaries)
+    notes = scale_notes(params, paper, summaries)
     phash, commit = params_hash(params), _git_commit()
-    synthetic = [k for k, v in provenance.items() if k != "all" and "SYNTHETIC" in v]
+    synthetic = [k for k, v in provenance.items() if "SYNTHETIC" in v]
+    loaded = {flag: json.loads(items[flag].read_text()) for flag in KEY_JSONS if flag in items}
     with atomic_dir(out) as tmp:
-        (tmp / "figures").mkdir()
-        (tmp / "tables").mkdir()
+        for sub in ("figures", "tables", "json"):
+            (tmp / sub).mkdir()
         md = ["# DrNet: paper tables and figures", "",
               f"Regenerated from commit `{commit}`, params hash `{phash}`.", ""]
         body = [f"<h1>DrNet: paper tables and figures</h1><p>Regenerated from commit <code>{commit}</code>, "
                 f"params hash <code>{phash}</code>.</p>"]
-        if synthetic:
-            warn = (f"**SYNTHETIC DATA** for {', '.join(synthetic)}: these numbers exercise the pipeline and are "
-                    f"not the paper's results.")
-            md += [f"> {warn}", ""]
-            body.append(f"<p style='background:#fee;padding:6px'><b>{html.escape(warn.replace('**', ''))}</b></p>")
-        md += ["| dataset | data |", "|---|---|"] + [f"| {k} | {v} |" for k, v in provenance.items() if k != "all"]
-        md.append("")
-        body.append("<table border=1 cellpadding=4><tr><th>dataset</th><th>data</th></tr>" + "".join(
-            f"<tr><td>{k}</td><td>{html.escape(v)}</td></tr>" for k, v in provenance.items() if k != "all")
+        if synthetic or notes:
+            warn = ("NOT THE PAPER'S RESULTS: " + "; ".join(
+                [f"SYNTHETIC DATA for {', '.join(synthetic)}"] * bool(synthetic)
+                + [f"models far below paper scale for {', '.join(notes)}"] * bool(notes))
+                + ". These numbers exercise the pipeline; each figure and table is stamped with its scale.")
+            md += [f"> **{warn}**", ""]
+            body.append(f"<p class='warn'><b>{html.escape(warn)}</b></p>")
+        rows = [(k, provenance.get(k, "unknown"), notes.get(k, "paper scale")) for k in DATA_SUMMARIES
+                if k in provenance or k in notes]
+        md += ["| dataset | data | scale |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows] + [""]
+        body.append("<table border=1 cellpadding=4><tr><th>dataset</th><th>data</th><th>scale</th></tr>" + "".join(
+            f"<tr><td>{a}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>" for a, b, c in rows)
             + "</table>")
         for item in ITEMS:
             path = items.get(item.flag)
             if path is None:
                 continue
             head = f"{item.title} ({item.paper})"
-            meta = f"Data: {provenance.get(item.dataset, 'unknown')}. Source file: `{path}`."
-            md += [f"## {head}", "", item.caption, "", meta, ""]
-            body.append(f"<h2>{html.escape(head)}</h2><p>{html.escape(item.caption)}</p>"
-                        f"<p><i>{html.escape(meta.replace('`', ''))}</i></p>")
+            datasets = DATA_SUMMARIES if item.dataset == "all" else (item.dataset,)
+            stamp = " | ".join(f"{d}: {notes[d]}" if item.dataset == "all" else notes[d] for d in datasets
+                               if d in notes)
+            data = "; ".join(f"{d}: {provenance[d]}" for d in datasets if d in provenance) or "unknown"
+            meta = f"Data: {data}. Source file: `{path}`."
+            caption = _caption(item, loaded)
+            md += [f"## {head}", "", caption, ""] + ([f"**{stamp}**", ""] if stamp else []) + [meta, ""]
+            body.append(f"<h2>{html.escape(head)}</h2><p>{html.escape(caption)}</p>"
+                        + (f"<p class='stamp'>{html.escape(stamp)}</p>" if stamp else "")
+                        + f"<p><i>{html.escape(meta.replace('`', ''))}</i></p>")
             stem = item.flag.lstrip("-")
-            if item.kind == "png":
-                shutil.copyfile(path, tmp / "figures" / f"{stem}.png")
-                md += [f"![{item.title}](figures/{stem}.png)", ""]
-                body.append(f"<img src='figures/{stem}.png' alt='{html.escape(item.title)}' style='max-width:100%'>")
+            if item.kind in ("png", "gif"):
+                name = f"figures/{stem}{path.suffix}"
+                shutil.copyfile(path, tmp / name)
+                md += [f"![{item.title}]({name})", ""]
+                size = ("height:256px;image-rendering:pixelated;max-width:100%" if item.kind == "gif"
+                        else "max-width:100%")
+                body.append(f"<img src='{name}' alt='{html.escape(item.title)}' style='{size}'>")
                 continue
-            if item.kind == "md_file":
-                for suffix in (".csv", ".md"):
-                    shutil.copyfile(path.with_suffix(suffix), tmp / "tables" / f"{stem}{suffix}")
-                text = path.with_suffix(".md").read_text()
-                md += [text, ""]
-                body.append(f"<pre>{html.escape(text)}</pre>")
-                continue
-            if item.kind == "table_md":
-                for suffix in (".csv", ".md", ".tex"):
+            if item.kind == "table":  # the stage's own rendering, byte for byte
+                for suffix in (".csv", ".md", ".tex", ".html"):
                     src = path.with_suffix(suffix)
                     if src.exists():
                         shutil.copyfile(src, tmp / "tables" / f"{stem}{suffix}")
-                df = pd.read_csv(path.with_suffix(".csv"))
-            elif item.kind == "csv":
+                md += [path.with_suffix(".md").read_text(), ""]
+                body.append(path.with_suffix(".html").read_text())
+                continue
+            if item.kind == "csv":
                 shutil.copyfile(path, tmp / "tables" / f"{stem}.csv")
                 df = pd.read_csv(path)
+                formats = {INCEPTION_LABELS.get(c, c): k for c, k in INCEPTION_FORMATS.items()}
+                df = df.rename(columns=INCEPTION_LABELS)
+            elif item.kind == "probe":
+                df, formats = probe_table(loaded[item.flag])
             else:
-                shutil.copyfile(path, tmp / "tables" / f"{stem}.json")
-                df = _json_table(path)
-            percent = {c for c in df.columns if df[c].dtype.kind == "f" and df[c].between(0, 1).all()
-                       and item.kind != "csv"}
-            md += [to_markdown(df, percent), ""]
-            body.append(df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a", border=1))
+                df, formats = json_table(json.loads(path.read_text()))
+            if item.flag in KEY_JSONS:
+                shutil.copyfile(path, tmp / "json" / f"{stem}.json")
+            md += [to_markdown(df, formats), ""]
+            body.append(to_html(df, formats))
         (tmp / "index.md").write_text("\n".join(md))
-        style = "body{font-family:sans-serif;max-width:960px;margin:auto}td,th{padding:4px}"
+        style = ("body{font-family:sans-serif;max-width:1000px;margin:auto}td,th{padding:4px}"
+                 ".warn{background:#fee;padding:6px;border:2px solid #c00}.stamp{color:#c00;font-weight:bold}")
         (tmp / "index.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>DrNet report"
                                         f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
         (tmp / "provenance.json").write_text(json.dumps(
-            {"params_hash": phash, "commit": commit, "data": provenance,
+            {"params_hash": phash, "commit": commit, "data": provenance, "scale": notes,
              "items": {i.flag.lstrip("-"): str(items[i.flag]) for i in ITEMS if i.flag in items}}, indent=2))
+        if html_out is not None:
+            atomic_write_text(html_out, self_contained((tmp / "index.html").read_text(), tmp))
     return out
 
 
@@ -187,6 +199,7 @@ def _main(argv: list[str] | None) -> None:
     for name in DATA_SUMMARIES:
         parser.add_argument(f"--{name}-data", default=None, help=f"{name} data summary JSON (provenance)")
     parser.add_argument("--out", required=True, help="report folder (e.g. results/paper)")
+    parser.add_argument("--html-out", default=None, help="the same page as one self-contained HTML file")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     items = {}
@@ -201,8 +214,9 @@ def _main(argv: list[str] | None) -> None:
         value = getattr(args, f"{name}_data")
         if value is not None:
             summaries[name] = json.loads(Path(value).read_text())
-    out = build(items, summaries, params, Path(args.out))
-    announce(out / "index.md", out / "index.html")
+    html_out = Path(args.html_out) if args.html_out else None
+    out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)
+    announce(out / "index.md", out / "index.html", *([html_out] if html_out else []))
 
 
 main = stage_main(_main)

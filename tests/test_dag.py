@@ -66,7 +66,9 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     lines = [x for x in out.splitlines() if "python -m stages." in x]
     train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
     assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
-    assert not any("--set " in x for x in lines if x not in train)
+    report = [x for x in lines if "stages.paper_report" in x]  # stamps each figure with its training steps
+    assert len(report) == 1 and "--set demo.mnist.train.steps=7" in report[0]
+    assert not any("--set " in x for x in lines if x not in train + report)
 
 
 def test_cluster_profile_parses(repo_root):
@@ -94,3 +96,27 @@ def test_yte_params_file_executes_nothing(repo_root, tmp_path):
     assert not (tmp_path / "PWNED").exists(), "params.yaml ran code"
     assert out.returncode != 0
     assert "error: params.yaml (with --config): unknown section '__use_yte__'" in out.stderr
+
+
+def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
+    """Every rule the generated Snakefile gives a gpu resource runs in the profile's GPU partition; no other."""
+    smk = (repo_root / "workflow/stages.smk").read_text()
+    gpu_rules = {m.group(1) for m in re.finditer(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+gpu=\d+,", smk, re.M)}
+    assert gpu_rules == {j.name for j in dag.jobs() if j.stage.gpu and j.variant == "paper"}
+    assert len(gpu_rules) == 10, sorted(gpu_rules)
+    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
+    gpu_partition = {name for name, res in profile["set-resources"].items()
+                     if res.get("slurm_partition") == dag.GPU_PARTITION}
+    assert gpu_partition == gpu_rules
+    assert profile["default-resources"]["slurm_partition"] != dag.GPU_PARTITION
+
+
+def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
+    smk = (repo_root / "workflow/stages.smk").read_text()
+    captions = re.findall(r'caption="(report/outputs/[^"]+)"', smk)
+    assert len(captions) == len(set(captions)) > 40, "one caption file per reported output"
+    for caption in captions:
+        text = (repo_root / "workflow" / caption).read_text()
+        assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
+    assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
+    assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"

@@ -46,7 +46,10 @@ def test_demo_dag_end_to_end(workdir):
     assert 0 <= probe["content_identity_acc"] <= 1
     assert VideoStore(workdir / "data/demo/processed/mnist/test.h5").synthetic
     inception = pd.read_csv(workdir / "results/demo/kth_inception.csv")
-    assert list(inception.columns) == ["model", "offset", "inception_score", "std", "n_samples", "synthetic"]
+    assert list(inception.columns) == ["model", "offset", "inception_score", "std", "n_samples", "motion", "n_clips",
+                                       "synthetic"]
+    per_offset = inception.groupby("offset")
+    assert (per_offset.n_clips.nunique() == 1).all(), "every model is scored on the same clips at each offset"
     assert set(inception["model"]) == {"drnet", "ae_lstm", "ground_truth"}
     assert (inception["inception_score"] >= 1 - 1e-9).all() and inception["synthetic"].all()
     assert VideoStore(workdir / "data/demo/processed/kth/train.h5").synthetic

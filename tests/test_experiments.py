@@ -102,15 +102,16 @@ def test_leakage_probes_separate_clip_identity_and_pose(tmp_path):
 def test_write_table_csv_markdown_latex_agree(tmp_path):
     df = pd.DataFrame({"Model": ["DrNet (beta=0.1)", "no_adv & more"], "Content": [0.933, 0.5],
                        "Pose": [0.2, float("nan")]})
-    paths = write_table(df, tmp_path / "t.csv", percent_columns={"Content", "Pose"}, caption="Table 1: 20% chance",
-                        label="tab:x")
-    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    paths = write_table(df, tmp_path / "t.csv", formats={"Content": "percent", "Pose": "percent"},
+                        caption="Table 1: 20% chance", label="tab:x")
+    assert [p.suffix for p in paths] == [".csv", ".md", ".tex", ".html"]
     assert pd.read_csv(paths[0]).Content.tolist() == [0.933, 0.5]
     md = paths[1].read_text()
     assert "| DrNet (beta=0.1) | 93.3% | 20.0% |" in md and "n/a" in md
     tex = paths[2].read_text()
     assert r"no\_adv \& more & 50.0\% & n/a \\" in tex and r"20\% chance" in tex and r"\label{tab:x}" in tex
     assert to_markdown(df).count("\n") == 4 and to_latex(df).startswith(r"\begin{table}")
+    assert "<td style='text-align:right'>93.3%</td>" in paths[3].read_text()
 
 
 def test_paper_report_folder_lists_items_with_provenance(tmp_path):
@@ -124,7 +125,7 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
     cv2.imwrite(str(fig), np.zeros((8, 8, 3), np.uint8))
     table = tmp_path / "norb_classification.csv"
     write_table(pd.DataFrame({"Model": ["DrNet"], "Content": [0.9], "Pose": [0.25]}), table,
-                percent_columns={"Content", "Pose"})
+                formats={"Content": "percent", "Pose": "percent"})
     items = {"--norb-swap": fig, "--norb-table": table}
     summaries = {"norb": {"source": "synthetic", "synthetic": True}, "kth": {"source": "official", "synthetic": False}}
     out = tmp_path / "paper"
@@ -132,8 +133,8 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
     (out / "stale.txt").write_text("from an older report")
     paper_report.build(items, summaries, {"seed": 0}, out)
     md = (out / "index.md").read_text()
-    assert "Table 1" in md and "Fig. 4 (left)" in md and "SYNTHETIC DATA** for norb" in md
-    assert "| kth | official (real) |" in md and "90.0%" in md
+    assert "Table 1" in md and "Fig. 4 (left)" in md and "SYNTHETIC DATA for norb" in md
+    assert "| kth | official (real) | paper scale |" in md and "90.0%" in md
     assert (out / "figures" / "norb-swap.png").exists() and (out / "tables" / "norb-table.tex").exists()
     assert "<img src='figures/norb-swap.png'" in (out / "index.html").read_text()
     prov = json.loads((out / "provenance.json").read_text())

@@ -114,7 +114,7 @@ def test_kill_during_lstm_training_then_rerun(tmp_path, mnist_model):
 
 def test_kill_during_evaluation_then_rerun(tmp_path, mnist_model):
     src, sets = mnist_model
-    outs = ["leakage.csv", "leakage.md", "leakage.tex", "leakage.json"]
+    outs = ["leakage.csv", "leakage.md", "leakage.tex", "leakage.json", "leakage.html"]
     _kill_and_rerun(lambda d: ["stages.leakage", "--variant", "demo", "--mnist-model", str(src / "drnet.pt"),
                                "--mnist-store", str(src / "test.h5"), "--csv-out", str(d / outs[0]),
                                "--summary-out", str(d / outs[3]), "--set", "leakage.n_clips=12",

@@ -11,3 +11,24 @@ def test_readme_commands_exist(repo_root):
     makefile = (repo_root / "Makefile").read_text()
     assert re.search(r"^demo: setup$", makefile, re.M) and re.search(r"^test: setup$", makefile, re.M)
     assert "make test" in (repo_root / ".ci/run").read_text()
+
+
+def test_readme_snakemake_examples_put_the_target_before_config(repo_root):
+    """`--config` takes every following word as a config entry: a target after it is swallowed."""
+    import shlex
+
+    lines = [line.strip().strip("`") for line in (repo_root / "README.md").read_text().splitlines()]
+    checked = 0
+    for line in lines:
+        if "swallows" in line:  # the README's own counter-example
+            continue
+        for part in line.split("`"):
+            if not part.startswith("snakemake ") or "--config" not in part:
+                continue
+            words = shlex.split(part.split("#")[0])
+            after = words[words.index("--config") + 1:]
+            assert after and all("=" in w for w in after), f"target after --config in: {part}"
+            assert any(not w.startswith("-") and "=" not in w and not w.isdigit() for w in
+                       words[1:words.index("--config")]), f"no target before --config in: {part}"
+            checked += 1
+    assert checked >= 1

@@ -29,9 +29,22 @@ def validate_config(config):
         sys.exit(f"error: {exc}")
 
 
-def OVERRIDES(keys):
-    """--set flags for the params keys a rule reads, from any --config given on the command line."""
+def _overrides(keys):
     try:
         return overrides(config, keys)
     except DrnetError as exc:
         sys.exit(f"error: {exc}")
+
+
+def OVERRIDE_PARAMS(keys):
+    """{"overrides": "--set ..."} when --config changes one of these params keys, else an empty dict. The param
+    exists only with a value, so a changed value re-runs the job and the report shows no empty parameter."""
+    flags = _overrides(keys)
+    return {"overrides": flags} if flags else {}
+
+
+def OVERRIDES(keys):
+    """The same --set flags for the shell command (an f-string in the generated rules), with a leading space when
+    any and braces doubled for the job's own formatting."""
+    flags = _overrides(keys)
+    return (" " + flags.replace("{", "{{").replace("}", "}}")) if flags else ""

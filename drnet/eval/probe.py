@@ -48,3 +48,19 @@ def chance(y_train: np.ndarray, y_test: np.ndarray) -> float:
     """Accuracy of always predicting the most frequent training label."""
     values, counts = np.unique(y_train, return_counts=True)
     return float(np.mean(y_test == values[np.argmax(counts)]))
+
+
+PROBE_ROWS = (("digit identity", "content_identity_acc", "pose_identity_acc", "identity_chance"),
+              ("digit position", "content_position_acc", "pose_position_acc", "position_chance"))
+PROBE_FORMATS = {"from content": "percent", "from pose": "percent", "chance": "percent", "train frames": "count",
+                 "test frames": "count"}
+
+
+def probe_table(result: dict):
+    """The MNIST probe JSON (stages/mnist_probe.py) as a table: one row per target, accuracies from content and
+    from pose, chance, frame counts; with its column formats (drnet.eval.tables)."""
+    import pandas as pd
+
+    rows = [{"target": name, "from content": result[c], "from pose": result[p], "chance": result[ch],
+             "train frames": result["n_train"], "test frames": result["n_test"]} for name, c, p, ch in PROBE_ROWS]
+    return pd.DataFrame(rows), PROBE_FORMATS

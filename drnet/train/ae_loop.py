@@ -15,7 +15,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from drnet.data.sampling import PairDataset, StepBatchSampler, pair_plan
 from drnet.data.store import VideoStore
@@ -23,6 +22,7 @@ from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models.autoencoder import AutoEncoder
 from drnet.params import DrnetModel
+from drnet.progress import progress
 from drnet.train import checkpoint as ckpt
 from drnet.train.global_bn import global_batch_norm
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
@@ -72,7 +72,7 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
                         batch_sampler=StepBatchSampler(plan, start, cfg.steps, ctx.rank, ctx.world_size))
     total, count, step = torch.zeros((), device=ctx.device), 0, start
     log_every = max(1, cfg.steps // 100)
-    bar = tqdm(total=cfg.steps, initial=start, desc="ae", unit="step", disable=not ctx.is_main, mininterval=1.0)
+    bar = progress(total=cfg.steps, initial=start, desc="ae", unit="step", disable=not ctx.is_main, mininterval=1.0)
     ae.train()
     for x_t, x_tk, _ in loader:
         x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)

@@ -30,7 +30,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
 from drnet.data.mnist import source_from_store
 from drnet.data.sampling import (
@@ -45,6 +44,7 @@ from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models import DrNet
+from drnet.progress import progress
 from drnet.train import checkpoint as ckpt
 from drnet.train.global_bn import global_batch_norm
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
@@ -191,7 +191,7 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
     model.train()
     sums = torch.zeros(len(METRICS), device=ctx.device)
     count = 0
-    bar = tqdm(total=train_cfg.steps, initial=start, desc="drnet", unit="step", disable=not ctx.is_main,
+    bar = progress(total=train_cfg.steps, initial=start, desc="drnet", unit="step", disable=not ctx.is_main,
                dynamic_ncols=True, mininterval=1.0)
     step = start
     for x_t, x_tk, seqs in loader:

@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from drnet.data.mnist import source_from_store
 from drnet.data.sampling import FreshWindowDataset, StepBatchSampler, WindowDataset, fresh_window_plan, window_plan
@@ -23,6 +22,7 @@ from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models.lstm import PoseLSTM
+from drnet.progress import progress
 from drnet.train import checkpoint as ckpt
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
@@ -82,7 +82,7 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
                         batch_sampler=StepBatchSampler(plan, start, lstm_cfg.steps, ctx.rank, ctx.world_size),
                         pin_memory=ctx.device.type == "cuda")
     total, count, step = torch.zeros((), device=ctx.device), 0, start
-    bar = tqdm(total=lstm_cfg.steps, initial=start, desc="lstm", unit="step", disable=not ctx.is_main,
+    bar = progress(total=lstm_cfg.steps, initial=start, desc="lstm", unit="step", disable=not ctx.is_main,
                dynamic_ncols=True, mininterval=1.0)
     for frames, _ in loader:
         x = ctx.to_input(frames)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 
 import torch
@@ -44,15 +45,46 @@ class Context:
         return x
 
 
+def cuda_expected() -> str | None:
+    """Why this machine looks like it has an NVIDIA GPU (nvidia-smi on PATH, /dev/nvidia0, CUDA_VISIBLE_DEVICES
+    naming a device), or None."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible not in (None, "", "-1"):
+        return f"CUDA_VISIBLE_DEVICES={visible}"
+    if shutil.which("nvidia-smi"):
+        return "nvidia-smi is installed"
+    if os.path.exists("/dev/nvidia0"):
+        return "/dev/nvidia0 exists"
+    return None
+
+
+def _torch_build() -> str:
+    return f"torch {torch.__version__} ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU-only build'})"
+
+
+def pick_device(requested: str) -> bool:
+    """Whether to use CUDA for runtime.device ``requested`` (auto | cpu | cuda). ``cuda`` without a usable GPU
+    fails in one line; ``auto`` on a machine that looks like it has a GPU that torch cannot use warns loudly."""
+    available = torch.cuda.is_available()
+    if requested == "cuda" and not available:
+        from drnet.errors import DrnetError
+
+        raise DrnetError(f"runtime.device is 'cuda' but {_torch_build()} sees no CUDA device; install the CUDA build "
+                         f"of torch (README, Install) or set runtime.device to auto or cpu")
+    if requested == "auto" and not available:
+        reason = cuda_expected()
+        if reason:
+            log.warning("WARNING: %s, but %s cannot use CUDA: training runs on the CPU, orders of magnitude slower. "
+                        "Install the CUDA build of torch (README, Install) or set runtime.device: cpu to silence "
+                        "this.", reason, _torch_build())
+    return requested == "cuda" or (requested == "auto" and available)
+
+
 def setup(runtime) -> Context:
     """Pick the device (CUDA when present and allowed), set threads, and join torchrun's process group if any."""
     if runtime.threads:
         torch.set_num_threads(runtime.threads)
-    want_cuda = runtime.device == "cuda" or (runtime.device == "auto" and torch.cuda.is_available())
-    if runtime.device == "cuda" and not torch.cuda.is_available():
-        from drnet.errors import DrnetError
-
-        raise DrnetError("runtime.device is 'cuda' but no CUDA device is visible; set runtime.device to auto or cpu")
+    want_cuda = pick_device(runtime.device)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     if world > 1 and not dist.is_initialized():
