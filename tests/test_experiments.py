@@ -91,7 +91,7 @@ def test_fewshot_curve_rows_and_persons(tmp_path):
 
 
 def test_leakage_probes_separate_clip_identity_and_pose(tmp_path):
-    store = _object_store(tmp_path / "test.h5", "test", n_classes=4, per_class=3, length=12, size=24, seed=3)
+    store = _object_store(tmp_path / "test.h5", "test", n_classes=4, per_class=3, length=12, size=32, seed=3)
     r = leakage(FactorModel(), store, n_clips=12, frames_per_clip=12, max_iter=500, seed=0)
     assert r["n_clips"] == 12 and r["n_frames"] == 144
     assert r["pose_factor"].startswith("azimuth")
