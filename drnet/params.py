@@ -69,7 +69,9 @@ class DrnetModel(Strict):
     pose_dim: int = Field(10, gt=0, le=4096)
     width: int = Field(64, gt=0, le=1024, description="base channel count of the conv nets (DCGAN nf)")
     disc_hidden: int = Field(100, gt=0, le=4096)
-    normalize: bool = Field(True, description="unit-norm pose vectors and LSTM predictions (content: tanh only)")
+    normalize: bool = Field(True, description="unit-norm pose vectors and LSTM predictions (paper; both codes)")
+    normalize_content: bool = Field(True, description="unit-norm content vectors too (paper text, Lua drnet; "
+                                                      "drnet-py normalises pose only)")
 
     @model_validator(mode="after")
     def _unet_pairs(self) -> DrnetModel:

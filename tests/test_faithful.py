@@ -33,9 +33,12 @@ def test_content_vectors_of_different_clips_are_not_collinear_at_init(name):
     content = model.encode_content(torch.rand(16, 1, 64, 64))[0]
     # a bare conv + L2 norm gave cosine 0.997 between different clips; BatchNorm -> tanh centres each unit
     assert _mean_offdiag_cosine(content) < 0.5
-    assert content.abs().max() < 1 and content.norm(dim=1).std() > 0  # tanh-bounded, not unit-normalised
+    torch.testing.assert_close(content.norm(dim=1), torch.ones(16))  # normalize_content (paper, Lua drnet)
     pose = model.encode_pose(torch.rand(16, 1, 64, 64))
     torch.testing.assert_close(pose.norm(dim=1), torch.ones(16))  # normalize applies to pose
+    plain = DrNet(cfg.model_copy(update={"normalize_content": False}), channels=1, image_size=64)
+    content = plain.encode_content(torch.rand(16, 1, 64, 64))[0]
+    assert content.abs().max() < 1 and content.norm(dim=1).std() > 0  # drnet-py: tanh-bounded, not unit norm
 
 
 def test_lstm_predictions_stay_unit_norm_when_poses_are():

@@ -130,7 +130,7 @@ rule proof_mnist_train:
         "logs/proof_mnist_train.log",
     benchmark:
         "logs/benchmarks/proof_mnist_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -197,7 +197,7 @@ rule proof_mnist_lstm:
         "logs/proof_mnist_lstm.log",
     benchmark:
         "logs/benchmarks/proof_mnist_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=720,
@@ -260,7 +260,7 @@ rule proof_mnist_generate:
         "logs/proof_mnist_generate.log",
     benchmark:
         "logs/benchmarks/proof_mnist_generate.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -320,7 +320,7 @@ rule proof_mnist_figures:
         "logs/proof_mnist_figures.log",
     benchmark:
         "logs/benchmarks/proof_mnist_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -429,7 +429,7 @@ rule proof_mnist_disentangle:
         "logs/proof_mnist_disentangle.log",
     benchmark:
         "logs/benchmarks/proof_mnist_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1025,7 +1025,7 @@ rule proof_norb_train:
         "logs/proof_norb_train.log",
     benchmark:
         "logs/benchmarks/proof_norb_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -1085,7 +1085,7 @@ rule proof_norb_figures:
         "logs/proof_norb_figures.log",
     benchmark:
         "logs/benchmarks/proof_norb_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1149,7 +1149,7 @@ rule proof_norb_train_noadv:
         "logs/proof_norb_train_noadv.log",
     benchmark:
         "logs/benchmarks/proof_norb_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -1209,7 +1209,7 @@ rule proof_norb_figures_noadv:
         "logs/proof_norb_figures_noadv.log",
     benchmark:
         "logs/benchmarks/proof_norb_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1275,7 +1275,7 @@ rule proof_norb_disentangle:
         "logs/proof_norb_disentangle.log",
     benchmark:
         "logs/benchmarks/proof_norb_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1344,7 +1344,7 @@ rule proof_norb_classification:
         "logs/proof_norb_classification.log",
     benchmark:
         "logs/benchmarks/proof_norb_classification.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,

@@ -52,7 +52,7 @@ class DrNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         enc_c, enc_p = _resolve(ENCODERS[cfg.content_encoder]), _resolve(ENCODERS[cfg.pose_encoder])
-        self.content_encoder = enc_c(channels, cfg.content_dim, cfg.width, image_size, False)  # as the authors
+        self.content_encoder = enc_c(channels, cfg.content_dim, cfg.width, image_size, cfg.normalize_content)
         self.pose_encoder = enc_p(channels, cfg.pose_dim, cfg.width, image_size, cfg.normalize)
         self.decoder = _resolve(DECODERS[cfg.decoder])(cfg.content_dim + cfg.pose_dim, channels, cfg.width, image_size)
         self.discriminator = SceneDiscriminator(cfg.pose_dim, cfg.disc_hidden)
