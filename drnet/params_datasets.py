@@ -85,6 +85,21 @@ class FewShot(Strict):
     repeats: int = Field(3, gt=0)
 
 
+class ObjectSwapEval(Strict):
+    """Swap measure for NORB and chairs (drnet.eval.disentangle.object_swap_table)."""
+
+    n_pairs: int = Field(500, gt=0, le=100_000)
+    reader_width: int = Field(16, gt=0, le=512)
+    reader_epochs: int = Field(15, gt=0, le=1000)
+
+
+class KthSwapEval(ObjectSwapEval):
+    """KTH: person reader on swaps and generations, motion over time (drnet.eval.disentangle.kth_table)."""
+
+    offsets: list[int] = Field([10, 50, 100], min_length=1)
+    n_clips: int = Field(50, gt=0, le=10_000)
+
+
 class Kth(Strict):
     download: Download
     data: KthData
@@ -96,6 +111,7 @@ class Kth(Strict):
     generate: Generate
     baseline: AeBaseline
     classifier: ActionClassifier
+    disentangle: KthSwapEval
     inception: Inception
     fewshot: FewShot
 
@@ -143,14 +159,6 @@ class Leakage(Strict):
     n_clips: int = Field(100, ge=2)
     frames_per_clip: int = Field(10, ge=2)
     max_iter: int = Field(1000, gt=0)
-
-
-class ObjectSwapEval(Strict):
-    """Swap measure for NORB and chairs (drnet.eval.disentangle.object_swap_table)."""
-
-    n_pairs: int = Field(500, gt=0, le=100_000)
-    reader_width: int = Field(16, gt=0, le=512)
-    reader_epochs: int = Field(15, gt=0, le=1000)
 
 
 class Norb(Strict):

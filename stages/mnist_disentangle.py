@@ -42,6 +42,7 @@ def _main(argv: list[str] | None) -> None:
     df = pd.DataFrame(rows)
     shown = df.assign(**{c: [dis.format_value(v, u) for v, u in zip(df[c], df["unit"])]
                          for c in ("value", "chance", "ceiling")}).drop(columns="unit")
+    shown = shown.rename(columns={"ceiling": "on real frames"})
     scale = "SYNTHETIC digits (scikit-learn's embedded 8x8 set)" if test.synthetic else "official MNIST"
     caption = (f"MNIST disentanglement by swapping ({scale}; {test.frame_shape[0]} px frames). "
                f"Reader accuracy on real test digits: {100 * reader_acc:.1f}%.")

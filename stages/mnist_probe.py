@@ -8,7 +8,7 @@ import numpy as np
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.probe import chance, encode_frames, linear_probe, sample_items
+from drnet.eval.probe import chance, encode_frames, linear_probe, mlp_probe, pixels, sample_items
 from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.train.drnet_loop import load_drnet
@@ -39,6 +39,7 @@ def _main(argv: list[str] | None) -> None:
     te_items = sample_items(test, len(test), params["seed"] + 1)
     tr_c, tr_p = encode_frames(drnet, train, tr_items, "cpu")
     te_c, te_p = encode_frames(drnet, test, te_items, "cpu")
+    tr_px, te_px = pixels(train, tr_items), pixels(test, te_items)  # the raw-pixel baseline
     tr_id, tr_pos = _targets(train, tr_items, size, cfg.position_bins)
     te_id, te_pos = _targets(test, te_items, size, cfg.position_bins)
     result = {
@@ -46,6 +47,12 @@ def _main(argv: list[str] | None) -> None:
         "pose_identity_acc": linear_probe(tr_p, tr_id, te_p, te_id, cfg.max_iter),
         "pose_position_acc": linear_probe(tr_p, tr_pos, te_p, te_pos, cfg.max_iter),
         "content_position_acc": linear_probe(tr_c, tr_pos, te_c, te_pos, cfg.max_iter),
+        "content_identity_mlp": mlp_probe(tr_c, tr_id, te_c, te_id, cfg.max_iter),
+        "pose_identity_mlp": mlp_probe(tr_p, tr_id, te_p, te_id, cfg.max_iter),
+        "pose_position_mlp": mlp_probe(tr_p, tr_pos, te_p, te_pos, cfg.max_iter),
+        "content_position_mlp": mlp_probe(tr_c, tr_pos, te_c, te_pos, cfg.max_iter),
+        "pixels_identity_acc": linear_probe(tr_px, tr_id, te_px, te_id, cfg.max_iter),
+        "pixels_position_acc": linear_probe(tr_px, tr_pos, te_px, te_pos, cfg.max_iter),
         "identity_chance": chance(tr_id, te_id),
         "position_chance": chance(tr_pos, te_pos),
         "n_train": len(tr_items), "n_test": len(te_items),

@@ -51,6 +51,7 @@ def _main(argv: list[str] | None) -> None:
         ]
     df = pd.DataFrame(rows)
     shown = df.assign(**{c: [format_value(v, "%") for v in df[c]] for c in ("value", "chance", "ceiling")})
+    shown = shown.rename(columns={"ceiling": "on real frames"})
     data = "SYNTHETIC" if store.synthetic else "official"
     caption = (f"{args.dataset.upper()} disentanglement by swapping ({data} data, {results['DrNet']['n_pairs']} "
                f"test pairs of different objects).")

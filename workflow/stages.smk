@@ -766,6 +766,50 @@ rule demo_kth_figures:
     shell:
         f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
+rule kth_disentangle:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        lstm="data/models/kth/lstm.pt",
+        test="data/processed/kth/test.h5",
+    output:
+        csv_out=report("results/kth_disentanglement.csv", caption="report/outputs/kth_disentangle.csv_out.rst", category="KTH", subcategory="paper"),
+        md_out="results/kth_disentanglement.md",
+        summary_out=report("results/kth_disentanglement.json", caption="report/outputs/kth_disentangle.summary_out.rst", category="KTH", subcategory="paper"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.disentangle']),
+    log:
+        "logs/kth_disentangle.log",
+    benchmark:
+        "logs/benchmarks/kth_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.kth_disentangle --variant paper --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.disentangle'])} 2>&1 | tee {{log}}"
+
+rule demo_kth_disentangle:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        lstm="data/demo/models/kth/lstm.pt",
+        test="data/demo/processed/kth/test.h5",
+    output:
+        csv_out=report("results/demo/kth_disentanglement.csv", caption="report/outputs/demo_kth_disentangle.csv_out.rst", category="KTH", subcategory="demo"),
+        md_out="results/demo/kth_disentanglement.md",
+        summary_out=report("results/demo/kth_disentanglement.json", caption="report/outputs/demo_kth_disentangle.summary_out.rst", category="KTH", subcategory="demo"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.disentangle']),
+    log:
+        "logs/demo_kth_disentangle.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.kth_disentangle --variant demo --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.disentangle'])} 2>&1 | tee {{log}}"
+
 rule kth_classifier:
     input:
         train="data/processed/kth/train.h5",
@@ -1751,6 +1795,7 @@ rule paper_report:
         norb_disentanglement="results/norb_disentanglement.md",
         chairs_disentanglement="results/chairs_disentanglement.md",
         norb_swap="results/norb/swap.png",
+        kth_disentanglement="results/kth_disentanglement.md",
         norb_swap_noadv="results/norb/swap_noadv.png",
         norb_table="results/norb_classification.csv",
         chairs_swap="results/chairs/swap.png",
@@ -1780,7 +1825,7 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        f"python -m stages.paper_report --variant paper --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
+        f"python -m stages.paper_report --variant paper --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_paper_report:
     input:
@@ -1794,6 +1839,7 @@ rule demo_paper_report:
         norb_disentanglement="results/demo/norb_disentanglement.md",
         chairs_disentanglement="results/demo/chairs_disentanglement.md",
         norb_swap="results/demo/norb/swap.png",
+        kth_disentanglement="results/demo/kth_disentanglement.md",
         norb_swap_noadv="results/demo/norb/swap_noadv.png",
         norb_table="results/demo/norb_classification.csv",
         chairs_swap="results/demo/chairs/swap.png",
@@ -1823,4 +1869,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        f"python -m stages.paper_report --variant demo --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
+        f"python -m stages.paper_report --variant demo --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"

@@ -44,6 +44,26 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
     return float(clf.score(x_test, y_test))
 
 
+def mlp_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+              max_iter: int = 500, seed: int = 0, hidden: int = 64) -> float:
+    """Test accuracy of a small nonlinear probe (one hidden layer of ``hidden`` ReLUs, early stopping): reads
+    what a linear probe would miss, so a low linear number is not taken for absence."""
+    from sklearn.neural_network import MLPClassifier
+
+    clf = make_pipeline(StandardScaler(), MLPClassifier((hidden,), max_iter=max_iter, early_stopping=True,
+                                                        random_state=seed))
+    clf.fit(x_train, y_train)
+    return float(clf.score(x_test, y_test))
+
+
+def pixels(store: VideoStore, items: np.ndarray, size: int = 16) -> np.ndarray:
+    """The raw-pixel baseline's features: frames (seq, t) downsampled to ``size`` px, flattened, float32."""
+    import cv2
+
+    frames = [cv2.resize(store.frame(int(q), int(t)), (size, size), interpolation=cv2.INTER_AREA) for q, t in items]
+    return np.stack(frames).reshape(len(items), -1).astype(np.float32) / 255.0
+
+
 def chance(y_train: np.ndarray, y_test: np.ndarray) -> float:
     """Accuracy of always predicting the most frequent training label."""
     values, counts = np.unique(y_train, return_counts=True)
@@ -52,8 +72,9 @@ def chance(y_train: np.ndarray, y_test: np.ndarray) -> float:
 
 PROBE_ROWS = (("digit identity", "content_identity_acc", "pose_identity_acc", "identity_chance"),
               ("digit position", "content_position_acc", "pose_position_acc", "position_chance"))
-PROBE_FORMATS = {"from content": "percent", "from pose": "percent", "chance": "percent", "train frames": "count",
-                 "test frames": "count"}
+PROBE_FORMATS = {"from content": "percent", "from pose": "percent", "from content (MLP)": "percent",
+                 "from pose (MLP)": "percent", "from raw pixels": "percent", "chance": "percent",
+                 "train frames": "count", "test frames": "count"}
 
 
 def probe_table(result: dict):
@@ -61,6 +82,10 @@ def probe_table(result: dict):
     from pose, chance, frame counts; with its column formats (drnet.eval.tables)."""
     import pandas as pd
 
-    rows = [{"target": name, "from content": result[c], "from pose": result[p], "chance": result[ch],
+    nan = float("nan")
+    rows = [{"target": name, "from content": result[c], "from pose": result[p],
+             "from content (MLP)": result.get(c.replace("_acc", "_mlp"), nan),
+             "from pose (MLP)": result.get(p.replace("_acc", "_mlp"), nan),
+             "from raw pixels": result.get(c.replace("content_", "pixels_"), nan), "chance": result[ch],
              "train frames": result["n_train"], "test frames": result["n_test"]} for name, c, p, ch in PROBE_ROWS]
     return pd.DataFrame(rows), PROBE_FORMATS

@@ -44,6 +44,9 @@ ITEMS = [
          "adversarial term.", "table"),
     Item("--chairs-disentanglement", "Chairs: disentanglement by swapping", "beyond the paper", "chairs",
          "Chair-model and azimuth readers trained on real frames read D(Ec(A), Ep(B)).", "table"),
+    Item("--kth-disentanglement", "KTH: person kept and motion", "beyond the paper", "kth",
+         "A person reader trained on real frames reads swaps and generated frames; motion of generated vs real "
+         "continuations (a frozen generation reads 0).", "table"),
     Item("--norb-table", "NORB object classification", "Table 1", "norb",
          "2-layer MLP on content or pose vectors, with and without the adversarial term. Chance 20%.", "table"),
     Item("--chairs-swap", "Chairs: content/pose swap", "Fig. 5", "chairs",
