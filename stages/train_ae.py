@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section
 from drnet.train.ae_loop import train_ae
@@ -24,6 +25,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     kth = section(params, "kth")
     runtime = Runtime(**params.get("runtime", {}))
+    VideoStore(args.train, dataset="kth")  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
     tracked = {"seed": params["seed"], "baseline": params["kth"]["baseline"], "width": kth.model.width,
                "max_step": kth.train.max_step}

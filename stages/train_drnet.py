@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
 from drnet.train.checkpoint import resume_key
@@ -31,6 +32,7 @@ def _main(argv: list[str] | None) -> None:
         args.overrides.append(f"{args.dataset}.train.adv_weight={args.set_adv_weight!r}")
     params = load_stage_params(args)
     cfg = section(params, args.dataset)
+    VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(_runtime(params))
     tracked = {"seed": params["seed"], "model": params[args.dataset]["model"], "train": params[args.dataset]["train"]}
     key = resume_key(params_hash(tracked), data=args.train)  # a rebuilt store or other params: no stale resume

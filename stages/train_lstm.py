@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section
 from drnet.train.checkpoint import resume_key
@@ -26,6 +27,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = section(params, args.dataset)
     runtime = Runtime(**params.get("runtime", {}))
+    VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
     tracked = {"seed": params["seed"], "lstm_model": params[args.dataset]["lstm_model"],
                "lstm": params[args.dataset]["lstm"]}

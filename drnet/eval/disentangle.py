@@ -347,6 +347,8 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
     keep = np.flatnonzero(objects[a] != objects[b])[:n_pairs]  # different objects, or a swap shows nothing
     a, b = a[keep], b[keep]
     ta, tb = (rng.integers(store.length[q]) for q in (a, b))
+    if not len(a):
+        raise ValueError(f"{store.path}: every clip shows the same {content_column}; a swap needs two objects")
     swapped = swap(np.stack([a, ta, b, tb], 1))
     obj = predict_proba(obj_reader, swapped).argmax(1)
     az = predict_proba(az_reader, swapped).argmax(1)
@@ -387,12 +389,15 @@ def kth_table(drnet, lstm, store: VideoStore, n_past: int, offsets: list[int], n
     keep = np.flatnonzero(persons[a] != persons[b])[:n_pairs]
     a, b = a[keep], b[keep]
     ta, tb = (rng.integers(store.length[q]) for q in (a, b))
-    swapped = object_model_swap(drnet, store)(np.stack([a, ta, b, tb], 1))
-    read = predict_proba(reader, swapped).argmax(1)
-    rows = [{"measure": "swap: person of the content clip", "value": float((read == persons[a]).mean()),
-             "chance": chance, "ceiling": ceiling, "unit": "%"},
+    nan = float("nan")
+    if len(a):  # a store of one person has no pair of different persons to swap
+        read = predict_proba(reader, object_model_swap(drnet, store)(np.stack([a, ta, b, tb], 1))).argmax(1)
+    rows = [{"measure": "swap: person of the content clip",
+             "value": float((read == persons[a]).mean()) if len(a) else nan, "chance": chance, "ceiling": ceiling,
+             "unit": "%"},
             {"measure": "swap: person of the pose clip (content through pose)",
-             "value": float((read == persons[b]).mean()), "chance": chance, "ceiling": None, "unit": "%"}]
+             "value": float((read == persons[b]).mean()) if len(a) else nan, "chance": chance, "ceiling": None,
+             "unit": "%"}]
     horizon = max(offsets)
     long_enough = np.flatnonzero(store.length >= n_past + horizon)
     clips = np.sort(rng.choice(long_enough, min(n_clips, len(long_enough)), replace=False)) if len(long_enough) \
