@@ -27,7 +27,7 @@ TABLE1_FORMATS = {"Content": "percent", "Pose": "percent", "Chance": "percent"}
 
 def table1(long: pd.DataFrame, weights: dict[str, float], mark: str = "") -> pd.DataFrame:
     """Paper layout: one row per model, content and pose accuracy, chance; ``mark`` tags each model name (a demo
-    run's rows read "... [DEMO SCALE, SYNTHETIC DATA]", never like the paper's)."""
+    run's rows read "... [REDUCED SCALE, SYNTHETIC DATA]", never like the paper's)."""
     rows = []
     for key, name in MODELS.items():
         part = long[long.model == key].set_index("features")
@@ -63,7 +63,7 @@ def _main(argv: list[str] | None) -> None:
                f"Data: {test.attrs.get('source')}{' (SYNTHETIC)' if synthetic else ''}.")
     if stamp:
         caption = f"NOT THE PAPER'S NUMBERS ({stamp}). " + caption
-    mark = " [" + ", ".join(["DEMO SCALE"] * ("DEMO SCALE" in stamp) + ["SYNTHETIC DATA"] * synthetic) + "]"
+    mark = " [" + ", ".join(["REDUCED SCALE"] * ("REDUCED SCALE" in stamp) + ["SYNTHETIC DATA"] * synthetic) + "]"
     outs = write_table(table1(long, weights, mark if stamp else ""), args.csv_out, formats=TABLE1_FORMATS,
                        caption=caption, label="tab:norb")
     Path(args.long_out).parent.mkdir(parents=True, exist_ok=True)

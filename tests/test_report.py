@@ -74,7 +74,7 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     assert "| digit identity | 90.0% | 10.0% | 10.0% | 2000 | 200 |" in md
     assert "200.000" not in md + html and "n_test" not in md and "| 300 |" in md
     assert "test accuracy: 82.3%" in md, "the Inception network's accuracy is in Fig. 9's caption"
-    assert "DEMO SCALE: 6 steps (paper 60000), width 8 (paper 64)" in md
+    assert "REDUCED SCALE: 6 steps (paper 60000), width 8 (paper 64)" in md
     assert (out / "tables" / "leakage-table.html").exists() and (out / "json" / "kth-classifier.json").exists()
     assert "| drnet | 0 | 2.500 | 0.100 | 400 | 0.000 | 40 | True |" in md and "| frames scored |" in md
     one_file = single.read_text()
@@ -85,7 +85,7 @@ def test_scale_note_empty_only_at_paper_scale_on_real_data():
     paper = {"train": {"steps": 60000}, "model": {"width": 64}}
     assert scale_note(paper, paper, "idx", False) == ""
     note = scale_note({"train": {"steps": 6}, "model": {"width": 64}}, paper, "sklearn_digits", True)
-    assert note.startswith("DEMO SCALE: 6 steps (paper 60000)") and "width" not in note
+    assert note.startswith("REDUCED SCALE: 6 steps (paper 60000)") and "width" not in note
     assert "SYNTHETIC" in note and "sklearn_digits" in note
     short = short_scale({"train": {"steps": 6}, "model": {"width": 8}}, paper, True)
     assert short == "6/60000 steps, width 8/64, SYNTHETIC"
@@ -94,7 +94,7 @@ def test_scale_note_empty_only_at_paper_scale_on_real_data():
 def test_annotate_writes_the_stamp_on_the_image():
     grid = np.zeros((2 + 3 * 18, 2 + 3 * 18, 3), np.uint8)
     plain = annotate(grid, title="swap", cell=16, col_labels=["", "pose 1", "pose 2"])
-    stamped = annotate(grid, title="swap", cell=16, col_labels=["", "pose 1", "pose 2"], stamp="DEMO SCALE: x")
+    stamped = annotate(grid, title="swap", cell=16, col_labels=["", "pose 1", "pose 2"], stamp="REDUCED SCALE: x")
     assert stamped.dtype == np.uint8 and stamped.shape[0] > plain.shape[0]
     red = (stamped[..., 0] > 150) & (stamped[..., 1] < 80) & (stamped[..., 2] < 80)
     assert red.sum() > 20, "the stamp is drawn in red on the image"
@@ -121,7 +121,7 @@ def test_animations_carry_the_stamp_too():
 
     frames = np.zeros((3, 64, 128, 3), np.uint8)
     assert stamp_frames(frames, "") is frames
-    stamped = stamp_frames(frames, "DEMO SCALE: 4 steps (paper 60000); data: SYNTHETIC stand-in")
+    stamped = stamp_frames(frames, "REDUCED SCALE: 4 steps (paper 60000); data: SYNTHETIC stand-in")
     assert stamped.shape[0] == 3 and stamped.shape[1] > 64 and stamped.shape[2] == 128
     banner = stamped[0, : stamped.shape[1] - 64]
     assert ((banner[..., 0] > 120) & (banner[..., 2] < 100)).sum() > 20, "red text on the banner"

@@ -103,10 +103,10 @@ def annotate(image: np.ndarray, *, title: str, stamp: str = "", xlabel: str = ""
 
 def stamp_frames(frames: np.ndarray, stamp: str) -> np.ndarray:
     """uint8 [T, H, W, 3] -> the same with a white banner on top carrying, in red, a short form of the scale stamp
-    ("DEMO SCALE, SYNTHETIC DATA"), so that an animation carries it too. No stamp, no banner."""
+    ("REDUCED SCALE, SYNTHETIC DATA"), so that an animation carries it too. No stamp, no banner."""
     import cv2
 
-    words = [w for w, key in (("DEMO SCALE", "DEMO SCALE"), ("SYNTHETIC DATA", "SYNTHETIC")) if key in stamp]
+    words = [w for w, key in (("REDUCED SCALE", "REDUCED SCALE"), ("SYNTHETIC DATA", "SYNTHETIC")) if key in stamp]
     if not words:
         return frames
     text, width = ", ".join(words), frames.shape[2]

@@ -31,7 +31,7 @@ def paper_section(params_path: str | Path, dataset: str) -> dict:
 
 def scale_note(trained: Mapping | None, paper: Mapping | None, source: str | None, synthetic: bool) -> str:
     """'' at paper scale on real data; else e.g.
-    ``DEMO SCALE: 400 steps (paper 60000), width 8 (paper 64); data: SYNTHETIC (kth synthetic)``.
+    ``REDUCED SCALE: 400 steps (paper 60000), width 8 (paper 64); data: SYNTHETIC (kth synthetic)``.
 
     ``trained``: the params a model file records ({"model": ..., "train": ...}); ``paper``: the dataset's
     paper-scale section.
@@ -44,7 +44,7 @@ def scale_note(trained: Mapping | None, paper: Mapping | None, source: str | Non
                          f"{have:g} steps (paper {want:g})")
     notes = []
     if parts:
-        notes.append("DEMO SCALE: " + ", ".join(parts))
+        notes.append("REDUCED SCALE: " + ", ".join(parts))
     if synthetic:
         notes.append(f"data: SYNTHETIC stand-in, not the real dataset (source: {source or 'unknown'})")
     return "; ".join(notes)
