@@ -71,7 +71,7 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     md, html = (out / "index.md").read_text(), (out / "index.html").read_text()
     assert "78.3%" in md and "78.3%" in html and "0.783" not in html, "Table 1 reads the same in both"
     assert "| kth | 1e-04 |" in md and "1e-04" in html and "| 10.0% |" not in md.split("digit")[0]
-    assert "| digit identity | 90.0% | 10.0% | 10.0% | 2000 | 200 |" in md
+    assert "| digit identity | 90.0% | 10.0% | n/a | n/a | n/a | 10.0% | 2000 | 200 |" in md
     assert "200.000" not in md + html and "n_test" not in md and "| 300 |" in md
     assert "test accuracy: 82.3%" in md, "the Inception network's accuracy is in Fig. 9's caption"
     assert "REDUCED SCALE: 6 steps (paper 60000), width 8 (paper 64)" in md
@@ -155,10 +155,10 @@ def test_real_continuations_start_at_the_last_observed_frame(tmp_path):
     from stages.kth_inception import real_continuations
 
     with VideoStoreWriter(tmp_path / "t.h5", dataset="kth", split="test", source="x", synthetic=True,
-                          frame_shape=(2, 2, 1)) as writer:
+                          frame_shape=(4, 4, 1)) as writer:
         for length in (20, 8):
-            writer.add(np.arange(length, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2))
+            writer.add(np.arange(length, dtype=np.uint8)[:, None, None, None].repeat(4, 1).repeat(4, 2))
     real = real_continuations(VideoStore(tmp_path / "t.h5"), np.array([0, 1]), n_past=4, length=10)
-    assert real.shape == (2, 11, 2, 2, 1)
+    assert real.shape == (2, 11, 4, 4, 1)
     assert list(real[0, :, 0, 0, 0]) == list(range(3, 14))
     assert list(real[1, :, 0, 0, 0]) == [3, 4, 5, 6, 7] + [0] * 6, "short clip: zero-padded, never scored"

@@ -72,6 +72,7 @@ class VideoStoreWriter:
         self._lengths: list[int] = []
         self._meta: dict[str, list] = {}
         self._frame_meta: dict[str, list[np.ndarray]] = {}
+        self._arrays: dict[str, np.ndarray] = {}
         self._n = 0
         self._digest = hashlib.sha256()
         a = self._file.attrs
@@ -113,10 +114,10 @@ class VideoStoreWriter:
         return len(self._starts) - 1
 
     def add_array(self, name: str, data: np.ndarray) -> None:
-        """Store a named side array (e.g. MNIST's digit bank) under ``arrays/<name>``; it counts in the store's
-        content hash, so a resume keyed by ``frames_sha256`` sees it change."""
+        """Store a named side array (e.g. MNIST's digit bank) under ``arrays/<name>``, written at ``close()``; it
+        counts in the store's content hash, so a resume keyed by ``frames_sha256`` sees it change."""
         data = np.ascontiguousarray(data)
-        self._file.create_dataset(f"arrays/{name}", data=data, compression="gzip")
+        self._arrays[name] = data
         self._digest.update(name.encode() + str(data.dtype).encode() + str(data.shape).encode() + data.tobytes())
 
     def close(self) -> Path:
@@ -132,6 +133,8 @@ class VideoStoreWriter:
                     f.create_dataset(f"meta/{key}", data=np.asarray(values))
             for key, chunks in self._frame_meta.items():
                 f.create_dataset(f"frame_meta/{key}", data=np.concatenate(chunks), compression="gzip")
+            for key, data in self._arrays.items():
+                f.create_dataset(f"arrays/{key}", data=data, compression="gzip")
             f.attrs["num_sequences"] = len(self._starts)
             f.attrs["num_frames"] = self._n
             f.attrs["frames_sha256"] = self._digest.hexdigest()

@@ -61,7 +61,8 @@ def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike,
     for split, videos, out in (("train", train, train_out), ("test", test, test_out)):
         checksums = {str(v.relative_to(folder)): _sha256(v) for v in videos}
         clips = frames_total = 0
-        with VideoStoreWriter(out, dataset="video_folder", split=split, source="video_folder", synthetic=False,
+        # KTH-format stores (person/action columns): the kth stages take them; ``source`` says where they came from
+        with VideoStoreWriter(out, dataset="kth", split=split, source="video_folder", synthetic=False,
                               frame_shape=(image_size, image_size, 1), raw_checksums=checksums,
                               attrs={"min_length": min_length, "max_length": max_length}) as writer:
             for video in videos:
