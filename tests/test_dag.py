@@ -85,6 +85,19 @@ def test_headline_target_runs_the_whole_kth_chain(repo_root):
         assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"
 
 
+def test_proof_target_is_mnist_and_norb_on_one_thread_per_job(repo_root):
+    """`snakemake proof`: the disentanglement run sized for a 2-core CPU trains MNIST and NORB side by side."""
+    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "proof"], cwd=repo_root, capture_output=True, text=True,
+                         check=True).stdout
+    planned = set(re.findall(r"^(proof_\w+)\s+1$", out, re.M))
+    assert {"proof_mnist_train", "proof_mnist_lstm", "proof_mnist_disentangle", "proof_norb_train",
+            "proof_norb_train_noadv", "proof_norb_classification", "proof_norb_disentangle"} <= planned
+    assert not any("kth" in job or "chairs" in job for job in planned)
+    proof_jobs = [j for j in dag.jobs() if j.variant == "proof"]
+    assert proof_jobs and all(j.threads == 1 for j in proof_jobs)
+    assert all(j.path("{d}").startswith("data/proof") for j in proof_jobs)
+
+
 def test_yte_params_file_executes_nothing(repo_root, tmp_path):
     """Snakemake's `configfile:` reads YAML through yte, which evaluates `?expr` values when the file says
     `__use_yte__: true`; params.yaml is read with the safe loader instead, so a dry run runs no code."""
