@@ -7,15 +7,11 @@ generated vs real continuations shows whether a generation moves or freezes.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle import format_value, kth_table
-from drnet.eval.tables import to_html, to_markdown
-from drnet.io import atomic_write_json, atomic_write_text
+from drnet.eval.disentangle import kth_table, write_swap_table
+from drnet.io import atomic_write_json
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 
@@ -32,18 +28,12 @@ def _main(argv: list[str] | None) -> None:
     lstm, lstm_state = load_lstm(args.lstm)
     rows = kth_table(drnet, lstm, store, lstm_state["extra"]["n_past"], cfg["offsets"], cfg["n_clips"],
                      cfg["n_pairs"], params["seed"], cfg["reader_width"], cfg["reader_epochs"])
-    df = pd.DataFrame(rows)
-    shown = df.assign(**{c: [format_value(v, u) for v, u in zip(df[c], df["unit"])]
-                         for c in ("value", "chance", "ceiling")}).drop(columns="unit")
-    shown = shown.rename(columns={"ceiling": "on real frames"})
     caption = (f"KTH disentanglement ({'SYNTHETIC' if store.synthetic else 'official'} data): person reader trained "
                f"on real test frames; motion = mean frame-to-frame change (0 = frozen).")
-    atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(args.md_out, to_markdown(shown, caption=caption))
-    atomic_write_text(Path(args.md_out).with_suffix(".html"), to_html(shown, caption=caption))
+    markdown = write_swap_table(rows, args.csv_out, args.md_out, caption)
     atomic_write_json(args.summary_out, {"rows": rows, "synthetic": store.synthetic})
     announce(args.csv_out, args.md_out, args.summary_out)
-    print(to_markdown(shown, caption=caption))
+    print(markdown)
 
 
 main = stage_main(_main)

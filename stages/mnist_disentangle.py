@@ -7,15 +7,11 @@ and of LSTM generations; values come with chance and the reader's accuracy on re
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval import disentangle as dis
-from drnet.eval.tables import to_html, to_markdown
-from drnet.io import atomic_write_json, atomic_write_text
+from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
@@ -39,21 +35,15 @@ def _main(argv: list[str] | None) -> None:
     over_time = dis.mnist_over_time(drnet, lstm, truths, source, reader, lstm_state["extra"]["n_past"],
                                     cfg.offsets, cfg.n_clips, int(test.length.min()))
     rows = dis.mnist_rows(swap, over_time)
-    df = pd.DataFrame(rows)
-    shown = df.assign(**{c: [dis.format_value(v, u) for v, u in zip(df[c], df["unit"])]
-                         for c in ("value", "chance", "ceiling")}).drop(columns="unit")
-    shown = shown.rename(columns={"ceiling": "on real frames"})
     scale = "SYNTHETIC digits (scikit-learn's embedded 8x8 set)" if test.synthetic else "official MNIST"
     caption = (f"MNIST disentanglement by swapping ({scale}; {test.frame_shape[0]} px frames). "
                f"Reader accuracy on real test digits: {100 * reader_acc:.1f}%.")
-    atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(args.md_out, to_markdown(shown, caption=caption))
-    atomic_write_text(Path(args.md_out).with_suffix(".html"), to_html(shown, caption=caption))  # for the report
+    markdown = dis.write_swap_table(rows, args.csv_out, args.md_out, caption)
     atomic_write_json(args.summary_out, {**swap, "reader_acc_test_digits": reader_acc,
                                          "over_time": over_time, "synthetic": test.synthetic,
                                          "image_size": test.frame_shape[0]})
     announce(args.csv_out, args.md_out, args.summary_out)
-    print(to_markdown(shown, caption=caption))
+    print(markdown)
 
 
 main = stage_main(_main)

@@ -7,19 +7,15 @@ model), pose transfer = B's azimuth; each beside chance and the reader's accurac
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.disentangle import (
-    format_value,
     object_model_swap,
     object_swap_table,
+    write_swap_table,
 )
-from drnet.eval.tables import to_html, to_markdown
-from drnet.io import atomic_write_json, atomic_write_text
+from drnet.io import atomic_write_json
 from drnet.train.drnet_loop import load_drnet
 
 CONTENT = {"norb": "category", "chairs": "model"}
@@ -49,18 +45,13 @@ def _main(argv: list[str] | None) -> None:
             {"model": name, "measure": "pose transfer (azimuth of pose clip)", "value": r["pose_transfer"],
              "chance": r["pose_chance"], "ceiling": r["pose_reader_ceiling"]},
         ]
-    df = pd.DataFrame(rows)
-    shown = df.assign(**{c: [format_value(v, "%") for v in df[c]] for c in ("value", "chance", "ceiling")})
-    shown = shown.rename(columns={"ceiling": "on real frames"})
     data = "SYNTHETIC" if store.synthetic else "official"
     caption = (f"{args.dataset.upper()} disentanglement by swapping ({data} data, {results['DrNet']['n_pairs']} "
                f"test pairs of different objects).")
-    atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(args.md_out, to_markdown(shown, caption=caption))
-    atomic_write_text(Path(args.md_out).with_suffix(".html"), to_html(shown, caption=caption))  # for the report
+    markdown = write_swap_table(rows, args.csv_out, args.md_out, caption)
     atomic_write_json(args.summary_out, {"models": results, "synthetic": store.synthetic})
     announce(args.csv_out, args.md_out, args.summary_out)
-    print(to_markdown(shown, caption=caption))
+    print(markdown)
 
 
 main = stage_main(_main)

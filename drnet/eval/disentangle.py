@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -418,3 +419,22 @@ def kth_table(drnet, lstm, store: VideoStore, n_past: int, offsets: list[int], n
                      "chance": None, "ceiling": motion(real_u8[:, :span + 1]) if real_u8 is not None and span > 0
                      else None, "unit": "abs"})
     return rows
+
+
+def write_swap_table(rows: list[dict], csv_out: str, md_out: str, caption: str) -> str:
+    """Write a disentanglement table: numbers as CSV, and beside ``md_out`` the same table as Markdown and HTML
+    (the report embeds them), each value formatted by its row's ``unit`` (default %). Returns the Markdown."""
+    import pandas as pd
+
+    from drnet.eval.tables import to_html, to_markdown
+    from drnet.io import atomic_write_text
+
+    df = pd.DataFrame(rows)
+    units = df["unit"] if "unit" in df else pd.Series(["%"] * len(df))
+    shown = df.assign(**{c: [format_value(v, u) for v, u in zip(df[c], units)] for c in ("value", "chance", "ceiling")})
+    shown = shown.drop(columns="unit", errors="ignore").rename(columns={"ceiling": "on real frames"})
+    atomic_write_text(csv_out, df.to_csv(index=False, float_format="%.6g"))
+    markdown = to_markdown(shown, caption=caption)
+    atomic_write_text(md_out, markdown)
+    atomic_write_text(Path(md_out).with_suffix(".html"), to_html(shown, caption=caption))
+    return markdown
