@@ -77,7 +77,7 @@ def table(results: list[dict], peak: dict | None) -> str:
     for r in results:
         for name, v in r["variants"].items():
             line = (f"| {r['dataset']}, {r['batch']} | {name} | {fmt_seconds(v['seconds_per_step'])} | "
-                    f"{fmt_ratio(v['ratio_vs_baseline'])} | {v['flops_per_step'] / 1e9:.1f} | "
+                    f"{fmt_ratio(v['ratio_vs_baseline'])} | {v['flops_per_step'] / 1e9:.2f} | "
                     f"{v['achieved_tflops']:.3f} |")
             if peak and "bf16" in peak:
                 line += (f" {100 * v['achieved_tflops'] / peak['bf16']:.1f}% / "
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="RESULTS.md section to write ('' = none)")
     parser.add_argument("--results", type=Path, default=None, help="RESULTS.md to update (default: benchmarks/)")
     args = parser.parse_args(argv)
+    args.out_dir = args.out_dir and str(args.out_dir)
+    args.results = args.results and str(args.results)
     if args.threads:
         torch.set_num_threads(args.threads)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -109,22 +111,25 @@ def main(argv: list[str] | None = None) -> dict:
     if unknown or "reference" not in variants:
         parser.error(f"--variants: known {', '.join(VARIANTS)}; 'reference' is required (got {args.variants})")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.backends.cudnn.benchmark = True  # as runtime.setup does on CUDA
     before = loadavg()
     results = []
+    json_name = "train_step" + ("_cuda" if device.type == "cuda" else "")
     for dataset in args.datasets.split(","):
         batch = args.kth_batch if dataset == "kth" and args.kth_batch else args.batch
         r = run_dataset(dataset, batch, variants, args.rounds, args.steps, args.warmup, device, args.width)
         results.append(r)
         for name, v in r["variants"].items():
             print(f"{dataset:5s} b{batch:<4d} {name:13s} {fmt_seconds(v['seconds_per_step']):>22s}  "
-                  f"{fmt_ratio(v['ratio_vs_baseline']):>20s}  {v['flops_per_step'] / 1e9:8.1f} GFLOP  "
+                  f"{fmt_ratio(v['ratio_vs_baseline']):>20s}  {v['flops_per_step'] / 1e9:8.2f} GFLOP  "
                   f"{v['achieved_tflops']:.3f} TFLOP/s")
+        write(json_name, {"args": vars(args), "partial": True, "results": results}, args.out_dir)  # if a timeout hits
     after = loadavg()
     peak = gpu_peak()
-    result = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    result = {"args": vars(args),
               "device": str(device), "gpu_peak_tflops": peak, "loadavg_before": before, "loadavg_after": after,
               "results": results}
-    path = write("train_step" + ("_cuda" if device.type == "cuda" else ""), result, args.out_dir)
+    path = write(json_name, result, args.out_dir)
     if args.section:
         m = machine()
         head = (f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {m['cuda'] or m['cpu_model']} "
