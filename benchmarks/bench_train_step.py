@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--width", type=int, default=None, help="override the model width (tiny smoke runs)")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: leave as is)")
+    parser.add_argument("--name", default="train_step", help="JSON name (benchmarks/out/<name>[_cuda].json)")
     parser.add_argument("--out-dir", type=Path, default=None)
     parser.add_argument("--section", default="Train step A/B (benchmarks.bench_train_step)",
                         help="RESULTS.md section to write ('' = none)")
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.backends.cudnn.benchmark = True  # as runtime.setup does on CUDA
     before = loadavg()
     results = []
-    json_name = "train_step" + ("_cuda" if device.type == "cuda" else "")
+    json_name = args.name + ("_cuda" if device.type == "cuda" else "")
     for dataset in args.datasets.split(","):
         batch = args.kth_batch if dataset == "kth" and args.kth_batch else args.batch
         r = run_dataset(dataset, batch, variants, args.rounds, args.steps, args.warmup, device, args.width)
