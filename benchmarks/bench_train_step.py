@@ -5,6 +5,7 @@ Variants (``--variants``, comma-separated; ``benchmarks.steps`` defines the two 
   ours          ``train_drnet``'s step with params.yaml's default runtime (fp32, channels_last)
   ours_bf16     + bf16 autocast (opt-in ``runtime.precision: bf16``; CUDA or a CPU with native bf16 only)
   ours_compile  + ``runtime.compile`` (torch.compile of Ec, Ep, D)
+  ours_fused    + fused Adam on the CPU too (the loop fuses on CUDA only)
 Variants run interleaved over ``--rounds`` (``benchmarks.common.interleaved``); FLOPs per step are counted once
 per step kind by torch's FlopCounterMode (forward + backward of convolutions and matrix products).
 Usage: python -m benchmarks.bench_train_step --datasets mnist,kth --batch 100 --rounds 4 --steps 2
@@ -29,7 +30,7 @@ PEAK_TFLOPS = {"H200": {"fp32": 67.0, "tf32": 494.7, "bf16": 989.4},
                "A100": {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0},
                "L40S": {"fp32": 91.6, "tf32": 183.0, "bf16": 362.1},
                "L4": {"fp32": 30.3, "tf32": 60.0, "bf16": 121.0}}
-VARIANTS = ("reference", "ours", "ours_bf16", "ours_compile")
+VARIANTS = ("reference", "ours", "ours_bf16", "ours_compile", "ours_fused")
 
 
 def gpu_peak() -> dict | None:
@@ -56,13 +57,14 @@ def run_dataset(dataset: str, batch: int, variants: list[str], rounds: int, step
                 print(f"skip {name}: this CPU has no native bf16")
                 continue
             ctx = Context(device=device, channels_last=True, autocast_dtype=torch.bfloat16 if bf16 else None)
-            _, step = our_step(s, ctx, compile=name == "ours_compile")
+            _, step = our_step(s, ctx, compile=name == "ours_compile", fused=True if name == "ours_fused" else None)
         steps_by_name[name] = (lambda st: lambda: st(data))(step)
-        if name in ("reference", "ours"):  # bf16/compile do the same work as ours
-            flops[name] = count_flops(step, data)
+        kind = "reference" if name == "reference" else "ours"  # every ours_* does ours' work
+        if kind not in flops and name != "ours_compile":  # FlopCounterMode sees eager ops only
+            flops[kind] = count_flops(step, data)
     timing = interleaved(steps_by_name, rounds, steps, warmup, device, baseline="reference")
     for name, v in timing["variants"].items():
-        f = flops["reference" if name == "reference" else "ours"]
+        f = flops.get("reference" if name == "reference" else "ours", 0)
         v["flops_per_step"] = f
         v["achieved_tflops"] = f / v["seconds_per_step"]["median"] / 1e12
         v["pairs_per_s"] = batch / v["seconds_per_step"]["median"]

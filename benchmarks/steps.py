@@ -133,11 +133,13 @@ def reference_step(s: Spec, device: torch.device, seed: int = 0) -> tuple[DrNet,
     return model, step
 
 
-def our_step(s: Spec, ctx: Context, compile: bool = False, seed: int = 0) -> tuple[DrNet, Callable[[Batch], None]]:
-    """One iteration of ``train_drnet``'s loop body under ``ctx`` (+ ``runtime.compile``); (model, step(batch))."""
+def our_step(s: Spec, ctx: Context, compile: bool = False, seed: int = 0,
+             fused: bool | None = None) -> tuple[DrNet, Callable[[Batch], None]]:
+    """One iteration of ``train_drnet``'s loop body under ``ctx`` (+ ``runtime.compile``); (model, step(batch)).
+    ``fused``: fused Adam (default: on CUDA only, as the loop)."""
     model = build_model(s, ctx.device, ctx.channels_last, seed)
     betas = (s.beta1, 0.999)
-    fused = ctx.device.type == "cuda"
+    fused = ctx.device.type == "cuda" if fused is None else fused
     opt_gen = torch.optim.Adam([p for m in model.generator_modules() for p in m.parameters()], lr=s.lr, betas=betas,
                                fused=fused)
     opt_disc = torch.optim.Adam(model.discriminator.parameters(), lr=s.lr, betas=betas, fused=fused)
