@@ -1,110 +1,150 @@
-"""Train-step throughput: our configuration vs a plain eager fp32 baseline of the same architecture.
+"""Train-step A/B: our DrNet step (default runtime, and opt-in levers) vs the authors' per-step work.
 
-Both run side by side in one process on the same data. "ours" = channels_last + bf16 autocast (on CUDA, or on
-a CPU with native bf16: avx512_bf16/AMX; what ``runtime.precision: bf16`` does in training) + (CUDA) fused
-Adam + optional torch.compile; "baseline" = contiguous fp32 eager. Also reports achieved FLOP/s from
-torch's FLOP counter. Usage: python -m benchmarks.bench_train_step [--width 64 --batch 100 --steps 10 --compile]
+Variants (``--variants``, comma-separated; ``benchmarks.steps`` defines the two steps):
+  reference     the authors' drnet-py iteration, fp32 eager (the baseline of every ratio)
+  ours          ``train_drnet``'s step with params.yaml's default runtime (fp32, channels_last)
+  ours_bf16     + bf16 autocast (opt-in ``runtime.precision: bf16``; CUDA or a CPU with native bf16 only)
+  ours_compile  + ``runtime.compile`` (torch.compile of Ec, Ep, D)
+  ours_fused    + fused Adam on the CPU too (the loop fuses on CUDA only)
+Variants run interleaved over ``--rounds`` (``benchmarks.common.interleaved``); FLOPs per step are counted once
+per step kind by torch's FlopCounterMode (forward + backward of convolutions and matrix products).
+Usage: python -m benchmarks.bench_train_step --datasets mnist,kth --batch 100 --rounds 4 --steps 2
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import write
-from drnet.models import DrNet
-from drnet.params import DrnetModel
-from drnet.train.drnet_loop import discriminator_loss, generator_losses
-from drnet.train.runtime import cpu_bf16_supported
+from benchmarks.common import command, fmt_ratio, fmt_seconds, interleaved, loadavg, machine, write, write_section
+from benchmarks.steps import count_flops, make_batch, our_step, reference_step, spec
+from drnet.train.runtime import Context, cpu_bf16_supported
 
-
-def make_step(model: DrNet, channels_last: bool, autocast: torch.dtype | None, fused: bool):
-    gen = torch.optim.Adam([p for m in model.generator_modules() for p in m.parameters()], lr=2e-3, fused=fused)
-    disc = torch.optim.Adam(model.discriminator.parameters(), lr=2e-3, fused=fused)
-    device = next(model.parameters()).device
-    partner = None
-
-    def step(x_t: torch.Tensor, x_tk: torch.Tensor) -> None:
-        nonlocal partner
-        b = x_t.shape[0]
-        if partner is None:
-            partner = torch.roll(torch.arange(b, device=device), 1)
-        if channels_last:
-            x_t, x_tk = (x.contiguous(memory_format=torch.channels_last) for x in (x_t, x_tk))
-        ctx = torch.autocast(device.type, dtype=autocast) if autocast else torch.autocast(device.type, enabled=False)
-        with ctx:
-            pose = model.pose_encoder(torch.cat([x_t, x_tk]))[0]
-            model.discriminator.requires_grad_(True)
-            d_loss, _ = discriminator_loss(model.discriminator, pose[:b].detach(), pose[b:].detach(),
-                                           pose[b:].detach()[partner])
-        disc.zero_grad(set_to_none=True)
-        d_loss.backward()
-        disc.step()
-        model.discriminator.requires_grad_(False)
-        with ctx:
-            loss = generator_losses(model, x_t, x_tk, pose).total(1.0, 0.1)
-        gen.zero_grad(set_to_none=True)
-        loss.backward()
-        gen.step()
-
-    return step
+# Dense peak TFLOP/s by GPU name fragment (vendor data sheets; SXM parts): fp32 (CUDA cores), tf32 and bf16
+# (tensor cores). cuDNN runs fp32 convolutions in TF32 by default (torch.backends.cudnn.allow_tf32).
+PEAK_TFLOPS = {"H200": {"fp32": 67.0, "tf32": 494.7, "bf16": 989.4},
+               "H100": {"fp32": 67.0, "tf32": 494.7, "bf16": 989.4},
+               "A100": {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0},
+               "L40S": {"fp32": 91.6, "tf32": 183.0, "bf16": 362.1},
+               "L4": {"fp32": 30.3, "tf32": 60.0, "bf16": 121.0}}
+VARIANTS = ("reference", "ours", "ours_bf16", "ours_compile", "ours_fused")
 
 
-def bench(step, x_t, x_tk, steps: int, warmup: int) -> float:
-    for _ in range(warmup):
-        step(x_t, x_tk)
-    if x_t.is_cuda:
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step(x_t, x_tk)
-    if x_t.is_cuda:
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
+def gpu_peak() -> dict | None:
+    if not torch.cuda.is_available():
+        return None
+    name = torch.cuda.get_device_name(0)
+    for key, peak in PEAK_TFLOPS.items():
+        if key in name:
+            return {"gpu": name, **peak}
+    return {"gpu": name}
 
 
-def main() -> None:
+def run_dataset(dataset: str, batch: int, variants: list[str], rounds: int, steps: int, warmup: int,
+                device: torch.device, width: int | None) -> dict:
+    s = spec(dataset, **({"width": width} if width else {}))
+    data = make_batch(s, batch)
+    steps_by_name, flops = {}, {}
+    for name in variants:
+        if name == "reference":
+            _, step = reference_step(s, device)
+        else:
+            bf16 = name == "ours_bf16"
+            if bf16 and device.type == "cpu" and not cpu_bf16_supported():
+                print(f"skip {name}: this CPU has no native bf16")
+                continue
+            ctx = Context(device=device, channels_last=True, autocast_dtype=torch.bfloat16 if bf16 else None)
+            _, step = our_step(s, ctx, compile=name == "ours_compile", fused=True if name == "ours_fused" else None)
+        steps_by_name[name] = (lambda st: lambda: st(data))(step)
+        kind = "reference" if name == "reference" else "ours"  # every ours_* does ours' work
+        if kind not in flops and name != "ours_compile":  # FlopCounterMode sees eager ops only
+            flops[kind] = count_flops(step, data)
+    timing = interleaved(steps_by_name, rounds, steps, warmup, device, baseline="reference")
+    for name, v in timing["variants"].items():
+        f = flops.get("reference" if name == "reference" else "ours", 0)
+        v["flops_per_step"] = f
+        v["achieved_tflops"] = f / v["seconds_per_step"]["median"] / 1e12
+        v["pairs_per_s"] = batch / v["seconds_per_step"]["median"]
+    return {"dataset": dataset, "batch": batch, "model": s.model.model_dump(), "channels": s.channels,
+            "image_size": s.image_size, **timing}
+
+
+def table(results: list[dict], peak: dict | None) -> str:
+    rows = ["| dataset, batch | variant | s/step median (min-max) | ratio vs reference, median (range) | "
+            "GFLOP/step | achieved TFLOP/s |" + (" % of peak (bf16 / tf32) |" if peak else ""),
+            "|---|---|---|---|---|---|" + ("---|" if peak else "")]
+    for r in results:
+        for name, v in r["variants"].items():
+            line = (f"| {r['dataset']}, {r['batch']} | {name} | {fmt_seconds(v['seconds_per_step'])} | "
+                    f"{fmt_ratio(v['ratio_vs_baseline'])} | {v['flops_per_step'] / 1e9:.2f} | "
+                    f"{v['achieved_tflops']:.3f} |")
+            if peak and "bf16" in peak:
+                line += (f" {100 * v['achieved_tflops'] / peak['bf16']:.1f}% / "
+                         f"{100 * v['achieved_tflops'] / peak['tf32']:.1f}% |")
+            rows.append(line)
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--fp32", action="store_true", help="no bf16 autocast in 'ours' (channels_last only)")
-    args = parser.parse_args()
+    parser.add_argument("--datasets", default="mnist,kth")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--kth-batch", type=int, default=None, help="KTH batch if not --batch (2-core CPUs)")
+    parser.add_argument("--variants", default="reference,ours,ours_bf16")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=2, help="steps per variant per round")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--width", type=int, default=None, help="override the model width (tiny smoke runs)")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: leave as is)")
+    parser.add_argument("--name", default="train_step", help="JSON name (benchmarks/out/<name>[_cuda].json)")
+    parser.add_argument("--out-dir", type=Path, default=None)
+    parser.add_argument("--section", default="Train step A/B (benchmarks.bench_train_step)",
+                        help="RESULTS.md section to write ('' = none)")
+    parser.add_argument("--results", type=Path, default=None, help="RESULTS.md to update (default: benchmarks/)")
+    args = parser.parse_args(argv)
+    args.out_dir = args.out_dir and str(args.out_dir)
+    args.results = args.results and str(args.results)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown or "reference" not in variants:
+        parser.error(f"--variants: known {', '.join(VARIANTS)}; 'reference' is required (got {args.variants})")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    cfg = DrnetModel(width=args.width)
-    x_t = torch.rand(args.batch, 3, 64, 64, device=device)
-    x_tk = torch.rand(args.batch, 3, 64, 64, device=device)
-    results = {}
-    for name, channels_last, autocast, fused, compiled in [
-        ("baseline_fp32_eager", False, None, False, False),
-        ("ours", True, torch.bfloat16 if (device.type == "cuda" or cpu_bf16_supported()) and not args.fp32 else None,
-         device.type == "cuda", args.compile),
-    ]:
-        torch.manual_seed(0)
-        model = DrNet(cfg, 3, 64).to(device)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        if compiled:
-            for attr in ("content_encoder", "pose_encoder", "decoder"):
-                setattr(model, attr, torch.compile(getattr(model, attr)))
-        step = make_step(model, channels_last, autocast, fused)
-        seconds = bench(step, x_t, x_tk, args.steps, args.warmup)
-        with FlopCounterMode(display=False) as counter:
-            step(x_t, x_tk)
-        flops = counter.get_total_flops()
-        results[name] = {"seconds_per_step": seconds, "samples_per_s": args.batch / seconds,
-                         "flops_per_step": flops, "achieved_tflops": flops / seconds / 1e12}
-        print(f"{name:22s} {seconds * 1000:8.1f} ms/step  {args.batch / seconds:8.1f} pairs/s  "
-              f"{flops / seconds / 1e12:.3f} TFLOP/s")
-    ratio = results["baseline_fp32_eager"]["seconds_per_step"] / results["ours"]["seconds_per_step"]
-    print(f"speed-up ours / baseline: {ratio:.2f}x (goal >= 1.5x)")
-    write("train_step", {"args": vars(args), "device": str(device), "cpu_bf16": cpu_bf16_supported(),
-                         "results": results, "speedup": ratio})
+    torch.backends.cudnn.benchmark = True  # as runtime.setup does on CUDA
+    before = loadavg()
+    results = []
+    json_name = args.name + ("_cuda" if device.type == "cuda" else "")
+    for dataset in args.datasets.split(","):
+        batch = args.kth_batch if dataset == "kth" and args.kth_batch else args.batch
+        r = run_dataset(dataset, batch, variants, args.rounds, args.steps, args.warmup, device, args.width)
+        results.append(r)
+        for name, v in r["variants"].items():
+            print(f"{dataset:5s} b{batch:<4d} {name:13s} {fmt_seconds(v['seconds_per_step']):>22s}  "
+                  f"{fmt_ratio(v['ratio_vs_baseline']):>20s}  {v['flops_per_step'] / 1e9:8.2f} GFLOP  "
+                  f"{v['achieved_tflops']:.3f} TFLOP/s")
+        write(json_name, {"args": vars(args), "partial": True, "results": results}, args.out_dir)  # if a timeout hits
+    after = loadavg()
+    peak = gpu_peak()
+    result = {"args": vars(args),
+              "device": str(device), "gpu_peak_tflops": peak, "loadavg_before": before, "loadavg_after": after,
+              "results": results}
+    path = write(json_name, result, args.out_dir)
+    if args.section:
+        m = machine()
+        head = (f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {m['cuda'] or m['cpu_model']} "
+                f"({m['cores_owned']} cores owned, "
+                f"{torch.get_num_threads()} intra-op threads, torch {m['torch']}, "
+                f"native CPU bf16: {m['cpu_bf16']}); "
+                f"load average before {before}, after {after}. Command: `{command()}`. "
+                f"JSON: `{path.name}`. Ratio = reference s/step / variant s/step, paired per round "
+                f"({args.rounds} rounds x {args.steps} steps, interleaved); > 1 is faster than the reference.")
+        write_section(args.section + (" [CUDA]" if device.type == "cuda" else ""), head + "\n\n" + table(results, peak),
+                      args.results)
+    return result
 
 
 if __name__ == "__main__":

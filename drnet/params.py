@@ -50,7 +50,8 @@ class Runtime(Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16", "fp64"] = "fp32"
     num_workers: int = Field(2, ge=0, le=64)
-    threads: int = Field(0, ge=0, le=256, description="torch intra-op threads; 0 = leave torch's default")
+    threads: int = Field(0, ge=0, le=256, description="torch intra-op threads; 0 = the cores the job owns "
+                         "(OMP_NUM_THREADS or the affinity mask) less one per loader worker, at least 1")
     channels_last: bool = True
     compile: bool = False
 

@@ -58,3 +58,18 @@ def test_lock_pins_no_local_build_labels():
     local = [p for p in pins if re.search(r"==[^=]*\+", p)]
     assert local == []
     assert "torch==2.13.0" in pins
+
+
+def test_threads_default_to_owned_cores_less_loader_workers(monkeypatch):
+    from drnet.params import Runtime
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert runtime.intra_op_threads(Runtime(threads=0, num_workers=0)) == 4
+    assert runtime.intra_op_threads(Runtime(threads=0, num_workers=2)) == 2
+    assert runtime.intra_op_threads(Runtime(threads=0, num_workers=8)) == 1
+    assert runtime.intra_op_threads(Runtime(threads=3, num_workers=2)) == 3  # explicit wins
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what Snakemake grants the rule
+    assert runtime.intra_op_threads(Runtime(threads=0, num_workers=1)) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "junk")
+    assert runtime.intra_op_threads(Runtime(threads=0, num_workers=1)) == 3

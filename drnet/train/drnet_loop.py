@@ -183,6 +183,8 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
         content_encoder, pose_encoder, decoder, discriminator = (
             DDP(global_batch_norm(m, ctx.device), device_ids=ids)
             for m in (content_encoder, pose_encoder, decoder, discriminator))
+    if runtime.compile:  # the three conv nets; checkpoints hold the plain modules (``modules`` above)
+        content_encoder, pose_encoder, decoder = (torch.compile(m) for m in (content_encoder, pose_encoder, decoder))
 
     sampler = StepBatchSampler(plan, start, train_cfg.steps, ctx.rank, ctx.world_size)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=runtime.num_workers,

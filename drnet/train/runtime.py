@@ -80,10 +80,34 @@ def pick_device(requested: str) -> bool:
     return requested == "cuda" or (requested == "auto" and available)
 
 
+def cores_owned() -> int:
+    """Cores this job owns: OMP_NUM_THREADS when a scheduler set it (Snakemake sets it to the rule's threads,
+    torchrun to 1 per process), else the CPUs in this process's affinity mask."""
+    try:
+        granted = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        granted = 0
+    if granted > 0:
+        return granted
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (macOS)
+        return os.cpu_count() or 1
+
+
+def intra_op_threads(runtime) -> int:
+    """torch intra-op threads: ``runtime.threads``, or (0) the cores the job owns less one per DataLoader worker,
+    at least 1. An intra-op team that shares its cores with busy loader workers (or any other process) waits at
+    every parallel region for its descheduled member: measured ~10x slower steps (benchmarks/RESULTS.md,
+    "Steps under load"); one thread per free core never waits."""
+    if runtime.threads:
+        return runtime.threads
+    return max(1, cores_owned() - runtime.num_workers)
+
+
 def setup(runtime) -> Context:
     """Pick the device (CUDA when present and allowed), set threads, and join torchrun's process group if any."""
-    if runtime.threads:
-        torch.set_num_threads(runtime.threads)
+    torch.set_num_threads(intra_op_threads(runtime))
     want_cuda = pick_device(runtime.device)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
@@ -100,7 +124,8 @@ def setup(runtime) -> Context:
         elif rank == 0:
             log.warning("runtime.precision bf16: this CPU has no native bf16 (avx512_bf16/AMX); running fp32")
     if rank == 0:
-        log.info("device %s, world size %d, autocast %s", device, world, dtype)
+        log.info("device %s, world size %d, autocast %s, %d intra-op threads", device, world, dtype,
+                 torch.get_num_threads())
     return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
                    channels_last=runtime.channels_last,
                    dtype=torch.float64 if runtime.precision == "fp64" else torch.float32)
