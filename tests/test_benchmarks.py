@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -92,7 +93,7 @@ def test_gpu_check_script_parses_and_its_cpu_fallback_runs(tmp_path, repo_root):
     subprocess.run(["bash", "-n", str(script)], check=True)
     results = tmp_path / "RESULTS.md"
     shutil.copy(repo_root / "benchmarks" / "RESULTS.md", results)
-    env = {**os.environ, "GPU_CHECK_TINY": "1", "PYTHON": shutil.which("python") or "python"}
+    env = {**os.environ, "GPU_CHECK_TINY": "1", "PYTHON": sys.executable}  # the venv python, activated or not
     run = subprocess.run(["bash", str(script), str(tmp_path), str(results)], env=env, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
