@@ -38,7 +38,8 @@ import numpy as np
 import trimesh
 from tqdm import tqdm
 
-from drnet.data.kth import MANIFEST_FILE, ordered_map, read_manifest
+from drnet.data.parallel import ordered_map
+from drnet.data.raw import MANIFEST_FILE, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import (

@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from drnet.data.download import RemoteFile, download
-from drnet.data.kth import MANIFEST_FILE, open_raw_folder, read_manifest
+from drnet.data.raw import MANIFEST_FILE, open_raw_folder, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_path, atomic_paths, atomic_write_json, disk_full, ensure_dir, file_digest

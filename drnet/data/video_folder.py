@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drnet.data.kth import decode_video
+from drnet.data.kth.decode import decode_video
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 
