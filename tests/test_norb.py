@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from drnet import render
+from drnet.data import render
 from drnet.data.norb import (
     AZIMUTHS,
     CATEGORIES,

@@ -521,7 +521,7 @@ def category_mesh(category: int, rng: np.random.Generator):
     """A procedural mesh of one NORB category (y up, x forward), proportions drawn from ``rng``; normalised."""
     import trimesh
 
-    from drnet.render import normalise
+    from drnet.data.render import normalise
 
     u = rng.uniform
     base = np.array([u(0.45, 0.95)] * 3) * np.array([1.0, u(0.9, 1.1), u(0.85, 1.05)])
@@ -600,7 +600,7 @@ def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, *, elev
     the official files which are not sorted by azimuth. The folder is built next to ``out_dir`` and renamed onto
     it when complete; an existing non-synthetic ``out_dir`` is refused. Returns the manifest.
     """
-    from drnet.render import Renderer
+    from drnet.data.render import Renderer
 
     elevations = cfg.elevations if elevations is None else int(elevations)
     lightings = cfg.lightings if lightings is None else int(lightings)
