@@ -7,21 +7,11 @@ import numpy as np
 import pytest
 
 from drnet.data import render
-from drnet.data.norb import (
-    AZIMUTHS,
-    CATEGORIES,
-    NORB_FILES,
-    azimuth_videos,
-    build_norb,
-    fetch_norb,
-    instance_split,
-    norb_file,
-    read_header,
-    read_matrix,
-    read_split,
-    write_matrix,
-    write_synthetic_norb,
-)
+from drnet.data.norb.build import azimuth_videos, build_norb
+from drnet.data.norb.download import fetch_norb
+from drnet.data.norb.files import AZIMUTHS, CATEGORIES, NORB_FILES, norb_file, read_split
+from drnet.data.norb.format import read_header, read_matrix, write_matrix
+from drnet.data.norb.synthetic import instance_split, write_synthetic_norb
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params import Download
