@@ -23,7 +23,6 @@ from drnet.data.norb.format import header_bytes, write_matrix
 from drnet.data.primitives import ball, box, rgba, rod
 from drnet.data.raw import MANIFEST_FILE, refuse_foreign_folder
 from drnet.data.render import Renderer, normalise
-from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_write_json, file_digest
 from drnet.params_datasets import NorbSynthetic
 
@@ -119,22 +118,16 @@ def category_mesh(category: int, rng: np.random.Generator) -> trimesh.Trimesh:
     return normalise(mesh)
 
 
-def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, *, elevations: int | None = None,
-                         lightings: int | None = None, seed: int | None = None, size: int = 96) -> dict:
+def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, size: int = 96) -> dict:
     """Write the six small-NORB ``.mat`` files (official binary format) from rendered procedural objects.
 
-    ``cfg.instances`` instances of each of the five categories, 18 azimuths (0..340 step 20), ``elevations``
-    elevation indices (30 + 5e degrees) and ``lightings`` lightings (defaults: the cfg's), two cameras (camera 1
-    shifted by 5 degrees of azimuth), ``size`` x ``size`` grey. Rows are written in a seeded shuffled order, like
-    the official files which are not sorted by azimuth. The folder is built next to ``out_dir`` and renamed onto
-    it when complete; an existing non-synthetic ``out_dir`` is refused. Returns the manifest.
+    ``cfg.instances`` instances of each of the five categories, 18 azimuths (0..340 step 20), ``cfg.elevations``
+    elevation indices (30 + 5e degrees) and ``cfg.lightings`` lightings, two cameras (camera 1 shifted by 5
+    degrees of azimuth), ``size`` x ``size`` grey. Rows are written in a seeded (``cfg.seed``) shuffled order,
+    like the official files which are not sorted by azimuth. The folder is built next to ``out_dir`` and renamed
+    onto it when complete; an existing non-synthetic ``out_dir`` is refused. Returns the manifest.
     """
-    elevations = cfg.elevations if elevations is None else int(elevations)
-    lightings = cfg.lightings if lightings is None else int(lightings)
-    seed = cfg.seed if seed is None else int(seed)
-    if not 1 <= elevations <= 9 or not 1 <= lightings <= 6:
-        raise DrnetError(f"elevations must be 1..9 and lightings 1..6 (got {elevations}, {lightings}); fix "
-                         f"norb.synthetic or the --elevations/--lightings options")
+    elevations, lightings, seed = cfg.elevations, cfg.lightings, cfg.seed
     out_dir = Path(out_dir)
     refuse_foreign_folder(out_dir, "NORB")
     split_of = instance_split(cfg.instances)
