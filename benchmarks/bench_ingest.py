@@ -2,7 +2,7 @@
 the 599-video ingest.
 
 Videos are rendered by the synthetic KTH source and written with ``write_avi`` (XVID; OpenCV falls back to MJPG
-where it cannot write XVID, and the JSON says which codec was used). Decoding is ``drnet.data.kth.decode_video``
+where it cannot write XVID, and the JSON says which codec was used). Decoding is ``drnet.data.kth.decode.decode_video``
 (one decoder thread per video, grey, area-resized to 64 px), writing is ``VideoStoreWriter.add`` (gzip frames),
 as ``ingest_kth`` does per video. Usage: python -m benchmarks.bench_ingest [--lengths 500,600,700]
 """
@@ -30,9 +30,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--section", default="KTH ingest at real scale (benchmarks.bench_ingest)")
     parser.add_argument("--results", type=Path, default=None)
     args = parser.parse_args(argv)
-    from drnet.data.kth import decode_video
+    from drnet.data.kth.decode import decode_video
+    from drnet.data.kth.figure import render_video
+    from drnet.data.kth.synthetic import write_avi
     from drnet.data.store import VideoStoreWriter
-    from drnet.data.synthetic_kth import render_video, write_avi
 
     threads = args.threads or cores_owned()
     before = loadavg()

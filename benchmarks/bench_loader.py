@@ -46,8 +46,8 @@ def rate(loader: DataLoader, batch: int, seconds: float) -> float:
 
 def kth_store(path: Path, sequences: int, length: int, image_size: int = 64) -> Path:
     """A KTH-sized training store: ``sequences`` clips of ~``length`` frames (uint8 [H, W, 1])."""
+    from drnet.data.kth.figure import render_video
     from drnet.data.store import VideoStoreWriter
-    from drnet.data.synthetic_kth import render_video
 
     if path.exists():
         return path

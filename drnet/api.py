@@ -7,7 +7,7 @@ Three lines from model files to results (any video OpenCV reads: MP4, AVI, MOV, 
     api.swap(model, "me.mp4", "dance.mp4", out="out/swap")        # my look, the dancer's pose
     api.generate(model, "me.mp4", out="out/future", length=50)   # 50 frames after the first n_past
 
-Frames are decoded and resized the way the KTH ingest does it (``drnet.data.kth.decode_video``: grey, area
+Frames are decoded and resized the way the KTH ingest does it (``drnet.data.kth.decode.decode_video``: grey, area
 interpolation) for one-channel models, in colour for three-channel ones, to the model's own image size (read
 from the model file). Outputs: an MP4 and a GIF of the result beside its sources, and a PNG grid.
 """
@@ -60,7 +60,7 @@ def read_video(path: str | os.PathLike, image_size: int, channels: int, max_fram
     if not Path(path).exists():
         raise DrnetError(f"video {path} not found")
     if channels == 1:
-        from drnet.data.kth import decode_video
+        from drnet.data.kth.decode import decode_video
 
         frames, _ = decode_video(path, image_size)
         return frames[:max_frames]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
-from drnet.data.chairs import write_procedural_meshes
+from drnet.data.chairs.procedural import write_procedural_meshes
 from drnet.params import section
 
 

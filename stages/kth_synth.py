@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
-from drnet.data.synthetic_kth import write_synthetic_kth
+from drnet.data.kth.synthetic import write_synthetic_kth
 from drnet.params import section
 
 

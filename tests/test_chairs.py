@@ -5,16 +5,11 @@ import cv2
 import numpy as np
 import pytest
 
-from drnet import render
-from drnet.data.chairs import (
-    BACKGROUND,
-    _renderer,
-    import_authors_renders,
-    procedural_chair,
-    render_mesh_folder,
-    split_models,
-    write_procedural_meshes,
-)
+from drnet.data import render
+from drnet.data.chairs.authors import import_authors_renders
+from drnet.data.chairs.procedural import procedural_chair, write_procedural_meshes
+from drnet.data.chairs.render import chair_renderer, render_mesh_folder
+from drnet.data.chairs.stores import BACKGROUND, split_models
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params_datasets import ChairsData
@@ -66,7 +61,7 @@ def test_split_is_stable_seeded_and_complete():
 @needs_gl
 def test_render_is_deterministic_and_shows_the_object():
     mesh = render.normalise(procedural_chair(3))
-    with _renderer(64) as r:
+    with chair_renderer(64) as r:
         a = r.render(mesh, azimuth_deg=30, elevation_deg=20)
         b = r.render(mesh, azimuth_deg=30, elevation_deg=20)
         c = r.render(mesh, azimuth_deg=120, elevation_deg=20)
@@ -232,7 +227,7 @@ def test_huge_or_empty_png_is_refused_from_its_header(tmp_path, width, height, m
 
 def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tmp_path, monkeypatch):
 
-    from drnet.data import chairs
+    from drnet.data.chairs import stores
     from drnet.data.store import VideoStoreWriter
 
     class FlushFailsForTrain(VideoStoreWriter):
@@ -245,7 +240,7 @@ def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tmp_pa
 
     root = tmp_path / "renders"
     _write_renders(root)
-    monkeypatch.setattr(chairs, "VideoStoreWriter", FlushFailsForTrain)
+    monkeypatch.setattr(stores, "VideoStoreWriter", FlushFailsForTrain)
     out = tmp_path / "out"
     out.mkdir()
     (out / "train.h5").write_text("old train")
@@ -283,7 +278,7 @@ def test_chairs_build_on_a_full_disk_is_one_line(tmp_path, repo_root):
 
 
 def test_debris_of_a_killed_mesh_writer_is_ignored_and_cleaned(tmp_path):
-    from drnet.data.chairs import list_meshes
+    from drnet.data.chairs.render import list_meshes
 
     meshes = tmp_path / "meshes"
     write_procedural_meshes(meshes, 2, seed=0)

@@ -7,8 +7,8 @@ import zipfile
 import pytest
 
 from drnet.data.download import RemoteFile, download
-from drnet.data.kth import KTH_TERMS, fetch_kth
-from drnet.data.synthetic_kth import write_synthetic_kth
+from drnet.data.kth.download import KTH_TERMS, fetch_kth
+from drnet.data.kth.synthetic import write_synthetic_kth
 from drnet.errors import DrnetError
 from drnet.params import Download
 from drnet.params_datasets import KTH_ACTIONS, KthSynthetic

@@ -13,7 +13,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from drnet.render import available
+from drnet.data.render import available
 from drnet.train import checkpoint as ckpt
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from drnet.data.kth import SEQUENCES_FILE, decode_video, ingest_kth, parse_sequences
+from drnet.data.kth.decode import decode_video
+from drnet.data.kth.figure import render_video
+from drnet.data.kth.ingest import ingest_kth
+from drnet.data.kth.sequences import SEQUENCES_FILE, parse_sequences
+from drnet.data.kth.synthetic import count_frames, write_avi, write_synthetic_kth
 from drnet.data.store import VideoStore
-from drnet.data.synthetic_kth import count_frames, render_video, write_avi, write_synthetic_kth
 from drnet.errors import DrnetError
 from drnet.params_datasets import KTH_ACTIONS, KthData, KthSynthetic
 from stages import kth_ingest, kth_synth
@@ -304,7 +307,7 @@ def test_kth_ingest_on_a_full_disk_never_leaves_a_mixed_old_new_pair(tiny_raw, r
 def test_full_disk_while_extracting_is_not_called_a_corrupt_zip(tiny_raw, tmp_path):
     import errno
 
-    from drnet.data.kth import VideoSource, _extract_member
+    from drnet.data.kth.videos import VideoSource, extract_member
 
     with zipfile.ZipFile(tmp_path / "boxing.zip", "w") as archive:
         archive.write(tiny_raw / "person01_boxing_d1_uncomp.avi", "person01_boxing_d1_uncomp.avi")
@@ -314,13 +317,13 @@ def test_full_disk_while_extracting_is_not_called_a_corrupt_zip(tiny_raw, tmp_pa
             raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(OSError) as err:
-        _extract_member(VideoSource(tmp_path / "boxing.zip", "person01_boxing_d1_uncomp.avi"), FullDisk())
+        extract_member(VideoSource(tmp_path / "boxing.zip", "person01_boxing_d1_uncomp.avi"), FullDisk())
     assert err.value.errno == errno.ENOSPC and not isinstance(err.value, DrnetError)
 
 
 @pytest.mark.parametrize("bomb", ["ratio", "size"])
 def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, monkeypatch, bomb):
-    from drnet.data import kth
+    from drnet.data.kth import videos
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -334,7 +337,7 @@ def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, m
         if bomb == "ratio":  # 8 MiB of zeros in ~8 KB: written to disk it would be 1000x the zip's share
             archive.writestr("extra.bin", bytes(8 << 20))
         else:
-            monkeypatch.setattr(kth, "MAX_MEMBER_BYTES", 1 << 20)
+            monkeypatch.setattr(videos, "MAX_MEMBER_BYTES", 1 << 20)
             archive.writestr("extra.bin", np.random.default_rng(0).bytes(2 << 20))
     assert (raw / "boxing.zip").stat().st_size < 3 << 20
     with pytest.raises(DrnetError, match="extra.bin (expands|declares)") as err:
@@ -342,13 +345,13 @@ def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, m
     assert "\n" not in str(err.value)
     assert list((tmp_path / "out").iterdir()) == []
     with pytest.raises(DrnetError, match="extra.bin (expands|declares)"):
-        kth.check_zip(raw / "boxing.zip", remove=False)
+        videos.check_zip(raw / "boxing.zip", remove=False)
 
 
 def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_raw, tmp_path, monkeypatch):
     import errno
 
-    from drnet.data import kth
+    from drnet.data.kth import ingest
     from drnet.data.store import VideoStoreWriter
 
     class FlushFailsForTrain(VideoStoreWriter):
@@ -360,7 +363,7 @@ def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_r
 
     (tmp_path / "train.h5").write_text("old train")
     (tmp_path / "test.h5").write_text("old test")
-    monkeypatch.setattr(kth, "VideoStoreWriter", FlushFailsForTrain)
+    monkeypatch.setattr(ingest, "VideoStoreWriter", FlushFailsForTrain)
     with pytest.raises(OSError):
         ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
     assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"

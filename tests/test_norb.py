@@ -6,22 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from drnet import render
-from drnet.data.norb import (
-    AZIMUTHS,
-    CATEGORIES,
-    NORB_FILES,
-    azimuth_videos,
-    build_norb,
-    fetch_norb,
-    instance_split,
-    norb_file,
-    read_header,
-    read_matrix,
-    read_split,
-    write_matrix,
-    write_synthetic_norb,
-)
+from drnet.data import render
+from drnet.data.norb.build import azimuth_videos, build_norb
+from drnet.data.norb.download import fetch_norb
+from drnet.data.norb.files import AZIMUTHS, CATEGORIES, NORB_FILES, norb_file, read_split
+from drnet.data.norb.format import read_header, read_matrix, write_matrix
+from drnet.data.norb.synthetic import instance_split, write_synthetic_norb
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params import Download
@@ -176,7 +166,7 @@ def test_instance_split():
 @needs_gl
 def test_synthetic_source_builds_synthetic_stores(tmp_path):
     raw = tmp_path / "raw"
-    manifest = write_synthetic_norb(raw, NorbSynthetic(instances=2, seed=1), elevations=1, lightings=2)
+    manifest = write_synthetic_norb(raw, NorbSynthetic(instances=2, elevations=1, lightings=2, seed=1))
     assert manifest["synthetic"] and sorted(manifest["files"]) == sorted(NORB_FILES)
     dat, cat, info, _ = read_split(raw, "train")
     assert dat.shape == (5 * 1 * 1 * 2 * AZIMUTHS, 2, 96, 96)
@@ -196,7 +186,7 @@ def test_synthetic_source_builds_synthetic_stores(tmp_path):
             assert (frames > 0).mean() > 0.03 and frames.max() > 60  # the object stands out from the black
             assert len({f.tobytes() for f in frames}) == AZIMUTHS  # every azimuth looks different
     # the same seed gives the same files
-    again = write_synthetic_norb(tmp_path / "again", NorbSynthetic(instances=2, seed=1), elevations=1, lightings=2)
+    again = write_synthetic_norb(tmp_path / "again", NorbSynthetic(instances=2, elevations=1, lightings=2, seed=1))
     assert again["files"] == manifest["files"]
 
 
@@ -205,7 +195,8 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     common = ["--params", str(repo_root / "params.yaml"), "--variant", "demo", "--set",
               "norb.synthetic.instances=2", "--set", "norb.data.image_size=32"]
     raw = tmp_path / "raw"
-    assert norb_synth.main([*common, "--out", str(raw), "--elevations", "1", "--lightings", "1"]) == 0
+    assert norb_synth.main([*common, "--out", str(raw), "--set", "norb.synthetic.elevations=1", "--set",
+                            "norb.synthetic.lightings=1"]) == 0
     assert json.loads((raw / "manifest.json").read_text())["elevations"] == 1
     outs = ["--train-out", str(tmp_path / "train.h5"), "--test-out", str(tmp_path / "test.h5")]
     assert norb_build.main([*common, "--raw", str(raw), *outs, "--summary-out", str(tmp_path / "s.json")]) == 0
@@ -219,7 +210,7 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     (tmp_path / "precious" / "keep.txt").write_text("mine")
     assert norb_synth.main([*common, "--out", str(tmp_path / "precious")]) == 2
     assert (tmp_path / "precious" / "keep.txt").exists()
-    assert norb_synth.main([*common, "--out", str(raw), "--elevations", "10"]) == 2
+    assert norb_synth.main([*common, "--out", str(raw), "--set", "norb.synthetic.elevations=10"]) == 2
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import trimesh
 
+from drnet.data.render import Renderer, available, load_mesh, normalise
 from drnet.errors import DrnetError
-from drnet.render import Renderer, available, load_mesh, normalise
 
 OK, WHY = available()
 needs_gl = pytest.mark.skipif(not OK, reason=f"no EGL OpenGL context: {WHY} (run tools/ensure-egl.sh)")

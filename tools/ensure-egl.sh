@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offscreen OpenGL for the renderer (drnet/render.py): Mesa's EGL + llvmpipe. Installs Debian's packages when they
+# Offscreen OpenGL for the renderer (drnet/data/render.py): Mesa's EGL + llvmpipe. Installs Debian's packages when they
 # are missing and we may (root + apt-get); otherwise says how, and the render stages fail with the same hint.
 set -euo pipefail
 if ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0' && ldconfig -p | grep -q 'libEGL.so.1'; then

@@ -9,15 +9,15 @@ and ``start_frame`` columns, and train with the same stages as KTH (``--dataset 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
-from drnet.data.kth import decode_video
+from drnet.data.kth.decode import decode_video
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
+from drnet.io import file_digest
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -41,14 +41,6 @@ def split_videos(videos: list[Path], test_fraction: float, seed: int) -> tuple[l
     return sorted(set(videos) - set(test)), test
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
-
-
 def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike, test_out: str | os.PathLike, *,
                         image_size: int = 64, min_length: int = 30, max_length: int = 300,
                         test_fraction: float = 0.2, seed: int = 0) -> dict:
@@ -59,7 +51,7 @@ def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike,
     train, test = split_videos(find_videos(folder), test_fraction, seed)
     summary = {"source": "video_folder", "synthetic": False, "folder": str(folder), "image_size": image_size}
     for split, videos, out in (("train", train, train_out), ("test", test, test_out)):
-        checksums = {str(v.relative_to(folder)): _sha256(v) for v in videos}
+        checksums = {str(v.relative_to(folder)): "sha256:" + file_digest(v) for v in videos}
         clips = frames_total = 0
         # KTH-format stores (person/action columns): the kth stages take them; ``source`` says where they came from
         with VideoStoreWriter(out, dataset="kth", split=split, source="video_folder", synthetic=False,

@@ -1,8 +1,10 @@
 """Offscreen mesh renderer: OpenGL 3.3 through moderngl over EGL (Mesa's llvmpipe on a CPU-only machine).
 
-Used for the chair renders (any folder of OBJ/GLB/PLY/STL meshes, e.g. ShapeNet or SUNCG chairs) and for the
-synthetic NORB-format objects. One fixed directional light plus ambient, flat (per-face) shading, a perspective
-camera on a sphere around the object at a distance that fits the object's bounding sphere, 4x multisampling.
+Used by the sources that render meshes: the chairs (:mod:`drnet.data.chairs.render`: any folder of OBJ/GLB/PLY/STL
+meshes, e.g. ShapeNet or SUNCG chairs, or the procedural ones) and the synthetic NORB-format objects
+(:mod:`drnet.data.norb.synthetic`); both build their procedural meshes from :mod:`drnet.data.primitives`.
+One fixed directional light plus ambient, flat (per-face) shading, a perspective camera on a sphere around the
+object at a distance that fits the object's bounding sphere, 4x multisampling.
 
 >>> with Renderer(size=64) as r:
 ...     rgb = r.render(normalise(mesh), azimuth_deg=30, elevation_deg=20)     # uint8 [64, 64, 3]
