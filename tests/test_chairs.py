@@ -17,7 +17,7 @@ from drnet.data.chairs import (
 )
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.params_datasets import ChairsData
+from drnet.params import ChairsData
 from stages import chairs_build, chairs_meshes
 
 _OK, _WHY = render.available()

@@ -10,7 +10,7 @@ from drnet.data.kth import SEQUENCES_FILE, decode_video, ingest_kth, parse_seque
 from drnet.data.store import VideoStore
 from drnet.data.synthetic_kth import count_frames, render_video, write_avi, write_synthetic_kth
 from drnet.errors import DrnetError
-from drnet.params_datasets import KTH_ACTIONS, KthData, KthSynthetic
+from drnet.params import KTH_ACTIONS, KthData, KthSynthetic
 from stages import kth_ingest, kth_synth
 
 SEQUENCES = """\

@@ -24,8 +24,7 @@ from drnet.data.norb import (
 )
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.params import Download
-from drnet.params_datasets import NorbData, NorbSynthetic
+from drnet.params import Download, NorbData, NorbSynthetic
 from stages import norb_build, norb_download, norb_synth
 
 _OK, _WHY = render.available()

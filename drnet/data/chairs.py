@@ -50,7 +50,7 @@ from drnet.io import (
     is_temp_name,
     remove_stale_temps,
 )
-from drnet.params_datasets import ChairsData
+from drnet.params import ChairsData
 from drnet.render import MESH_SUFFIXES, Renderer, load_mesh, normalise
 
 log = logging.getLogger(__name__)

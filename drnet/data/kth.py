@@ -52,8 +52,7 @@ from drnet.io import (
     remove_stale_temps,
     temp_name_pattern,
 )
-from drnet.params import Download
-from drnet.params_datasets import KTH_ACTIONS, KthData
+from drnet.params import KTH_ACTIONS, Download, KthData
 
 log = logging.getLogger(__name__)
 

@@ -45,8 +45,7 @@ from drnet.data.kth import MANIFEST_FILE, open_raw_folder, read_manifest
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_path, atomic_paths, atomic_write_json, disk_full, ensure_dir, file_digest
-from drnet.params import Download
-from drnet.params_datasets import NorbData, NorbSynthetic
+from drnet.params import Download, NorbData, NorbSynthetic
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from tqdm import tqdm
 from drnet.data.kth import MANIFEST_FILE, SEQUENCES_FILE, KthVideo, read_manifest
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_write_json, file_digest
-from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
+from drnet.params import KTH_ACTIONS, KthSynthetic
 
 log = logging.getLogger(__name__)
 
