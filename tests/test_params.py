@@ -188,6 +188,27 @@ def test_noadv_ablation_changes_only_the_adversarial_weight(repo_root, variant):
         assert ablated == params
 
 
+def test_training_stages_hash_the_keys_the_registry_lists(repo_root):
+    """The resume key hashes exactly the registry's params keys: the same values as the hand-made dicts before."""
+    from drnet.params import tracked_params, training_keys
+    from stages.dag.registry import registry
+
+    p = load_params(repo_root / "params.yaml", "demo")
+    kth = section(p, "kth")
+    assert tracked_params(p, training_keys("drnet", "norb")) == {"seed": 0, "model": p["norb"]["model"],
+                                                                  "train": p["norb"]["train"]}
+    assert tracked_params(p, training_keys("lstm", "mnist")) == {"seed": 0, "lstm_model": p["mnist"]["lstm_model"],
+                                                                  "lstm": p["mnist"]["lstm"]}
+    assert tracked_params(p, training_keys("ae", "kth")) == {"seed": 0, "baseline": p["kth"]["baseline"],
+                                                             "width": kth.model.width, "max_step": kth.train.max_step}
+    kinds = {"stages.train_drnet": "drnet", "stages.train_lstm": "lstm", "stages.train_ae": "ae"}
+    training = [s for s in registry() if s.module in kinds]
+    assert len(training) == 10
+    for stage in training:
+        dataset = stage.args[stage.args.index("--dataset") + 1] if "--dataset" in stage.args else "kth"
+        extra = ["ablation.noadv"] if stage.name.endswith("_noadv") else []
+        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra], stage.name
+
 
 def test_resume_hash_changes_with_a_tracked_key_only(repo_root):
     from drnet.params import params_hash, tracked_params, training_keys, with_ablation
@@ -233,3 +254,13 @@ def test_runtime_compile_is_read_by_drnet_training(tmp_path, monkeypatch):
         assert train_drnet.main(["--dataset", "mnist", "--train", str(tmp_path / "train.h5"), *sizes, "--set",
                      f"runtime.compile={value}", "--resume", "no", *outs]) == 0
         assert len(compiled) == calls, compiled
+
+
+def test_snakemake_config_of_the_ablation_reaches_only_the_ablated_rules(repo_root):
+    from drnet.dag_support import merged_config, overrides
+    from stages.dag.registry import registry
+
+    config = merged_config({"ablation": {"noadv": {"adv_weight": "0.01"}}}, str(repo_root / "params.yaml"))
+    flags = {s.name: overrides(config, s.params, str(repo_root / "params.yaml")) for s in registry()}
+    assert {name for name, flag in flags.items() if flag} == {"norb_train_noadv", "chairs_train_noadv"}
+    assert flags["norb_train_noadv"] == "--set ablation.noadv.adv_weight=0.01"

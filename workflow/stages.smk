@@ -1144,7 +1144,7 @@ rule norb_train_noadv:
         metrics_out=report("results/norb_train_noadv_metrics.csv", caption="report/outputs/norb_train_noadv.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train_noadv.json", caption="report/outputs/norb_train_noadv.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
         checkpoint="data/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train_noadv.log",
@@ -1156,7 +1156,7 @@ rule norb_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset norb --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train_noadv:
     input:
@@ -1166,7 +1166,7 @@ rule demo_norb_train_noadv:
         metrics_out=report("results/demo/norb_train_noadv_metrics.csv", caption="report/outputs/demo_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train_noadv.json", caption="report/outputs/demo_norb_train_noadv.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
         checkpoint="data/demo/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train_noadv.log",
@@ -1177,7 +1177,7 @@ rule demo_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset norb --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_train_noadv:
     input:
@@ -1187,7 +1187,7 @@ rule proof_norb_train_noadv:
         metrics_out=report("results/proof/norb_train_noadv_metrics.csv", caption="report/outputs/proof_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train_noadv.json", caption="report/outputs/proof_norb_train_noadv.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
         checkpoint="data/proof/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train_noadv.log",
@@ -1198,7 +1198,7 @@ rule proof_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset norb --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
 
 rule norb_figures_noadv:
     input:
@@ -1558,7 +1558,7 @@ rule chairs_train_noadv:
         metrics_out=report("results/chairs_train_noadv_metrics.csv", caption="report/outputs/chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train_noadv.json", caption="report/outputs/chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv']),
         checkpoint="data/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train_noadv.log",
@@ -1570,7 +1570,7 @@ rule chairs_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset chairs --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train_noadv:
     input:
@@ -1580,7 +1580,7 @@ rule demo_chairs_train_noadv:
         metrics_out=report("results/demo/chairs_train_noadv_metrics.csv", caption="report/outputs/demo_chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train_noadv.json", caption="report/outputs/demo_chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv']),
         checkpoint="data/demo/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train_noadv.log",
@@ -1591,7 +1591,7 @@ rule demo_chairs_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset chairs --set-adv-weight 0 --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures_noadv:
     input:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from drnet.params import training_keys
+
 DATASETS = ("mnist", "kth", "norb", "chairs")
 
 
@@ -19,7 +21,8 @@ DATASETS = ("mnist", "kth", "norb", "chairs")
 class Stage:
     """One pipeline stage. ``deps``/``outs`` map a command-line flag to a path (``{d}`` = data root,
     ``{r}`` = results root, ``{raw}`` = raw-data root); ``args`` are constant flags; ``params`` are the
-    params.yaml keys the stage reads; ``paper_only_deps`` are inputs the demo does without (embedded data)."""
+    params.yaml keys the stage reads (a training stage's are ``drnet.params.training_keys``, the keys it hashes
+    into its resume key, plus any ablation it applies); ``paper_only_deps`` are inputs the demo does without."""
 
     name: str
     module: str
@@ -57,14 +60,14 @@ def _mnist() -> list[Stage]:
         Stage("mnist_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/mnist_train_metrics.csv",
                "--summary-out": "{r}/mnist_train.json"},
-              ["seed", "mnist.model", "mnist.train"], args=["--dataset", "mnist"],
+              training_keys("drnet", "mnist"), args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/drnet.pt"}, threads=2, mem_mb=8000,
               runtime_min=24 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_lstm", "stages.train_lstm", {"--drnet": drnet, "--train": train},
               {"--model-out": lstm, "--metrics-out": "{r}/mnist_lstm_metrics.csv",
                "--summary-out": "{r}/mnist_lstm.json"},
-              ["seed", "mnist.lstm_model", "mnist.lstm"], args=["--dataset", "mnist"],
+              training_keys("lstm", "mnist"), args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/lstm.pt"}, threads=2, mem_mb=8000,
               runtime_min=12 * 60, gpu=1, variants=ALL_VARIANTS),
@@ -103,21 +106,21 @@ def _kth() -> list[Stage]:
         Stage("kth_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/kth_train_metrics.csv",
                "--summary-out": "{r}/kth_train.json"},
-              ["seed", "kth.model", "kth.train"], args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
+              training_keys("drnet", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
               plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/drnet.pt"}, **gpu),
         Stage("kth_lstm", "stages.train_lstm", {"--drnet": drnet, "--train": train},
               {"--model-out": lstm, "--metrics-out": "{r}/kth_lstm_metrics.csv", "--summary-out": "{r}/kth_lstm.json"},
-              ["seed", "kth.lstm_model", "kth.lstm"], args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
+              training_keys("lstm", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
               plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/lstm.pt"}, **gpu),
         Stage("kth_ae", "stages.train_ae", {"--train": train},
               {"--model-out": ae, "--metrics-out": "{r}/kth_ae_metrics.csv", "--summary-out": "{r}/kth_ae.json"},
-              ["seed", "kth.baseline", "kth.model.width", "kth.train.max_step"],
+              training_keys("ae", "kth"),
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/kth/ae.pt"}, **gpu),
         Stage("kth_ae_lstm", "stages.train_lstm", {"--drnet": ae, "--train": train},
               {"--model-out": ae_lstm, "--metrics-out": "{r}/kth_ae_lstm_metrics.csv",
                "--summary-out": "{r}/kth_ae_lstm.json"},
-              ["seed", "kth.lstm_model", "kth.lstm"], args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
+              training_keys("lstm", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
               plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
         Stage("kth_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/kth/generation.png", "--video-out": "{r}/kth/generation.gif"},
@@ -148,13 +151,14 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
     test = f"{{d}}/processed/{ds}/test.h5"
     gpu = {"threads": 2, "mem_mb": 8000, "runtime_min": 24 * 60, "gpu": 1}
     stages = [*raw_stages, build]
-    for suffix, adv in (("", []), ("_noadv", ["--set-adv-weight", "0"])):
+    # the ablation without the adversarial term reads params.yaml's ablation.noadv (adv_weight 0) over its train
+    for suffix, ablation_args, ablation_keys in (("", [], []), ("_noadv", ["--ablation", "noadv"], ["ablation.noadv"])):
         model = f"{{d}}/models/{ds}/drnet{suffix}.pt"
         stages += [
             Stage(f"{ds}_train{suffix}", "stages.train_drnet", {"--train": train},
                   {"--model-out": model, "--metrics-out": f"{{r}}/{ds}_train{suffix}_metrics.csv",
                    "--summary-out": f"{{r}}/{ds}_train{suffix}.json"},
-                  ["seed", f"{ds}.model", f"{ds}.train"], args=["--dataset", ds, *adv],
+                  [*training_keys("drnet", ds), *ablation_keys], args=["--dataset", ds, *ablation_args],
                   metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
                   persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, variants=variants, **gpu),
             Stage(f"{ds}_figures{suffix}", "stages.figures", {"--drnet": model, "--test": test},
