@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     stale = [str(p.relative_to(ROOT)) for p, text in wanted.items() if not p.exists() or p.read_text() != text]
     stale += [str(p.relative_to(ROOT)) for p in stale_captions]
     if stale:
-        print(f"error: {', '.join(stale[:3])} out of date with stages/dag/; run `python -m "
-              f"stages.dag write`", file=sys.stderr)
+        print(f"error: {', '.join(stale[:3])} out of date with stages/dag/ (the stage table, or the modules a stage "
+              f"imports); run `python -m stages.dag write`", file=sys.stderr)
         return 1
     print("dvc.yaml, workflow/stages.smk, the report captions and profiles/slurm match stages/dag/")
     return 0
