@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from drnet.errors import DrnetError
@@ -228,6 +230,8 @@ def test_tracked_values_left_out_of_the_file_are_the_schema_defaults(repo_root):
     from drnet.params import tracked_params
 
     p = load_params(repo_root / "params.yaml")
+    name = next(iter(tracked_params(p, ["kth.model"])))
+    assert name is sys.intern("model"), "pickled like the literal key: model files keep their bytes"
     del p["kth"]["model"]["width"]
     assert tracked_params(p, ["kth.model.width"]) == {"width": 64}
     with pytest.raises(ValueError, match="name 'width' twice"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,7 +37,9 @@ def tracked_params(params: dict, keys: list[str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key in keys:
-        name = key.rsplit(".", 1)[-1]
+        # interned, as the same words written literally elsewhere in a model file are: pickle shares equal
+        # objects, so the file's bytes stay those of a hand-written {"model": ...}
+        name = sys.intern(key.rsplit(".", 1)[-1])
         if name in out:
             raise ValueError(f"params keys {keys} name '{name}' twice; the tracked values would collide")
         out[name] = _lookup(params, key)
