@@ -176,6 +176,11 @@ def test_schema_types_every_section_of_the_file(repo_root):
     assert set(load_raw(repo_root / "params.yaml")) == set(Params.model_fields)
     assert set(VARIANTS[1:]) <= set(Params.model_fields) and not set(VARIANTS) & set(SECTIONS)
     assert {"mnist", "kth", "norb", "chairs", "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    import drnet.params
+    from drnet.params import schema
+
+    types = {n for n, v in vars(schema).items() if isinstance(v, type) and v.__module__ == schema.__name__}
+    assert types - {"Strict"} <= set(drnet.params.__all__), "import every schema type from drnet.params"
 
 
 @pytest.mark.parametrize("variant", ["paper", "demo", "proof"])

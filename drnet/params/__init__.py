@@ -12,7 +12,7 @@ key and what is allowed.
 - ``load``: ``load_params`` (read, validate, overlay, override, validate again)
 - ``tracking``: the params keys a training run reads, their values and hash (resume keys, provenance)
 
-Import the public names from ``drnet.params``.
+Import the public names (every schema type and the functions below) from ``drnet.params``.
 """
 
 from drnet.params.load import load_params, load_raw
@@ -20,22 +20,48 @@ from drnet.params.overlay import deep_merge, resolve, with_ablation
 from drnet.params.overrides import apply_overrides
 from drnet.params.schema import (
     KTH_ACTIONS,
+    SEED_MAX,
     VARIANTS,
+    Ablation,
+    Ablations,
+    ActionClassifier,
+    AeBaseline,
+    Chairs,
     ChairsData,
     Download,
     DrnetModel,
+    DrnetTrain,
+    FewShot,
+    Generate,
+    Inception,
+    Kth,
     KthData,
+    KthSwapEval,
     KthSynthetic,
+    Leakage,
+    LstmModel,
+    LstmTrain,
+    Mnist,
+    MnistData,
+    Norb,
     NorbData,
     NorbSynthetic,
+    ObjectClassifier,
+    ObjectSwapEval,
+    Params,
+    Probe,
     Runtime,
+    SwapEval,
 )
 from drnet.params.text import safe_yaml
 from drnet.params.tracking import params_hash, tracked_params, training_keys
 from drnet.params.validate import section, validate
 
 __all__ = [
-    "KTH_ACTIONS", "VARIANTS", "ChairsData", "Download", "DrnetModel", "KthData", "KthSynthetic", "NorbData",
-    "NorbSynthetic", "Runtime", "apply_overrides", "deep_merge", "load_params", "load_raw", "params_hash", "resolve",
-    "safe_yaml", "section", "tracked_params", "training_keys", "validate", "with_ablation",
+    "KTH_ACTIONS", "SEED_MAX", "VARIANTS", "Ablation", "Ablations", "ActionClassifier", "AeBaseline", "Chairs",
+    "ChairsData", "Download", "DrnetModel", "DrnetTrain", "FewShot", "Generate", "Inception", "Kth", "KthData",
+    "KthSwapEval", "KthSynthetic", "Leakage", "LstmModel", "LstmTrain", "Mnist", "MnistData", "Norb", "NorbData",
+    "NorbSynthetic", "ObjectClassifier", "ObjectSwapEval", "Params", "Probe", "Runtime", "SwapEval", "apply_overrides",
+    "deep_merge", "load_params", "load_raw", "params_hash", "resolve", "safe_yaml", "section", "tracked_params",
+    "training_keys", "validate", "with_ablation",
 ]
