@@ -1,5 +1,6 @@
-# drnet-pipeline: the DAG for Snakemake. The rules are generated from stages/dag.py (the single source of truth
-# shared with dvc.yaml); this file validates the config, includes them and declares the final targets.
+# drnet-pipeline: the DAG for Snakemake. The rules are generated from stages/dag/ (the stage table shared with
+# dvc.yaml); this file validates the config, includes them and declares the final targets. Each rule takes the
+# source files its stage runs as input `src`: editing one re-runs exactly the rules that run it (README).
 #
 #   snakemake --cores 2 demo                              # the offline demo (tiny, embedded/synthetic data)
 #   snakemake --cores 8 paper                             # every paper table and figure -> results/paper/

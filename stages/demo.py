@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from stages.dag import targets
+from stages.dag.registry import targets
 
 RESULTS = Path("results/demo")
 

@@ -17,8 +17,7 @@ from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier, frames_to_input
 from drnet.io import atomic_write_json
-from drnet.params import Runtime, section
-from drnet.params_datasets import KTH_ACTIONS
+from drnet.params import KTH_ACTIONS, Runtime, section
 from drnet.train import checkpoint as ckpt
 from drnet.train.runtime import setup
 

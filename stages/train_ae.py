@@ -7,7 +7,7 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import Runtime, params_hash, section
+from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
 from drnet.train.ae_loop import train_ae
 from drnet.train.checkpoint import resume_key
 from drnet.train.runtime import setup
@@ -27,8 +27,7 @@ def _main(argv: list[str] | None) -> None:
     runtime = Runtime(**params.get("runtime", {}))
     VideoStore(args.train, dataset="kth")  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
-    tracked = {"seed": params["seed"], "baseline": params["kth"]["baseline"], "width": kth.model.width,
-               "max_step": kth.train.max_step}
+    tracked = tracked_params(params, training_keys("ae", "kth"))
     summary = train_ae(cfg=kth.baseline, max_step=kth.train.max_step, runtime=runtime, store_path=args.train,
                        model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,
                        seed=params["seed"], params=tracked, ctx=ctx,

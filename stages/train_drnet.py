@@ -10,7 +10,7 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import params_hash, section
+from drnet.params import params_hash, section, tracked_params, training_keys, with_ablation
 from drnet.train.checkpoint import resume_key
 from drnet.train.drnet_loop import train_drnet
 from drnet.train.runtime import setup
@@ -25,16 +25,16 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--metrics-out", required=True, help="CSV of losses per logging interval")
     parser.add_argument("--summary-out", required=True, help="JSON of final losses (DVC metrics)")
     parser.add_argument("--resume", default="auto", choices=["auto", "yes", "no"])
-    parser.add_argument("--set-adv-weight", type=float, default=None,
-                        help="override train.adv_weight (the no-adversarial ablation uses 0)")
+    parser.add_argument("--ablation", choices=["noadv"], default=None,
+                        help="train with params.yaml's ablation.NAME over train (noadv: adv_weight 0)")
     args = parser.parse_args(argv)
-    if args.set_adv_weight is not None:  # validated like any param (argparse's float takes nan and inf)
-        args.overrides.append(f"{args.dataset}.train.adv_weight={args.set_adv_weight!r}")
     params = load_stage_params(args)
+    if args.ablation:
+        params = with_ablation(params, args.dataset, args.ablation)
     cfg = section(params, args.dataset)
     VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(_runtime(params))
-    tracked = {"seed": params["seed"], "model": params[args.dataset]["model"], "train": params[args.dataset]["train"]}
+    tracked = tracked_params(params, training_keys("drnet", args.dataset))
     key = resume_key(params_hash(tracked), data=args.train)  # a rebuilt store or other params: no stale resume
     summary = train_drnet(model_cfg=cfg.model, train_cfg=cfg.train, runtime=_runtime(params), store_path=args.train,
                           model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,

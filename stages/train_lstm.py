@@ -7,7 +7,7 @@ import sys
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import Runtime, params_hash, section
+from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
 from drnet.train.checkpoint import resume_key
 from drnet.train.lstm_loop import train_lstm
 from drnet.train.runtime import setup
@@ -29,8 +29,7 @@ def _main(argv: list[str] | None) -> None:
     runtime = Runtime(**params.get("runtime", {}))
     VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
-    tracked = {"seed": params["seed"], "lstm_model": params[args.dataset]["lstm_model"],
-               "lstm": params[args.dataset]["lstm"]}
+    tracked = tracked_params(params, training_keys("lstm", args.dataset))
     summary = train_lstm(drnet_path=args.drnet, lstm_model_cfg=cfg.lstm_model, lstm_cfg=cfg.lstm, runtime=runtime,
                          store_path=args.train, model_out=args.model_out, checkpoint_path=args.checkpoint,
                          metrics_out=args.metrics_out, seed=params["seed"], params=tracked,

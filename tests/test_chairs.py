@@ -12,7 +12,7 @@ from drnet.data.chairs.render import chair_renderer, render_mesh_folder
 from drnet.data.chairs.stores import BACKGROUND, split_models
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.params_datasets import ChairsData
+from drnet.params import ChairsData
 from stages import chairs_build, chairs_meshes
 
 _OK, _WHY = render.available()

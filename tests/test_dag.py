@@ -6,13 +6,15 @@ import sys
 
 import yaml
 
-from stages import dag
+from stages.dag.cli import main
+from stages.dag.registry import jobs
+from stages.dag.render import GPU_PARTITION
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def test_generated_files_match_registry(repo_root):
-    assert dag.main(["check"]) == 0, "run `python -m stages.dag write` after changing stages/dag.py"
+    assert main(["check"]) == 0, "run `python -m stages.dag write` after changing stages/dag/ or an import"
 
 
 def _dvc_stages(repo_root):
@@ -22,7 +24,7 @@ def _dvc_stages(repo_root):
 def test_every_stage_is_in_both_front_doors(repo_root):
     dvc = _dvc_stages(repo_root)
     smk = re.findall(r"^rule (\w+):", (repo_root / "workflow/stages.smk").read_text(), re.M)
-    assert set(dvc) == set(smk) == {j.name for j in dag.jobs()}
+    assert set(dvc) == set(smk) == {j.name for j in jobs()}
 
 
 def test_snakemake_runs_the_same_commands_as_dvc(repo_root, tmp_path):
@@ -93,7 +95,7 @@ def test_proof_target_is_mnist_and_norb_on_one_thread_per_job(repo_root):
     assert {"proof_mnist_train", "proof_mnist_lstm", "proof_mnist_disentangle", "proof_norb_train",
             "proof_norb_train_noadv", "proof_norb_classification", "proof_norb_disentangle"} <= planned
     assert not any("kth" in job or "chairs" in job for job in planned)
-    proof_jobs = [j for j in dag.jobs() if j.variant == "proof"]
+    proof_jobs = [j for j in jobs() if j.variant == "proof"]
     assert proof_jobs and all(j.threads == 1 for j in proof_jobs)
     assert all(j.path("{d}").startswith("data/proof") for j in proof_jobs)
 
@@ -115,13 +117,13 @@ def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
     """Every rule the generated Snakefile gives a gpu resource runs in the profile's GPU partition; no other."""
     smk = (repo_root / "workflow/stages.smk").read_text()
     gpu_rules = {m.group(1) for m in re.finditer(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+gpu=\d+,", smk, re.M)}
-    assert gpu_rules == {j.name for j in dag.jobs() if j.stage.gpu and j.variant == "paper"}
+    assert gpu_rules == {j.name for j in jobs() if j.stage.gpu and j.variant == "paper"}
     assert len(gpu_rules) == 10, sorted(gpu_rules)
     profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
     gpu_partition = {name for name, res in profile["set-resources"].items()
-                     if res.get("slurm_partition") == dag.GPU_PARTITION}
+                     if res.get("slurm_partition") == GPU_PARTITION}
     assert gpu_partition == gpu_rules
-    assert profile["default-resources"]["slurm_partition"] != dag.GPU_PARTITION
+    assert profile["default-resources"]["slurm_partition"] != GPU_PARTITION
 
 
 def test_report_captions_are_per_output_and_mark_the_demo(repo_root):

@@ -10,8 +10,7 @@ from drnet.data.download import RemoteFile, download
 from drnet.data.kth.download import KTH_TERMS, fetch_kth
 from drnet.data.kth.synthetic import write_synthetic_kth
 from drnet.errors import DrnetError
-from drnet.params import Download
-from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
+from drnet.params import KTH_ACTIONS, Download, KthSynthetic
 
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from drnet.data.store import VideoStore
-from stages import dag
+from stages.dag.registry import targets
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_LEVEL_SKIP = {".venv", ".git", "data", "results", "logs", ".snakemake", ".pytest_cache", ".ruff_cache"}
@@ -37,7 +37,7 @@ def _snakemake(work, *args):
 def test_demo_dag_end_to_end(workdir):
     run = _snakemake(workdir, "demo")
     assert run.returncode == 0, run.stderr[-3000:]
-    for target in dag.targets("demo"):
+    for target in targets("demo"):
         assert (workdir / target).stat().st_size > 0, target
     leftovers = [p for p in workdir.rglob(".tmp-*")]
     assert not leftovers, leftovers

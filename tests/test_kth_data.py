@@ -13,7 +13,7 @@ from drnet.data.kth.sequences import SEQUENCES_FILE, parse_sequences
 from drnet.data.kth.synthetic import count_frames, write_avi, write_synthetic_kth
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.params_datasets import KTH_ACTIONS, KthData, KthSynthetic
+from drnet.params import KTH_ACTIONS, KthData, KthSynthetic
 from stages import kth_ingest, kth_synth
 
 SEQUENCES = """\

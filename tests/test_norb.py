@@ -14,8 +14,7 @@ from drnet.data.norb.format import read_header, read_matrix, write_matrix
 from drnet.data.norb.synthetic import instance_split, write_synthetic_norb
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.params import Download
-from drnet.params_datasets import NorbData, NorbSynthetic
+from drnet.params import Download, NorbData, NorbSynthetic
 from stages import norb_build, norb_download, norb_synth
 
 _OK, _WHY = render.available()

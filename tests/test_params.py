@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from drnet.errors import DrnetError
@@ -165,3 +167,109 @@ def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
     with pytest.raises(DrnetError) as err:
         check_config(merged_config(cli, str(repo_root / "params.yaml")))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_schema_types_every_section_of_the_file(repo_root):
+    from drnet.params import VARIANTS
+    from drnet.params.schema import SECTIONS, Params
+
+    assert set(load_raw(repo_root / "params.yaml")) == set(Params.model_fields)
+    assert set(VARIANTS[1:]) <= set(Params.model_fields) and not set(VARIANTS) & set(SECTIONS)
+    assert {"mnist", "kth", "norb", "chairs", "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    import drnet.params
+    from drnet.params import schema
+
+    types = {n for n, v in vars(schema).items() if isinstance(v, type) and v.__module__ == schema.__name__}
+    assert types - {"Strict"} <= set(drnet.params.__all__), "import every schema type from drnet.params"
+
+
+@pytest.mark.parametrize("variant", ["paper", "demo", "proof"])
+def test_noadv_ablation_changes_only_the_adversarial_weight(repo_root, variant):
+    from drnet.params import with_ablation
+
+    params = load_params(repo_root / "params.yaml", variant)
+    for dataset in ("norb", "chairs"):
+        ablated = with_ablation(params, dataset, "noadv")
+        assert ablated[dataset]["train"].pop("adv_weight") == 0.0 and params[dataset]["train"]["adv_weight"] > 0
+        params[dataset]["train"].pop("adv_weight")
+        assert ablated == params
+
+
+def test_training_stages_hash_the_keys_the_registry_lists(repo_root):
+    """The resume key hashes exactly the registry's params keys: the same values as the hand-made dicts before."""
+    from drnet.params import tracked_params, training_keys
+    from stages.dag.registry import registry
+
+    p = load_params(repo_root / "params.yaml", "demo")
+    kth = section(p, "kth")
+    assert tracked_params(p, training_keys("drnet", "norb")) == {"seed": 0, "model": p["norb"]["model"],
+                                                                  "train": p["norb"]["train"]}
+    assert tracked_params(p, training_keys("lstm", "mnist")) == {"seed": 0, "lstm_model": p["mnist"]["lstm_model"],
+                                                                  "lstm": p["mnist"]["lstm"]}
+    assert tracked_params(p, training_keys("ae", "kth")) == {"seed": 0, "baseline": p["kth"]["baseline"],
+                                                             "width": kth.model.width, "max_step": kth.train.max_step}
+    kinds = {"stages.train_drnet": "drnet", "stages.train_lstm": "lstm", "stages.train_ae": "ae"}
+    training = [s for s in registry() if s.module in kinds]
+    assert len(training) == 10
+    for stage in training:
+        dataset = stage.args[stage.args.index("--dataset") + 1] if "--dataset" in stage.args else "kth"
+        extra = ["ablation.noadv"] if stage.name.endswith("_noadv") else []
+        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra], stage.name
+
+
+def test_resume_hash_changes_with_a_tracked_key_only(repo_root):
+    from drnet.params import params_hash, tracked_params, training_keys, with_ablation
+
+    def key(*overrides, ablation=None):
+        p = load_params(repo_root / "params.yaml", "demo", list(overrides))
+        return params_hash(tracked_params(with_ablation(p, "norb", ablation) if ablation else p,
+                                          training_keys("drnet", "norb")))
+
+    base = key()
+    assert key("norb.disentangle.n_pairs=3") == base  # read by another stage
+    assert key("demo.norb.train.steps=7") != base and key("seed=1") != base and key("norb.model.pose_dim=3") != base
+    assert key(ablation="noadv") != base != key("ablation.noadv.adv_weight=0.5", ablation="noadv")
+
+
+def test_tracked_values_left_out_of_the_file_are_the_schema_defaults(repo_root):
+    from drnet.params import tracked_params
+
+    p = load_params(repo_root / "params.yaml")
+    name = next(iter(tracked_params(p, ["kth.model"])))
+    assert name is sys.intern("model"), "pickled like the literal key: model files keep their bytes"
+    del p["kth"]["model"]["width"]
+    assert tracked_params(p, ["kth.model.width"]) == {"width": 64}
+    with pytest.raises(ValueError, match="name 'width' twice"):
+        tracked_params(p, ["kth.model.width", "kth.classifier.width"])
+
+
+def test_runtime_compile_is_read_by_drnet_training(tmp_path, monkeypatch):
+    """`runtime.compile: true` compiles Ec, Ep and D of the DrNet loop (checked here with a recording stand-in for
+    torch.compile; a real compile on the CPU takes minutes and gives the same losses)."""
+    import torch
+
+    from stages import mnist_build, train_drnet
+
+    sizes = ["--variant", "demo", "--set", "mnist.data.train_sequences=8", "--set", "mnist.data.test_sequences=2",
+             "--set", "mnist.model.width=4", "--set", "mnist.train.steps=1", "--set", "mnist.train.batch_size=4",
+             "--set", "runtime.num_workers=0"]
+    assert mnist_build.main([*sizes, "--train-out", str(tmp_path / "train.h5"), "--test-out",
+                             str(tmp_path / "test.h5"), "--summary-out", str(tmp_path / "data.json")]) == 0
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda module, **kw: compiled.append(type(module).__name__) or module)
+    outs = [f"--{flag}={tmp_path / flag}" for flag in ("model-out", "checkpoint", "metrics-out", "summary-out")]
+    for value, calls in (("false", 0), ("true", 3)):
+        compiled.clear()
+        assert train_drnet.main(["--dataset", "mnist", "--train", str(tmp_path / "train.h5"), *sizes, "--set",
+                     f"runtime.compile={value}", "--resume", "no", *outs]) == 0
+        assert len(compiled) == calls, compiled
+
+
+def test_snakemake_config_of_the_ablation_reaches_only_the_ablated_rules(repo_root):
+    from drnet.dag_support import merged_config, overrides
+    from stages.dag.registry import registry
+
+    config = merged_config({"ablation": {"noadv": {"adv_weight": "0.01"}}}, str(repo_root / "params.yaml"))
+    flags = {s.name: overrides(config, s.params, str(repo_root / "params.yaml")) for s in registry()}
+    assert {name for name, flag in flags.items() if flag} == {"norb_train_noadv", "chairs_train_noadv"}
+    assert flags["norb_train_noadv"] == "--set ablation.noadv.adv_weight=0.01"

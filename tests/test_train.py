@@ -276,15 +276,16 @@ def test_classifier_file_goes_through_the_guarded_loader(tmp_path):
         assert message in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
-def test_adv_weight_flag_is_validated_like_a_param(tmp_path, capsys, value):
+@pytest.mark.parametrize("value", [".nan", ".inf", "-1"])
+def test_ablation_value_is_validated_like_a_param(tmp_path, capsys, value):
     from stages.train_drnet import main
 
-    rc = main(["--dataset", "norb", f"--set-adv-weight={value}", "--train", str(tmp_path / "x.h5"), "--model-out",
-               str(tmp_path / "m.pt"), "--checkpoint", str(tmp_path / "c.pt"), "--metrics-out",
-               str(tmp_path / "m.csv"), "--summary-out", str(tmp_path / "s.json")])
+    rc = main(["--dataset", "norb", "--ablation", "noadv", "--set", f"ablation.noadv.adv_weight={value}", "--train",
+               str(tmp_path / "x.h5"), "--model-out", str(tmp_path / "m.pt"), "--checkpoint", str(tmp_path / "c.pt"),
+               "--metrics-out", str(tmp_path / "m.csv"), "--summary-out", str(tmp_path / "s.json")])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err.startswith("error: params.yaml: norb.train.adv_weight: Input should be") and "\n" not in err
+    assert rc == 2 and err.startswith("error: params.yaml: ablation.noadv.adv_weight: Input should be") \
+        and "\n" not in err
 
 
 def test_resume_key_names_what_changed(mnist, tmp_path):

@@ -8,7 +8,7 @@ os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ
 
 from drnet.dag_support import check_config, merged_config, overrides
 from drnet.errors import DrnetError
-from stages.dag import targets
+from stages.dag.registry import targets
 
 
 def load_config(config):

@@ -26,7 +26,7 @@ from drnet.data.parallel import ordered_map
 from drnet.data.raw import read_manifest
 from drnet.errors import DrnetError
 from drnet.io import file_digest, is_temp_name
-from drnet.params_datasets import ChairsData
+from drnet.params import ChairsData
 
 PNG_SUFFIXES = (".png",)
 # Order of the azimuth images inside one elevation folder:

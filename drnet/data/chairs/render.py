@@ -26,7 +26,7 @@ from drnet.data.raw import MANIFEST_FILE, read_manifest
 from drnet.data.render import MESH_SUFFIXES, Renderer, load_mesh, normalise
 from drnet.errors import DrnetError
 from drnet.io import file_digest, is_temp_name
-from drnet.params_datasets import ChairsData
+from drnet.params import ChairsData
 
 # Fixed light for every chair mesh rendered here.
 LIGHT_DIR = (0.5, 1.0, 0.8)

@@ -16,8 +16,7 @@ from drnet.data.kth.sequences import SEQUENCES_FILE, KthVideo, parse_sequences
 from drnet.data.kth.videos import KTH_ZIPS, check_zip, extracted_videos, locate_videos
 from drnet.data.raw import MANIFEST_FILE
 from drnet.io import atomic_write_json, ensure_dir, file_digest
-from drnet.params import Download
-from drnet.params_datasets import KTH_ACTIONS
+from drnet.params import KTH_ACTIONS, Download
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from drnet.params_datasets import KTH_ACTIONS
+from drnet.params import KTH_ACTIONS
 
 WIDTH, HEIGHT = 160, 120
 GROUND = 108  # image row of the feet

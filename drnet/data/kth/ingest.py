@@ -31,7 +31,7 @@ from drnet.data.raw import open_raw_folder
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import atomic_paths, ensure_dir, file_digest, remove_stale_temps, temp_name_pattern
-from drnet.params_datasets import KTH_ACTIONS, KthData
+from drnet.params import KTH_ACTIONS, KthData
 
 log = logging.getLogger(__name__)
 

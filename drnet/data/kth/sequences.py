@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drnet.errors import DrnetError
-from drnet.params_datasets import KTH_ACTIONS
+from drnet.params import KTH_ACTIONS
 
 log = logging.getLogger(__name__)
 

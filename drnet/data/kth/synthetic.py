@@ -33,7 +33,7 @@ from drnet.data.kth.sequences import SEQUENCES_FILE, KthVideo
 from drnet.data.raw import MANIFEST_FILE, refuse_foreign_folder
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_write_json, file_digest
-from drnet.params_datasets import KTH_ACTIONS, KthSynthetic
+from drnet.params import KTH_ACTIONS, KthSynthetic
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from drnet.data.kth.sequences import video_name
 from drnet.errors import DrnetError
 from drnet.io import disk_full, is_temp_name
-from drnet.params_datasets import KTH_ACTIONS
+from drnet.params import KTH_ACTIONS
 
 KTH_ZIPS = tuple(f"{action}.zip" for action in KTH_ACTIONS)
 

@@ -25,7 +25,7 @@ from drnet.data.raw import open_raw_folder
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import atomic_paths, file_digest
-from drnet.params_datasets import NorbData
+from drnet.params import NorbData
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from drnet.data.primitives import ball, box, rgba, rod
 from drnet.data.raw import MANIFEST_FILE, refuse_foreign_folder
 from drnet.data.render import Renderer, normalise
 from drnet.io import atomic_dir, atomic_write_json, file_digest
-from drnet.params_datasets import NorbSynthetic
+from drnet.params import NorbSynthetic
 
 log = logging.getLogger(__name__)
 
