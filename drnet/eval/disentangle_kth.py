@@ -6,7 +6,10 @@ import numpy as np
 import torch
 
 from drnet.data.store import VideoStore
+from drnet.eval.classifiers import predict_proba
 from drnet.eval.disentangle_objects import object_model_swap
+from drnet.eval.generate import generate
+from drnet.eval.inception import motion
 from drnet.eval.readers import all_items, train_frame_reader
 from drnet.frames import store_frames, to_uint8
 
@@ -20,10 +23,6 @@ def kth_table(drnet, lstm, store: VideoStore, n_past: int, offsets: list[int], n
     frames at each offset (person kept). Motion is the mean frame-to-frame change (``inception.motion``) of
     generated and real continuations of the same clips up to each offset: a frozen generation reads 0.
     """
-    from drnet.eval.classifiers import predict_proba
-    from drnet.eval.generate import generate
-    from drnet.eval.inception import motion
-
     rng = np.random.default_rng([seed, 31])
     items = all_items(store)
     if len(items) > max_reader_frames:

@@ -18,6 +18,7 @@ import torch
 
 from drnet.data.mnist import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
+from drnet.eval.generate import generate
 from drnet.eval.readers import DigitReader, SwapFn, read_digits
 from drnet.frames import to_float, unit_array
 
@@ -156,8 +157,6 @@ def mnist_over_time(drnet, lstm, truths: list[ClipTruth], source: BouncingMnist,
     """LSTM generations from the first ``n_past`` real frames of ``n_clips`` test clips: per offset after the
     last observed frame, the fraction of digits still read as the clip's, and the position error against the
     clip's true trajectory (which the generator defines for every frame; ``known`` = frames the store holds)."""
-    from drnet.eval.generate import generate
-
     clips = np.arange(min(n_clips, len(truths)))
     observed = torch.stack([real_frames(source, truths, np.full(n_past, q), np.arange(n_past)) for q in clips])
     length = max(offsets)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from drnet.data.store import VideoStore
+from drnet.eval.classifiers import predict_proba
 from drnet.eval.readers import SwapFn, all_items, train_frame_reader
 from drnet.frames import store_frames
 
@@ -31,8 +32,6 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
     azimuth tB. Returns both, what each would score reading the other clip, chance levels and the readers'
     accuracy on held-out real frames (the ceilings).
     """
-    from drnet.eval.classifiers import predict_proba
-
     items = all_items(store)
     objects = np.unique(store.meta(content_column), return_inverse=True)[1]
     content_labels = objects[items[:, 0]]
@@ -58,7 +57,6 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
         "pose_chance": 1.0 / n_az, "content_reader_ceiling": obj_ceiling, "pose_reader_ceiling": az_ceiling,
         "n_pairs": int(len(a)),
     }
-
 
 
 def object_rows(name: str, r: dict, content_column: str) -> list[dict]:

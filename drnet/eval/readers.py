@@ -20,6 +20,7 @@ from torch import nn
 
 from drnet.data.mnist import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
+from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier
 from drnet.frames import store_frames, unit_array
 
 # (content clip, content frame, pose clip, pose frame) -> swapped frames float [N, C, H, W] in [0, 1]
@@ -105,8 +106,6 @@ def train_frame_reader(store: VideoStore, items: np.ndarray, labels: np.ndarray,
                        width: int, max_epochs: int, batch_size: int = 64) -> tuple[nn.Module, float]:
     """A CNN reading ``labels`` off real frames ``items`` of ``store``: trained on a seeded 80% of them, its
     accuracy on the other 20% (real frames) returned as the ceiling of any swap read by it."""
-    from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier
-
     order = np.random.default_rng([seed, 21]).permutation(len(items))
     cut = int(0.8 * len(items))
     train_idx, held_idx = np.sort(order[:cut]), np.sort(order[cut:])
