@@ -24,8 +24,8 @@ import torch
 
 from drnet.errors import DrnetError
 from drnet.eval.generate import generate as rollout
-from drnet.eval.generate import save_png, save_video, tile, to_uint8
 from drnet.io import atomic_path
+from drnet.report.images import rgb_frames, save_png, save_video, tile
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 
@@ -112,7 +112,7 @@ def swap_frames(model: Model, content: np.ndarray, pose: np.ndarray, content_ind
         p = model.drnet.encode_pose(_as_input(pose[s:s + batch], model.device))
         n = len(p)
         k = [x.expand(n, *x.shape[1:]) for x in skips] if skips is not None else None
-        out.append(to_uint8(model.drnet.decode(c.expand(n, -1), p, k)))
+        out.append(rgb_frames(model.drnet.decode(c.expand(n, -1), p, k)))
     return np.concatenate(out)
 
 
@@ -125,7 +125,7 @@ def generate_frames(model: Model, observed: np.ndarray, length: int, n_past: int
     if len(observed) < n_past:
         raise DrnetError(f"the video has {len(observed)} frames; generation observes the first {n_past}")
     x = _as_input(observed[:n_past], model.device)[None]
-    return to_uint8(rollout(model.drnet, model.lstm, x, length))[0]
+    return rgb_frames(rollout(model.drnet, model.lstm, x, length))[0]
 
 
 def write_video(path: str | os.PathLike, frames: np.ndarray, fps: int) -> Path:

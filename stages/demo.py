@@ -7,52 +7,16 @@ chairs from their synthetic sources). Outputs go to data/demo/ and results/demo/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from drnet.report.summary import demo_summary
 from stages.dag.registry import targets
 
 RESULTS = Path("results/demo")
-
-
-def _summary() -> list[str]:
-    lines = []
-    probe = RESULTS / "mnist_probe.json"
-    if probe.exists():
-        p = json.loads(probe.read_text())
-        lines.append(f"MNIST probes ({p['data_source']}, synthetic={p['synthetic']}): identity from content "
-                     f"{p['content_identity_acc']:.1%} vs from pose {p['pose_identity_acc']:.1%} "
-                     f"(chance {p['identity_chance']:.1%}); position from pose {p['pose_position_acc']:.1%} "
-                     f"vs from content {p['content_position_acc']:.1%} (chance {p['position_chance']:.1%})")
-    classifier = RESULTS / "kth_classifier.json"
-    if classifier.exists():
-        c = json.loads(classifier.read_text())
-        lines.append(f"KTH action classifier (synthetic={c['synthetic']}): test accuracy {c['test_accuracy']:.1%} "
-                     f"(chance {c['chance']:.1%})")
-    inception = RESULTS / "kth_inception.csv"
-    if inception.exists():
-        import pandas as pd
-
-        table = pd.read_csv(inception).pivot(index="offset", columns="model", values="inception_score")
-        lines.append("KTH Inception score by offset:\n" + table.round(3).to_string())
-    fewshot = RESULTS / "kth_fewshot.json"
-    if fewshot.exists():
-        f = json.loads(fewshot.read_text())
-        lines.append("KTH few-shot actions (Fig. 8): " + ", ".join(
-            f"{k.replace('_acc_', ' ').replace('_', ' ')} {v:.1%}" for k, v in f.items() if "_acc_" in k))
-    for name in ("norb_classification.md", "leakage.md"):  # each table's Markdown opens with its caption
-        if (RESULTS / name).exists():
-            lines.append((RESULTS / name).read_text().strip())
-    report = RESULTS / "paper" / "index.html"
-    if report.exists():
-        lines.append(f"Paper report (every table and figure, with captions, provenance and scale stamps): {report} "
-                     f"(and index.md). Snakemake's report: snakemake demo --report report.html; a screenshot: "
-                     f"python tools/screenshot_report.py {report} paper.png")
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nDemo finished in {minutes:.1f} min. Outputs (synthetic/embedded data, tiny models: not paper numbers):")
     for path in targets("demo"):
         print(f"  {path}")
-    for line in _summary():
+    for line in demo_summary(RESULTS):
         print(line)
     return 0
 

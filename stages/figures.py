@@ -10,8 +10,8 @@ import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.generate import save_png
-from drnet.report.figures import annotate, reconstruction_grid, swap_grid
+from drnet.report.figures import reconstruction_figure, swap_figure
+from drnet.report.images import save_png
 from drnet.report.scale import paper_section, scale_note
 from drnet.train.drnet_loop import load_drnet
 
@@ -32,20 +32,9 @@ def _main(argv: list[str] | None) -> None:
     stamp = scale_note(state["params"], paper, store.attrs.get("source"), store.synthetic)
     adv = state["params"].get("train", {}).get("adv_weight")
     what = f"{dataset} DrNet" + (f" (adversarial weight {adv:g})" if adv is not None else "")
-    cell = store.frame_shape[0]
-    rec = reconstruction_grid(drnet, store, args.n, params["seed"], "cpu")
-    save_png(args.reconstruction_out, annotate(
-        rec, title=f"{what}: reconstruction of held-out clips", stamp=stamp, cell=cell,
-        row_labels=["content x_t", "pose x_t+k (target)", "D(Ec(x_t), Ep(x_t+k))"],
-        xlabel="one held-out clip per column"))
-    grid = swap_grid(drnet, store, args.n, params["seed"], "cpu")
-    n = (grid.shape[0] - 2) // (cell + 2) - 1
-    save_png(args.swap_out, annotate(
-        grid, title=f"{what}: content/pose swap", stamp=stamp, cell=cell,
-        col_labels=["", *[f"pose {j + 1}" for j in range((grid.shape[1] - 2) // (cell + 2) - 1)]],
-        row_labels=["", *[f"content {i + 1}" for i in range(n)]],
-        xlabel="column: POSE from the frame at its top (another held-out clip)",
-        ylabel="row: CONTENT from the frame at its left"))
+    save_png(args.reconstruction_out, reconstruction_figure(drnet, store, args.n, params["seed"], what=what,
+                                                            stamp=stamp))
+    save_png(args.swap_out, swap_figure(drnet, store, args.n, params["seed"], what=what, stamp=stamp))
     announce(args.reconstruction_out, args.swap_out)
 
 

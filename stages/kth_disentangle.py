@@ -10,8 +10,9 @@ import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle import kth_table, write_swap_table
+from drnet.eval.disentangle_kth import kth_table
 from drnet.io import atomic_write_json
+from drnet.report.experiment_tables import write_swap_table
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 

@@ -9,37 +9,18 @@ Pass each model with its test store: --norb-model M --norb-store S, etc.; any su
 
 from __future__ import annotations
 
-import math
 import sys
-
-import pandas as pd
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.experiments import leakage
-from drnet.eval.tables import write_table
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
-from drnet.report.scale import paper_section, short_scale
+from drnet.report import experiment_tables as tables
 from drnet.train.drnet_loop import load_drnet
 
-PERCENT = {"clip from pose", "clip from content", "clip chance", "pose from content", "pose from pose",
-           "pose chance"}
-FORMATS = {**dict.fromkeys(PERCENT, "percent"), "adv weight": "weight", "steps": "count", "clips": "count",
-           "frames": "count"}
-
-
 NAMES = ("mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth")
-
-
-def _plain(value):
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def _data_label(store: VideoStore) -> str:
-    source = str(store.attrs.get("source"))
-    return source if not store.synthetic or "synth" in source else f"{source} (synthetic)"
 
 
 def _main(argv: list[str] | None) -> None:
@@ -52,44 +33,23 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "leakage")
-    pairs = []
-    for name in NAMES:
-        model_path, store_path = (getattr(args, f"{name.replace('-', '_')}_{k}") for k in ("model", "store"))
+    pairs = [(name, *(getattr(args, f"{name.replace('-', '_')}_{k}") for k in ("model", "store"))) for name in NAMES]
+    for name, model_path, store_path in pairs:
         if (model_path is None) != (store_path is None):
             raise DrnetError(f"give both --{name}-model and --{name}-store, or neither")
-        if model_path:
-            pairs.append((name, model_path, store_path))
+    pairs = [pair for pair in pairs if pair[1]]
     if not pairs:
         raise DrnetError(f"no model given; pass --NAME-model and --NAME-store for some NAME in {', '.join(NAMES)}")
     rows, stamps = [], []
     for name, model_path, store_path in pairs:
-        model, state = load_drnet(model_path)
-        store = VideoStore(store_path, dataset=name.split("-")[0])
+        (model, state), store = load_drnet(model_path), VideoStore(store_path, dataset=name.split("-")[0])
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
-        rows.append({"model": name, "dataset": store.attrs.get("dataset"),
-                     "adv weight": float(state["params"]["train"]["adv_weight"]),
-                     "steps": int(state["params"]["train"]["steps"]), "data": _data_label(store),
-                     "clip from pose": r["clip_from_pose"], "clip from content": r["clip_from_content"],
-                     "clip chance": r["clip_chance"], "pose factor": r["pose_factor"],
-                     "pose from content": r["pose_from_content"], "pose from pose": r["pose_from_pose"],
-                     "pose chance": r["pose_chance"], "clips": r["n_clips"], "frames": r["n_frames"]})
-        dataset = str(store.attrs.get("dataset"))
-        note = short_scale(state["params"], paper_section(args.params, dataset) if dataset in params else None,
-                           store.synthetic)
-        if note:
-            stamps.append(f"{name} {note}")
-        print(f"{name}: clip from pose {r['clip_from_pose']:.3f} / content {r['clip_from_content']:.3f}; "
-              f"{r['pose_factor']} from content {r['pose_from_content']:.3f} / pose {r['pose_from_pose']:.3f}")
-    df = pd.DataFrame(rows)
-    caption = ("Leakage probes (linear, test clips): clip identity read off pose should be near chance; the pose "
-               "factor read off content should be near chance.")
-    if stamps:
-        caption = ("NOT PAPER SCALE OR NOT REAL DATA (this run / paper): " + "; ".join(stamps) + ". " + caption)
-    outs = write_table(df, args.csv_out, formats=FORMATS, label="tab:leakage", caption=caption)
-    summary = {row["model"]: {k.replace(" ", "_"): _plain(row[k]) for k in PERCENT} for row in rows}
-    summary["params_hash"] = params_hash(params["leakage"])
-    atomic_write_json(args.summary_out, summary)
+        rows.append(tables.leakage_row(name, store, state["params"], r))
+        stamps += tables.leakage_stamp(name, state["params"], store, args.params, params)
+        print(tables.leakage_line(name, r))
+    outs = tables.write_leakage_table(rows, stamps, args.csv_out)
+    atomic_write_json(args.summary_out, {**tables.leakage_summary(rows), "params_hash": params_hash(params["leakage"])})
     announce(*outs, args.summary_out)
 
 

@@ -10,9 +10,11 @@ import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle as dis
+from drnet.eval import disentangle_mnist as dis
+from drnet.eval.readers import train_digit_reader
 from drnet.io import atomic_write_json
 from drnet.params import section
+from drnet.report.experiment_tables import write_swap_table
 from drnet.train.drnet_loop import load_drnet
 from drnet.train.lstm_loop import load_lstm
 
@@ -25,8 +27,7 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg, seed = section(params, "mnist").disentangle, params["seed"]
     train, test = VideoStore(args.train), VideoStore(args.test)
-    reader, reader_acc = dis.train_digit_reader(train, test, cfg.reader_steps, cfg.reader_batch, seed,
-                                                cfg.reader_width)
+    reader, reader_acc = train_digit_reader(train, test, cfg.reader_steps, cfg.reader_batch, seed, cfg.reader_width)
     drnet, _ = load_drnet(args.drnet)
     lstm, lstm_state = load_lstm(args.lstm)
     source, truths = dis.test_truth(test, seed)
@@ -38,7 +39,7 @@ def _main(argv: list[str] | None) -> None:
     scale = "SYNTHETIC digits (scikit-learn's embedded 8x8 set)" if test.synthetic else "official MNIST"
     caption = (f"MNIST disentanglement by swapping ({scale}; {test.frame_shape[0]} px frames). "
                f"Reader accuracy on real test digits: {100 * reader_acc:.1f}%.")
-    markdown = dis.write_swap_table(rows, args.csv_out, args.md_out, caption)
+    markdown = write_swap_table(rows, args.csv_out, args.md_out, caption)
     atomic_write_json(args.summary_out, {**swap, "reader_acc_test_digits": reader_acc,
                                          "over_time": over_time, "synthetic": test.synthetic,
                                          "image_size": test.frame_shape[0]})

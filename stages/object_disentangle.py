@@ -10,12 +10,9 @@ import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle import (
-    object_model_swap,
-    object_swap_table,
-    write_swap_table,
-)
+from drnet.eval.disentangle_objects import object_model_swap, object_rows, object_swap_table
 from drnet.io import atomic_write_json
+from drnet.report.experiment_tables import write_swap_table
 from drnet.train.drnet_loop import load_drnet
 
 CONTENT = {"norb": "category", "chairs": "model"}
@@ -36,15 +33,7 @@ def _main(argv: list[str] | None) -> None:
         r = object_swap_table(object_model_swap(model, store), store, CONTENT[args.dataset], cfg["n_pairs"],
                               params["seed"], cfg["reader_width"], cfg["reader_epochs"])
         results[name] = r
-        rows += [
-            {"model": name, "measure": f"content transfer ({CONTENT[args.dataset]} of the content clip)",
-             "value": r["content_transfer"], "chance": r["content_chance"],
-             "ceiling": r["content_reader_ceiling"]},
-            {"model": name, "measure": f"{CONTENT[args.dataset]} of pose clip (content through pose)",
-             "value": r["content_from_pose_clip"], "chance": r["content_chance"], "ceiling": None},
-            {"model": name, "measure": "pose transfer (azimuth of pose clip)", "value": r["pose_transfer"],
-             "chance": r["pose_chance"], "ceiling": r["pose_reader_ceiling"]},
-        ]
+        rows += object_rows(name, r, CONTENT[args.dataset])
     data = "SYNTHETIC" if store.synthetic else "official"
     caption = (f"{args.dataset.upper()} disentanglement by swapping ({data} data, {results['DrNet']['n_pairs']} "
                f"test pairs of different objects).")

@@ -12,184 +12,15 @@ previous report (or none), never a half-written one.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
-from drnet.eval.inception import INCEPTION_FORMATS, INCEPTION_LABELS
-from drnet.eval.probe import probe_table
-from drnet.eval.tables import format_cell, to_html, to_markdown
-from drnet.io import atomic_dir, atomic_write_text
-from drnet.params import load_params, params_hash
-from drnet.report.items import DATA_SUMMARIES, ITEMS, Item
-from drnet.report.scale import scale_note
-
-KEY_JSONS = ("--mnist-probe", "--kth-classifier")  # copied into json/ beside the tables
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def _provenance(summaries: dict[str, dict]) -> dict[str, str]:
-    out = {}
-    for name, s in summaries.items():
-        out[name] = f"{_source(s)} ({'SYNTHETIC' if _synthetic(s) else 'real'})"
-    return out
-
-
-def _source(summary: dict) -> str:
-    return str(summary.get("source") or summary.get("data_source") or "unknown")
-
-
-def _synthetic(summary: dict) -> bool:
-    return bool(summary.get("synthetic") or any(isinstance(v, dict) and v.get("synthetic") for v in summary.values()))
-
-
-def scale_notes(params: dict, paper: dict | None, summaries: dict[str, dict]) -> dict[str, str]:
-    """Per dataset: the scale stamp of this run's params against the paper's (empty at paper scale, real data)."""
-    notes = {}
-    for name in DATA_SUMMARIES:
-        s = summaries.get(name, {})
-        note = scale_note(params.get(name), (paper or {}).get(name), _source(s), _synthetic(s))
-        if note:
-            notes[name] = note
-    return notes
-
-
-def json_table(data: dict) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A flat JSON of scalars as a two-column table; each value formatted by what it is (accuracy/chance as a
-    percent, n_*/epochs as a count, else three decimals or text)."""
-    rows = []
-    for key, value in data.items():
-        if isinstance(value, dict) or isinstance(value, list):
-            continue
-        kind = ("percent" if isinstance(value, float) and (key.endswith(("_acc", "accuracy", "chance")))
-                else "count" if isinstance(value, int) and not isinstance(value, bool) else
-                "float" if isinstance(value, float) else "text")
-        rows.append({"quantity": key.replace("_", " "), "value": format_cell(value, kind)})
-    return pd.DataFrame(rows, columns=["quantity", "value"]), {"quantity": "text", "value": "text"}
-
-
-def _caption(item: Item, loaded: dict[str, dict]) -> str:
-    caption = item.caption
-    if item.flag in ("--kth-inception", "--kth-inception-csv") and "--kth-classifier" in loaded:
-        c = loaded["--kth-classifier"]
-        caption += (f" The Inception network's own test accuracy: {format_cell(c.get('test_accuracy'), 'percent')} "
-                    f"(chance {format_cell(c.get('chance'), 'percent')}, {c.get('n_test')} test frames).")
-    return caption
-
-
-def self_contained(page: str, folder: Path) -> str:
-    """The report page with its figures inlined as data: URIs (one file: the Snakemake report embeds it)."""
-    def inline(match: re.Match) -> str:
-        path = folder / match.group(1)
-        mime = "image/gif" if path.suffix == ".gif" else "image/png"
-        return f"src='data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}'"
-
-    return re.sub(r"src='(figures/[^']+)'", inline, page)
-
-
-def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out: Path,
-          paper: dict | None = None, html_out: Path | None = None) -> Path:
-    """Write the report folder OUT from the stage outputs ``items`` (flag -> path). ``params``: this run's
-    resolved params; ``paper``: the paper-scale params, for the scale stamps."""
-    provenance = _provenance(summaries)
-    notes = scale_notes(params, paper, summaries)
-    phash, commit = params_hash(params), _git_commit()
-    synthetic = [k for k, v in provenance.items() if "SYNTHETIC" in v]
-    loaded = {flag: json.loads(items[flag].read_text()) for flag in KEY_JSONS if flag in items}
-    with atomic_dir(out) as tmp:
-        for sub in ("figures", "tables", "json"):
-            (tmp / sub).mkdir()
-        md = ["# DrNet: paper tables and figures", "",
-              f"Regenerated from commit `{commit}`, params hash `{phash}`.", ""]
-        body = [f"<h1>DrNet: paper tables and figures</h1><p>Regenerated from commit <code>{commit}</code>, "
-                f"params hash <code>{phash}</code>.</p>"]
-        if synthetic or notes:
-            warn = ("NOT THE PAPER'S RESULTS: " + "; ".join(
-                [f"SYNTHETIC DATA for {', '.join(synthetic)}"] * bool(synthetic)
-                + [f"models far below paper scale for {', '.join(notes)}"] * bool(notes))
-                + ". These numbers exercise the pipeline; each figure and table is stamped with its scale.")
-            md += [f"> **{warn}**", ""]
-            body.append(f"<p class='warn'><b>{html.escape(warn)}</b></p>")
-        rows = [(k, provenance.get(k, "unknown"), notes.get(k, "paper scale")) for k in DATA_SUMMARIES
-                if k in provenance or k in notes]
-        md += ["| dataset | data | scale |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows] + [""]
-        body.append("<table border=1 cellpadding=4><tr><th>dataset</th><th>data</th><th>scale</th></tr>" + "".join(
-            f"<tr><td>{a}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>" for a, b, c in rows)
-            + "</table>")
-        for item in ITEMS:
-            path = items.get(item.flag)
-            if path is None:
-                continue
-            head = f"{item.title} ({item.paper})"
-            datasets = DATA_SUMMARIES if item.dataset == "all" else (item.dataset,)
-            stamp = " | ".join(f"{d}: {notes[d]}" if item.dataset == "all" else notes[d] for d in datasets
-                               if d in notes)
-            data = "; ".join(f"{d}: {provenance[d]}" for d in datasets if d in provenance) or "unknown"
-            meta = f"Data: {data}. Source file: `{path}`."
-            caption = _caption(item, loaded)
-            md += [f"## {head}", "", caption, ""] + ([f"**{stamp}**", ""] if stamp else []) + [meta, ""]
-            body.append(f"<h2>{html.escape(head)}</h2><p>{html.escape(caption)}</p>"
-                        + (f"<p class='stamp'>{html.escape(stamp)}</p>" if stamp else "")
-                        + f"<p><i>{html.escape(meta.replace('`', ''))}</i></p>")
-            stem = item.flag.lstrip("-")
-            if item.kind in ("png", "gif"):
-                name = f"figures/{stem}{path.suffix}"
-                shutil.copyfile(path, tmp / name)
-                md += [f"![{item.title}]({name})", ""]
-                size = ("height:256px;image-rendering:pixelated;max-width:100%" if item.kind == "gif"
-                        else "max-width:100%")
-                body.append(f"<img src='{name}' alt='{html.escape(item.title)}' style='{size}'>")
-                continue
-            if item.kind == "table":  # the stage's own rendering, byte for byte
-                for suffix in (".csv", ".md", ".tex", ".html"):
-                    src = path.with_suffix(suffix)
-                    if src.exists():
-                        shutil.copyfile(src, tmp / "tables" / f"{stem}{suffix}")
-                md += [path.with_suffix(".md").read_text(), ""]
-                body.append(path.with_suffix(".html").read_text())
-                continue
-            if item.kind == "csv":
-                shutil.copyfile(path, tmp / "tables" / f"{stem}.csv")
-                df = pd.read_csv(path)
-                formats = {INCEPTION_LABELS.get(c, c): k for c, k in INCEPTION_FORMATS.items()}
-                df = df.rename(columns=INCEPTION_LABELS)
-            elif item.kind == "probe":
-                df, formats = probe_table(loaded[item.flag])
-            else:
-                df, formats = json_table(json.loads(path.read_text()))
-            if item.flag in KEY_JSONS:
-                shutil.copyfile(path, tmp / "json" / f"{stem}.json")
-            md += [to_markdown(df, formats), ""]
-            body.append(to_html(df, formats))
-        (tmp / "index.md").write_text("\n".join(md))
-        style = ("body{font-family:sans-serif;max-width:1000px;margin:auto}td,th{padding:4px}"
-                 ".warn{background:#fee;padding:6px;border:2px solid #c00}.stamp{color:#c00;font-weight:bold}")
-        (tmp / "index.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>DrNet report"
-                                        f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
-        (tmp / "provenance.json").write_text(json.dumps(
-            {"params_hash": phash, "commit": commit, "data": provenance, "scale": notes,
-             "items": {i.flag.lstrip("-"): str(items[i.flag]) for i in ITEMS if i.flag in items}}, indent=2))
-        if html_out is not None:
-            atomic_write_text(html_out, self_contained((tmp / "index.html").read_text(), tmp))
-    return out
+from drnet.params import load_params
+from drnet.report.items import DATA_SUMMARIES, ITEMS
+from drnet.report.paper import build
 
 
 def _main(argv: list[str] | None) -> None:
@@ -209,11 +40,8 @@ def _main(argv: list[str] | None) -> None:
             if not Path(value).exists():
                 raise DrnetError(f"{item.flag} {value} does not exist; run the stage that writes it first")
             items[item.flag] = Path(value)
-    summaries = {}
-    for name in DATA_SUMMARIES:
-        value = getattr(args, f"{name}_data")
-        if value is not None:
-            summaries[name] = json.loads(Path(value).read_text())
+    summaries = {name: json.loads(Path(getattr(args, f"{name}_data")).read_text()) for name in DATA_SUMMARIES
+                 if getattr(args, f"{name}_data") is not None}
     html_out = Path(args.html_out) if args.html_out else None
     out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)
     announce(out / "index.md", out / "index.html", *([html_out] if html_out else []))

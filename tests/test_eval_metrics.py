@@ -16,7 +16,8 @@ from drnet.eval.classifiers import (
     predict_proba,
 )
 from drnet.eval.inception import inception_over_time, inception_score
-from drnet.eval.neighbours import nearest_neighbours, neighbour_grid
+from drnet.eval.neighbours import nearest_neighbours
+from drnet.report.neighbours import neighbour_grid
 
 # ---------------------------------------------------------------- Inception score
 

@@ -9,7 +9,7 @@ import torch
 
 from drnet.data.store import VideoStore, VideoStoreWriter
 from drnet.eval.experiments import fewshot_curve, frame_items, leakage, mlp_accuracy, object_classification
-from drnet.eval.tables import to_latex, to_markdown, write_table
+from drnet.report.tables import to_latex, to_markdown, write_table
 
 
 class FactorModel(torch.nn.Module):
@@ -119,7 +119,7 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
 
     import cv2
 
-    from stages import paper_report
+    from drnet.report import paper
 
     fig = tmp_path / "swap.png"
     cv2.imwrite(str(fig), np.zeros((8, 8, 3), np.uint8))
@@ -131,7 +131,7 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
     out = tmp_path / "paper"
     out.mkdir()
     (out / "stale.txt").write_text("from an older report")
-    paper_report.build(items, summaries, {"seed": 0}, out)
+    paper.build(items, summaries, {"seed": 0}, out)
     md = (out / "index.md").read_text()
     assert "Table 1" in md and "Fig. 4 (left)" in md and "SYNTHETIC DATA for norb" in md
     assert "| kth | official (real) | paper scale |" in md and "90.0%" in md

@@ -8,7 +8,10 @@ import torch
 from drnet.data.mnist import BouncingMnist, build_split, source_from_store
 from drnet.data.sampling import FreshPairDataset, FreshWindowDataset, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle as dis
+from drnet.eval import disentangle_mnist as dis
+from drnet.eval.disentangle_objects import object_swap_table
+from drnet.eval.readers import train_digit_reader
+from drnet.frames import store_frames
 from drnet.models import DrNet, init_weights
 from drnet.models.lstm import PoseLSTM
 from drnet.models.resnet import ResNet18Encoder
@@ -128,7 +131,7 @@ def test_swap_measure_reads_an_oracle_near_perfectly_and_a_content_blind_decoder
     build_split(tmp_path / "train.h5", "train", cfg, seed=0)
     build_split(tmp_path / "test.h5", "test", cfg, seed=0)
     train, test = VideoStore(tmp_path / "train.h5"), VideoStore(tmp_path / "test.h5")
-    reader, acc = dis.train_digit_reader(train, test, steps=250, batch_size=64, seed=0, width=8)
+    reader, acc = train_digit_reader(train, test, steps=250, batch_size=64, seed=0, width=8)
     assert acc > 0.8
     source, truths = dis.test_truth(test, seed=0)
     np.testing.assert_array_equal(test.frames(3), source.render(truths[3].clip, np.arange(test.length[3]))[0])
@@ -174,13 +177,13 @@ def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swap
 
     def oracle(pairs):  # A's object at B's azimuth
         items = np.array([(by_category[int(store.meta("category")[a])][0], tb) for a, _, _, tb in pairs])
-        return dis._frames_float(store, items)
+        return store_frames(store, items)
 
     def blind(pairs):  # B's own frame
-        return dis._frames_float(store, pairs[:, 2:])
+        return store_frames(store, pairs[:, 2:])
 
-    good = dis.object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40)
-    bad = dis.object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40)
+    good = object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40)
+    bad = object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40)
     assert good["content_reader_ceiling"] > 0.9 and good["pose_reader_ceiling"] > 0.9
     assert good["content_transfer"] > 0.9 and good["pose_transfer"] > 0.9
     assert bad["content_transfer"] < 0.1 and bad["content_from_pose_clip"] > 0.9  # pairs are different objects

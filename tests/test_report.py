@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from drnet.eval.inception import motion
-from drnet.eval.tables import format_cell, to_html, to_latex, to_markdown, write_table
-from drnet.report.figures import annotate
+from drnet.report.annotate import annotate
+from drnet.report.experiment_tables import LEAKAGE_FORMATS
 from drnet.report.scale import scale_note, short_scale
+from drnet.report.tables import format_cell, to_html, to_latex, to_markdown, write_table
 
 
 @pytest.mark.parametrize("value, kind, text", [
@@ -27,10 +28,8 @@ def _leakage_like():
 
 
 def test_markdown_latex_html_show_the_same_cells():
-    from stages.leakage import FORMATS
-
     df = _leakage_like()
-    md, tex, html = to_markdown(df, FORMATS), to_latex(df, FORMATS), to_html(df, FORMATS)
+    md, tex, html = to_markdown(df, LEAKAGE_FORMATS), to_latex(df, LEAKAGE_FORMATS), to_html(df, LEAKAGE_FORMATS)
     assert "| kth | 1e-04 | 50.0% | n/a | 40 |" in md
     assert "| mnist | 1e-01 | 25.0% | 30.0% | 200 |" in md
     assert r"kth & 1e-04 & 50.0\% & n/a & 40 \\" in tex
@@ -41,11 +40,10 @@ def test_markdown_latex_html_show_the_same_cells():
 
 
 def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
-    from stages import paper_report
-    from stages.leakage import FORMATS
+    from drnet.report.paper import build
 
     leak = tmp_path / "leakage.csv"
-    write_table(_leakage_like(), leak, formats=FORMATS, caption="Leakage")
+    write_table(_leakage_like(), leak, formats=LEAKAGE_FORMATS, caption="Leakage")
     table1 = tmp_path / "norb_classification.csv"
     write_table(pd.DataFrame({"Model": ["DrNet"], "Content": [0.783], "Pose": [0.2], "Chance": [0.2]}), table1,
                 formats={"Content": "percent", "Pose": "percent", "Chance": "percent"})
@@ -65,9 +63,9 @@ def test_report_embeds_each_stage_table_and_formats_json_by_quantity(tmp_path):
     summaries = {"mnist": {"source": "sklearn_digits", "synthetic": True}, "kth": {"source": "synthetic",
                                                                                     "synthetic": True}}
     params = {"seed": 0, "mnist": {"train": {"steps": 6}, "model": {"width": 8}}}
-    paper = {"mnist": {"train": {"steps": 60000}, "model": {"width": 64}}}
+    paper_params = {"mnist": {"train": {"steps": 60000}, "model": {"width": 64}}}
     single = tmp_path / "paper_report.html"
-    out = paper_report.build(items, summaries, params, tmp_path / "paper", paper=paper, html_out=single)
+    out = build(items, summaries, params, tmp_path / "paper", paper=paper_params, html_out=single)
     md, html = (out / "index.md").read_text(), (out / "index.html").read_text()
     assert "78.3%" in md and "78.3%" in html and "0.783" not in html, "Table 1 reads the same in both"
     assert "| kth | 1e-04 |" in md and "1e-04" in html and "| 10.0% |" not in md.split("digit")[0]
@@ -109,7 +107,7 @@ def test_motion_is_zero_for_a_frozen_clip():
 
 
 def test_inception_clips_long_enough_for_every_offset_come_first():
-    from stages.kth_inception import pick_clips
+    from drnet.eval.inception_curve import pick_clips
 
     lengths = np.array([30, 200, 150, 20, 120])
     assert list(pick_clips(lengths, n_past=10, max_offset=100, n_clips=5, seed=0)) == [1, 2, 4]
@@ -117,7 +115,7 @@ def test_inception_clips_long_enough_for_every_offset_come_first():
 
 
 def test_animations_carry_the_stamp_too():
-    from drnet.report.figures import stamp_frames
+    from drnet.report.annotate import stamp_frames
 
     frames = np.zeros((3, 64, 128, 3), np.uint8)
     assert stamp_frames(frames, "") is frames
@@ -152,7 +150,7 @@ def test_dvc_plots_page_loads_vega_from_the_venv_not_a_cdn(repo_root):
 
 def test_real_continuations_start_at_the_last_observed_frame(tmp_path):
     from drnet.data.store import VideoStore, VideoStoreWriter
-    from stages.kth_inception import real_continuations
+    from drnet.eval.inception_curve import real_continuations
 
     with VideoStoreWriter(tmp_path / "t.h5", dataset="kth", split="test", source="x", synthetic=True,
                           frame_shape=(4, 4, 1)) as writer:

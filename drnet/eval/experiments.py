@@ -17,6 +17,7 @@ import torch
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import MLPClassifier, evaluate_accuracy, fit_classifier
 from drnet.eval.probe import chance, encode_frames, linear_probe
+from drnet.frames import to_float
 
 
 def frame_items(store: VideoStore, max_frames: int | None, seed: int) -> np.ndarray:
@@ -72,7 +73,20 @@ def object_classification(models: dict[str, torch.nn.Module], train: VideoStore,
     return pd.DataFrame(rows)
 
 
+def table1_summary(long: pd.DataFrame) -> dict:
+    """The headline numbers of Table 1 (DVC metrics): accuracy per model (adv, noadv) and features, chance and
+    frame counts."""
+    summary = {f"{m}_{f}_acc": float(long[(long.model == m) & (long.features == f)].accuracy.iloc[0])
+               for m in ("adv", "noadv") for f in ("content", "pose")}
+    summary.update(chance=float(long.chance.iloc[0]), n_train=int(long.n_train.iloc[0]),
+                   n_test=int(long.n_test.iloc[0]))
+    return summary
+
+
 # ---------------------------------------------------------------- Figure 8 (KTH few-shot)
+
+SUPERVISED_SOA = 0.939  # paper, Figure 8 caption: fully supervised state of the art on KTH (published, not ours)
+
 
 @torch.no_grad()
 def clip_windows(model, store: VideoStore, seq_len: int, device: str = "cpu", batch: int = 256
@@ -87,8 +101,7 @@ def clip_windows(model, store: VideoStore, seq_len: int, device: str = "cpu", ba
         frames = store.frames(seq, 0, n)
         poses = []
         for s in range(0, n, batch):
-            x = torch.from_numpy(frames[s:s + batch]).to(device).movedim(-1, 1).float().div_(255.0)
-            poses.append(model.encode_pose(x).float().cpu().numpy())
+            poses.append(model.encode_pose(to_float(frames[s:s + batch], device)).float().cpu().numpy())
         pose = np.concatenate(poses)
         feats.append(pose.reshape(n // seq_len, seq_len * pose.shape[1]))
         owners.append(np.full(n // seq_len, seq, dtype=np.int64))
@@ -126,6 +139,18 @@ def fewshot_curve(models: dict[str, torch.nn.Module], train: VideoStore, test: V
                              "n_train_windows": int(keep.sum()), "n_test_windows": len(x_te),
                              "persons": " ".join(map(str, sorted(chosen))), "epochs": epochs})
     return pd.DataFrame(rows)
+
+
+def fewshot_summary(df: pd.DataFrame) -> dict:
+    """The headline numbers of Figure 8 (DVC metrics): mean accuracy per model at the largest subject count and
+    at one subject, beside the published supervised state of the art and chance."""
+    top = int(df.subjects.max())
+    means = df[df.subjects == top].groupby("model").accuracy.mean()
+    summary = {f"{m}_acc_{top}_subjects": float(means[m]) for m in means.index}
+    summary.update({f"{m}_acc_1_subject": float(df[(df.subjects == 1) & (df.model == m)].accuracy.mean())
+                    for m in means.index if (df.subjects == 1).any()})
+    summary.update(supervised_soa=SUPERVISED_SOA, chance=1 / 6)
+    return summary
 
 
 # ---------------------------------------------------------------- leakage probes (all datasets)

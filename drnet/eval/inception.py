@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from drnet.frames import PIXEL_MAX
+
 EPS = 1e-12
 
 
@@ -58,12 +60,6 @@ def inception_over_time(probs_by_offset: Mapping[int, np.ndarray], n_splits: int
     return rows
 
 
-# column formats of the Fig. 9 table (stages/kth_inception.py; drnet.eval.tables)
-INCEPTION_FORMATS = {"model": "text", "offset": "count", "inception_score": "float", "std": "float",
-                     "motion": "float", "real_motion": "float", "n_samples": "count", "n_clips": "count",
-                     "synthetic": "text"}
-
-
 def motion(clips: np.ndarray) -> float:
     """Mean absolute frame-to-frame change of uint8 clips [B, T, H, W, C], in [0, 1] intensity units.
 
@@ -73,6 +69,4 @@ def motion(clips: np.ndarray) -> float:
     if clips.ndim != 5 or clips.shape[1] < 2:
         raise ValueError(f"clips must be [B, T>=2, H, W, C], got shape {clips.shape}")
     diff = np.abs(np.diff(clips.astype(np.int16), axis=1))
-    return float(diff.mean() / 255.0)
-INCEPTION_LABELS = {"inception_score": "Inception score", "std": "std over parts", "n_samples": "frames scored",
-                    "motion": "motion", "n_clips": "clips", "offset": "offset"}
+    return float(diff.mean() / PIXEL_MAX)

@@ -1,11 +1,12 @@
-"""Nearest neighbours in pixel space: are generated frames copies of training frames? (paper, Fig. 10)."""
+"""Nearest neighbours in pixel space: are generated frames copies of training frames? (paper, Fig. 10; the figure
+is drawn by ``drnet.report.neighbours``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from drnet.eval.generate import tile
+from drnet.frames import PIXEL_MAX
 
 
 def _as_unit_float(images: np.ndarray, name: str) -> torch.Tensor:
@@ -14,7 +15,7 @@ def _as_unit_float(images: np.ndarray, name: str) -> torch.Tensor:
     if arr.ndim != 4:
         raise ValueError(f"{name} must be images [N, H, W, C], got shape {arr.shape}")
     x = torch.from_numpy(np.ascontiguousarray(arr)).reshape(len(arr), -1).double()
-    return x / 255.0 if arr.dtype == np.uint8 else x
+    return x / PIXEL_MAX if arr.dtype == np.uint8 else x
 
 
 def nearest_neighbours(queries: np.ndarray, bank: np.ndarray, k: int = 5, chunk: int = 4096) -> np.ndarray:
@@ -41,16 +42,3 @@ def nearest_neighbours(queries: np.ndarray, bank: np.ndarray, k: int = 5, chunk:
         best_d, pick = d.topk(min(k, d.shape[1]), dim=1, largest=False, sorted=True)
         best_i = idx.gather(1, pick)
     return best_i.numpy()
-
-
-def _rgb_uint8(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image)
-    if img.dtype != np.uint8:
-        img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-    return np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img
-
-
-def neighbour_grid(queries: np.ndarray, bank: np.ndarray, indices: np.ndarray, pad: int = 2) -> np.ndarray:
-    """One row per query: the query, then its neighbours ``bank[indices[q]]``, as uint8 [H', W', 3]."""
-    rows = [[_rgb_uint8(query)] + [_rgb_uint8(bank[i]) for i in idx] for query, idx in zip(queries, indices)]
-    return tile(rows, pad=pad)

@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from drnet.data.store import VideoStore
+from drnet.frames import store_frames, unit_array
 
 
 @torch.no_grad()
@@ -21,8 +22,7 @@ def encode_frames(drnet, store: VideoStore, items: np.ndarray, device, batch: in
     """items int [N, 2] of (sequence, t) -> (content [N, Dc], pose [N, P]) as float32 numpy arrays."""
     contents, poses = [], []
     for s in range(0, len(items), batch):
-        frames = np.stack([store.frame(int(q), int(t)) for q, t in items[s:s + batch]])
-        x = torch.from_numpy(frames).to(device).movedim(-1, 1).float().div_(255.0)
+        x = store_frames(store, items[s:s + batch], device)
         contents.append(drnet.encode_content(x)[0].float().cpu().numpy())
         poses.append(drnet.encode_pose(x).float().cpu().numpy())
     return np.concatenate(contents), np.concatenate(poses)
@@ -61,7 +61,7 @@ def pixels(store: VideoStore, items: np.ndarray, size: int = 16) -> np.ndarray:
     import cv2
 
     frames = [cv2.resize(store.frame(int(q), int(t)), (size, size), interpolation=cv2.INTER_AREA) for q, t in items]
-    return np.stack(frames).reshape(len(items), -1).astype(np.float32) / 255.0
+    return unit_array(np.stack(frames).reshape(len(items), -1))
 
 
 def chance(y_train: np.ndarray, y_test: np.ndarray) -> float:
@@ -70,22 +70,43 @@ def chance(y_train: np.ndarray, y_test: np.ndarray) -> float:
     return float(np.mean(y_test == values[np.argmax(counts)]))
 
 
-PROBE_ROWS = (("digit identity", "content_identity_acc", "pose_identity_acc", "identity_chance"),
-              ("digit position", "content_position_acc", "pose_position_acc", "position_chance"))
-PROBE_FORMATS = {"from content": "percent", "from pose": "percent", "from content (MLP)": "percent",
-                 "from pose (MLP)": "percent", "from raw pixels": "percent", "chance": "percent",
-                 "train frames": "count", "test frames": "count"}
+def _mnist_targets(store: VideoStore, items: np.ndarray, size: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Identity of the first digit (red channel) and its position cell on a bins x bins grid (``size``: the
+    frame size)."""
+    identity = store.meta("digit_0")[items[:, 0]]
+    limit = size - store.attrs["digit_size"] + 1
+    pos = np.stack([store.frame_meta("position", int(q))[int(t), 0] for q, t in items])  # [N, 2] (y, x)
+    cells = np.minimum(pos * bins // limit, bins - 1)
+    return identity, cells[:, 0] * bins + cells[:, 1]
 
 
-def probe_table(result: dict):
-    """The MNIST probe JSON (stages/mnist_probe.py) as a table: one row per target, accuracies from content and
-    from pose, chance, frame counts; with its column formats (drnet.eval.tables)."""
-    import pandas as pd
-
-    nan = float("nan")
-    rows = [{"target": name, "from content": result[c], "from pose": result[p],
-             "from content (MLP)": result.get(c.replace("_acc", "_mlp"), nan),
-             "from pose (MLP)": result.get(p.replace("_acc", "_mlp"), nan),
-             "from raw pixels": result.get(c.replace("content_", "pixels_"), nan), "chance": result[ch],
-             "train frames": result["n_train"], "test frames": result["n_test"]} for name, c, p, ch in PROBE_ROWS]
-    return pd.DataFrame(rows), PROBE_FORMATS
+def mnist_probes(drnet, train: VideoStore, test: VideoStore, cfg, seed: int) -> dict:
+    """Digit identity and position read off content, pose and raw pixels (the baseline) by linear and MLP probes
+    trained on ``cfg.n_train`` training frames and tested on one frame of every test clip; with chance levels,
+    frame counts and the data's provenance (``cfg``: params ``mnist.probe``)."""
+    tr_items = sample_items(train, cfg.n_train, seed)
+    te_items = sample_items(test, len(test), seed + 1)
+    tr_c, tr_p = encode_frames(drnet, train, tr_items, "cpu")
+    te_c, te_p = encode_frames(drnet, test, te_items, "cpu")
+    tr_px, te_px = pixels(train, tr_items), pixels(test, te_items)  # the raw-pixel baseline
+    size = train.frame_shape[0]
+    tr_id, tr_pos = _mnist_targets(train, tr_items, size, cfg.position_bins)
+    te_id, te_pos = _mnist_targets(test, te_items, size, cfg.position_bins)
+    return {
+        "content_identity_acc": linear_probe(tr_c, tr_id, te_c, te_id, cfg.max_iter),
+        "pose_identity_acc": linear_probe(tr_p, tr_id, te_p, te_id, cfg.max_iter),
+        "pose_position_acc": linear_probe(tr_p, tr_pos, te_p, te_pos, cfg.max_iter),
+        "content_position_acc": linear_probe(tr_c, tr_pos, te_c, te_pos, cfg.max_iter),
+        "content_identity_mlp": mlp_probe(tr_c, tr_id, te_c, te_id, cfg.max_iter),
+        "pose_identity_mlp": mlp_probe(tr_p, tr_id, te_p, te_id, cfg.max_iter),
+        "pose_position_mlp": mlp_probe(tr_p, tr_pos, te_p, te_pos, cfg.max_iter),
+        "content_position_mlp": mlp_probe(tr_c, tr_pos, te_c, te_pos, cfg.max_iter),
+        "pixels_identity_acc": linear_probe(tr_px, tr_id, te_px, te_id, cfg.max_iter),
+        "pixels_position_acc": linear_probe(tr_px, tr_pos, te_px, te_pos, cfg.max_iter),
+        "identity_chance": chance(tr_id, te_id),
+        "position_chance": chance(tr_pos, te_pos),
+        "n_train": len(tr_items), "n_test": len(te_items),
+        "target": "identity = label of digit 0 (red); position = its cell on a "
+                  f"{cfg.position_bins}x{cfg.position_bins} grid",
+        "data_source": test.attrs.get("source"), "synthetic": test.synthetic,
+    }

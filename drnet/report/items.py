@@ -1,6 +1,6 @@
 """What the paper report shows: one Item per figure or table, with the paper figure it reproduces and its caption.
 
-Plain data (no heavy imports): ``stages/paper_report.py`` builds the report from it and ``stages/dag.py`` writes
+Plain data (no heavy imports): ``drnet.report.paper`` builds the report from it and ``stages/dag.py`` writes
 the Snakemake report's per-output captions from the same captions.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from drnet.eval.experiments import SUPERVISED_SOA  # noqa: E402
 from drnet.io import atomic_path  # noqa: E402
+from drnet.report.tables import format_cell  # noqa: E402
 
 MODEL_NAMES = {"drnet": "DrNet", "ae_lstm": "AE-LSTM baseline", "ground_truth": "ground truth (real frames)"}
 STYLE = {"ground_truth": {"color": "k", "linestyle": "--", "marker": "^"},
@@ -24,6 +27,7 @@ def stamp_figure(fig, stamp: str) -> None:
 
 
 def save(fig, path: str | Path) -> None:
+    """Write ``fig`` as PNG (120 dpi, tight), atomically, and close it."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     plt.close(fig)
@@ -58,5 +62,44 @@ def inception_plot(table: pd.DataFrame, path: str | Path, *, stamp: str = "", sc
         ax.legend(fontsize=7, loc="best", framealpha=0.6)
     fig.suptitle("KTH generation quality over time (Fig. 9)", y=0.9 if not stamp else 0.86, fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.84 if stamp else 0.9))
+    stamp_figure(fig, stamp)
+    save(fig, path)
+
+
+def scorer_note(classifier_summary: str | Path | None) -> str:
+    """The Inception network's own test accuracy, read from its summary JSON (``stages.kth_classifier``), for
+    Fig. 9; empty without one."""
+    if not classifier_summary:
+        return ""
+    classifier = json.loads(Path(classifier_summary).read_text())
+    return (f"scorer: action classifier, test accuracy {format_cell(classifier['test_accuracy'], 'percent')} "
+            f"(chance {format_cell(classifier['chance'], 'percent')})")
+
+
+FEWSHOT_LABELS = {"drnet": "DrNet pose vectors", "ae": "autoencoder latents (baseline)"}
+
+
+def fewshot_plot(df: pd.DataFrame, path: str | Path, stamp: str = "") -> None:
+    """Fig. 8 from ``drnet.eval.experiments.fewshot_curve``'s rows: mean +- std accuracy per subject count; x ticks
+    at whole subjects; legend outside the axes; the published supervised state of the art and chance as lines."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    models = list(dict.fromkeys(df.model))
+    for k, model in enumerate(models):
+        stats = df[df.model == model].groupby("subjects").accuracy.agg(["mean", "std"]).fillna(0.0)
+        shift = (k - (len(models) - 1) / 2) * 0.06  # side by side, so error bars never hide each other
+        ax.errorbar(stats.index + shift, 100 * stats["mean"], yerr=100 * stats["std"], marker="o", capsize=3,
+                    label=FEWSHOT_LABELS.get(model, model))
+    ax.axhline(100 * SUPERVISED_SOA, color="k", linestyle="--",
+               label=f"published fully supervised SOA ({SUPERVISED_SOA:.1%}, paper Fig. 8; not this run)")
+    ax.axhline(100 / 6, color="grey", linestyle=":", label="chance (16.7%)")
+    subjects = sorted(int(s) for s in df.subjects.unique())
+    ax.set_xticks(subjects)
+    ax.set_xlim(min(subjects) - 0.5, max(subjects) + 0.5)
+    ax.set_xlabel("labelled training subjects (persons)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("KTH actions from 24-step pose sequences (Fig. 8)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9 if stamp else 1))
     stamp_figure(fig, stamp)
     save(fig, path)
