@@ -15,8 +15,9 @@ import torch
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier, frames_to_input
+from drnet.eval.classifiers import evaluate_accuracy, fit_classifier, frames_to_input
 from drnet.io import atomic_write_json
+from drnet.models.classifiers import ActionClassifier
 from drnet.params import KTH_ACTIONS, Runtime, section
 from drnet.train import checkpoint as ckpt
 from drnet.train.runtime import setup

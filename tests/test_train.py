@@ -249,7 +249,7 @@ def test_model_file_with_a_bad_description_is_refused(mnist, tmp_path, mutate, m
 
 
 def test_classifier_file_goes_through_the_guarded_loader(tmp_path):
-    from drnet.eval.classifiers import ActionClassifier
+    from drnet.models.classifiers import ActionClassifier
     from stages.kth_classifier import load_classifier
 
     model = ActionClassifier(1, 6, 4, 1, 16)

@@ -1,8 +1,6 @@
 """The AE-LSTM baseline (paper Section 4.3): train the single-encoder autoencoder on frame pairs.
 
-The trained autoencoder is exposed through the DrNet interface (``AeFrameModel``): its latent plays the pose
-vector, the content vector is empty and the U-Net skips come from the last observed frame, so the pose-LSTM
-training (``drnet.train.lstm_loop``) and generation (``drnet.eval.generate``) code serve both models unchanged.
+The trained autoencoder is exposed through the DrNet interface (``drnet.models.autoencoder.AeFrameModel``).
 """
 
 from __future__ import annotations
@@ -20,34 +18,13 @@ from drnet.data.sampling import PairDataset, StepBatchSampler, pair_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
-from drnet.models.autoencoder import AutoEncoder
-from drnet.params import DrnetModel
+from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.progress import progress
 from drnet.train import checkpoint as ckpt
 from drnet.train.global_bn import global_batch_norm
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
-
-
-class AeFrameModel(nn.Module):
-    """An AutoEncoder seen as a DrNet: encode_pose = latent, encode_content = (empty vector, skips)."""
-
-    def __init__(self, ae: AutoEncoder, encoder_name: str, width: int):
-        super().__init__()
-        self.ae = ae
-        # What the LSTM and generation code read: pose_dim (the latent) and content_dim (empty).
-        self.cfg = DrnetModel(pose_dim=ae.latent_dim, width=width).model_copy(update={"content_dim": 0})
-
-    def encode_pose(self, x: torch.Tensor) -> torch.Tensor:
-        return self.ae.encode(x)[0]
-
-    def encode_content(self, x: torch.Tensor):
-        z, skips = self.ae.encode(x)
-        return z.new_zeros(z.shape[0], 0), skips
-
-    def decode(self, content: torch.Tensor, pose: torch.Tensor, skips=None) -> torch.Tensor:
-        return self.ae.decode(pose, skips)
 
 
 def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: str | Path,
@@ -115,4 +92,4 @@ def load_ae(state: dict, path: str | Path) -> AeFrameModel:
     extra = state["extra"]
     ae = AutoEncoder(extra["encoder"], extra["latent_dim"], extra["channels"], extra["width"], extra["image_size"])
     ckpt.restore_modules(state, {"ae": ae}, path)
-    return AeFrameModel(ae, extra["encoder"], extra["width"]).eval()
+    return AeFrameModel(ae).eval()

@@ -59,8 +59,8 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     drnet = drnet.to(ctx.dtype)
     drnet.requires_grad_(False)
     torch.manual_seed(seed)
-    lstm = PoseLSTM(drnet.cfg.pose_dim, drnet.cfg.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers,
-                    normalize=drnet.cfg.normalize)
+    lstm = PoseLSTM(drnet.pose_dim, drnet.content_dim, lstm_model_cfg.hidden, lstm_model_cfg.layers,
+                    normalize=drnet.normalize)
     lstm = lstm.to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
     start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
@@ -108,9 +108,9 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
     bar.close()
     barrier(ctx)
     if ctx.is_main:
-        extra = {"kind": "lstm", "pose_dim": drnet.cfg.pose_dim, "content_dim": drnet.cfg.content_dim,
+        extra = {"kind": "lstm", "pose_dim": drnet.pose_dim, "content_dim": drnet.content_dim,
                  "hidden": lstm_model_cfg.hidden, "layers": lstm_model_cfg.layers,
-                 "normalize": drnet.cfg.normalize, "n_past": lstm_cfg.n_past,
+                 "normalize": drnet.normalize, "n_past": lstm_cfg.n_past,
                  "n_future": lstm_cfg.n_future, "metrics": rows}
         ckpt.save_checkpoint(model_out, modules={"lstm": lstm}, optimizers={}, step=step, params=params,
                              params_hash=params_hash, extra=extra)
