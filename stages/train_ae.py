@@ -9,7 +9,7 @@ from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
 from drnet.train.ae_loop import train_ae
-from drnet.train.checkpoint import resume_key
+from drnet.train.resume import resume_key
 from drnet.train.runtime import setup
 
 

@@ -8,8 +8,8 @@ from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
-from drnet.train.checkpoint import resume_key
 from drnet.train.lstm_loop import train_lstm
+from drnet.train.resume import resume_key
 from drnet.train.runtime import setup
 
 

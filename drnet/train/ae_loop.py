@@ -1,6 +1,6 @@
 """The AE-LSTM baseline (paper Section 4.3): train the single-encoder autoencoder on frame pairs.
 
-The trained autoencoder is exposed through the DrNet interface (``drnet.models.autoencoder.AeFrameModel``).
+The trained file (kind ``ae``) loads as an ``AeFrameModel``, the autoencoder behind the DrNet interface.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 
+from drnet import checkpoint as ckpt
 from drnet.data.sampling import PairDataset, StepBatchSampler, pair_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.io import atomic_path
-from drnet.models.autoencoder import AeFrameModel, AutoEncoder
+from drnet.models.autoencoder import AutoEncoder
 from drnet.progress import progress
-from drnet.train import checkpoint as ckpt
 from drnet.train.global_bn import global_batch_norm
+from drnet.train.resume import resume as resume_run
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
     torch.manual_seed(seed)
     ae = AutoEncoder(cfg.encoder, cfg.latent_dim, c, width, h).to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(ae.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"ae": ae}, {"ae": opt})
+    start, rows = resume_run(checkpoint_path, params_hash, resume, {"ae": ae}, {"ae": opt})
     trained = DDP(global_batch_norm(ae, ctx.device)) if ctx.distributed else ae  # global-batch BN statistics
 
     def plan(step: int):
@@ -86,10 +87,3 @@ def train_ae(*, cfg, max_step: int, runtime, store_path: str | Path, model_out: 
 def _ddp_loss(model: nn.Module, x_t: torch.Tensor, x_tk: torch.Tensor) -> torch.Tensor:
     """MSE of x_t+k rebuilt from latent(x_t+k) and skips(x_t), through DDP's forward when wrapped."""
     return nn.functional.mse_loss(widen(model(x_t, x_tk)), widen(x_tk))
-
-
-def load_ae(state: dict, path: str | Path) -> AeFrameModel:
-    extra = state["extra"]
-    ae = AutoEncoder(extra["encoder"], extra["latent_dim"], extra["channels"], extra["width"], extra["image_size"])
-    ckpt.restore_modules(state, {"ae": ae}, path)
-    return AeFrameModel(ae).eval()

@@ -31,6 +31,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset
 
+from drnet import checkpoint as ckpt
 from drnet.data.mnist import source_from_store
 from drnet.data.sampling import (
     FreshPairDataset,
@@ -45,8 +46,8 @@ from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models import DrNet
 from drnet.progress import progress
-from drnet.train import checkpoint as ckpt
 from drnet.train.global_bn import global_batch_norm
+from drnet.train.resume import resume as resume_run
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
                "decoder": model.decoder, "discriminator": model.discriminator}
     optimizers = {"generator": opt_gen, "discriminator": opt_disc}
 
-    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, modules, optimizers)
+    start, rows = resume_run(checkpoint_path, params_hash, resume, modules, optimizers)
 
     content_encoder, pose_encoder, decoder = model.content_encoder, model.pose_encoder, model.decoder
     discriminator = model.discriminator
@@ -244,24 +245,3 @@ def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_
         with atomic_path(metrics_out) as tmp:
             pd.DataFrame(rows, columns=["step", *METRICS]).to_csv(tmp, index=False)
     return summary
-
-
-def load_drnet(path: str | Path, device: torch.device | str = "cpu") -> tuple[DrNet, dict]:
-    """Rebuild a trained DrNet (or the AE baseline, as an ``AeFrameModel``) from its model file; eval mode.
-
-    The architecture comes from the file, not from params.
-    """
-    from drnet.params import DrnetModel
-
-    state = ckpt.load_checkpoint(path)
-    extra = state["extra"]
-    if extra.get("kind") == "ae":  # the AE-LSTM baseline, behind the same interface
-        from drnet.train.ae_loop import load_ae
-
-        return load_ae(state, path).to(device), state
-    if extra.get("kind") != "drnet":
-        raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a DrNet; pass the drnet model file")
-    model = DrNet(DrnetModel(**extra["model"]), channels=extra["channels"], image_size=extra["image_size"])
-    ckpt.restore_modules(state, {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
-                                 "decoder": model.decoder, "discriminator": model.discriminator}, path)
-    return model.to(device).eval(), state

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 
+from drnet import checkpoint as ckpt
+from drnet.checkpoint import load_model
 from drnet.data.mnist import source_from_store
 from drnet.data.sampling import FreshWindowDataset, StepBatchSampler, WindowDataset, fresh_window_plan, window_plan
 from drnet.data.store import VideoStore
@@ -23,8 +25,7 @@ from drnet.errors import DrnetError
 from drnet.io import atomic_path
 from drnet.models.lstm import PoseLSTM
 from drnet.progress import progress
-from drnet.train import checkpoint as ckpt
-from drnet.train.drnet_loop import load_drnet
+from drnet.train.resume import resume as resume_run
 from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
         raise DrnetError(f"{store_path}: no clip has {window} frames (lstm.n_past + lstm.n_future); lower them")
     if lstm_cfg.batch_size % ctx.world_size:
         raise DrnetError(f"lstm.batch_size ({lstm_cfg.batch_size}) must be divisible by {ctx.world_size} processes")
-    drnet, _ = load_drnet(drnet_path, ctx.device)
+    drnet, _ = load_model(drnet_path, kinds=("drnet", "ae"), device=ctx.device)
     drnet = drnet.to(ctx.dtype)
     drnet.requires_grad_(False)
     torch.manual_seed(seed)
@@ -63,7 +64,7 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
                     normalize=drnet.normalize)
     lstm = lstm.to(ctx.device, ctx.dtype)
     opt = torch.optim.Adam(lstm.parameters(), lr=lstm_cfg.lr, betas=(lstm_cfg.beta1, 0.999))
-    start, rows = ckpt.resume(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
+    start, rows = resume_run(checkpoint_path, params_hash, resume, {"lstm": lstm}, {"lstm": opt})
     trained = DDP(lstm) if ctx.distributed else lstm
 
     if lstm_cfg.fresh_clips:  # a new clip for every item, from the store's source (MNIST)
@@ -117,14 +118,3 @@ def train_lstm(*, drnet_path: str | Path, lstm_model_cfg, lstm_cfg, runtime, sto
         with atomic_path(metrics_out) as tmp:
             pd.DataFrame(rows, columns=["step", "mse"]).to_csv(tmp, index=False)
     return {"steps": lstm_cfg.steps, "final_mse": rows[-1]["mse"] if rows else None}
-
-
-def load_lstm(path: str | Path, device: torch.device | str = "cpu") -> tuple[PoseLSTM, dict]:
-    state = ckpt.load_checkpoint(path)
-    extra = state["extra"]
-    if extra.get("kind") != "lstm":
-        raise DrnetError(f"{path} holds a '{extra.get('kind')}' model, not a pose LSTM; pass the lstm model file")
-    lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"],
-                    normalize=extra.get("normalize", False))
-    ckpt.restore_modules(state, {"lstm": lstm}, path)
-    return lstm.to(device).eval(), state
