@@ -10,8 +10,9 @@ from drnet.checkpoint import load_model
 from drnet.data.mnist import build_split
 from drnet.errors import DrnetError
 from drnet.params import Runtime, section
-from drnet.train.drnet_loop import train_drnet
-from drnet.train.lstm_loop import train_lstm
+from drnet.train.drnet import train_drnet
+from drnet.train.loop import Run
+from drnet.train.lstm import train_lstm
 from drnet.train.resume import key_mismatch, resume_key
 from drnet.train.runtime import Context
 
@@ -33,15 +34,19 @@ def mnist(tmp_path_factory, ):
     return cfg, path
 
 
+def _run(store, out, prefix="", params=None, key="h", resume="auto"):
+    return Run(store=store, model_out=out / f"{prefix}model.pt", checkpoint=out / f"{prefix}ckpt.pt",
+               metrics_out=out / f"{prefix}m.csv", seed=0, params=params or {}, key=key, ctx=CTX, runtime=RUNTIME,
+               resume=resume)
+
+
 def _load_drnet(path):
     return load_model(path, kinds=("drnet",))
 
 
 def _train(cfg, store, out, steps, resume="auto", ckpt_every=1000):
     train_cfg = cfg.train.model_copy(update={"steps": steps, "checkpoint_every": ckpt_every})
-    return train_drnet(model_cfg=cfg.model, train_cfg=train_cfg, runtime=RUNTIME, store_path=store,
-                       model_out=out / "model.pt", checkpoint_path=out / "ckpt.pt", metrics_out=out / "m.csv",
-                       seed=0, params={"steps": steps}, params_hash="h", ctx=CTX, resume=resume)
+    return train_drnet(cfg.model, train_cfg, _run(store, out, params={"steps": steps}, resume=resume))
 
 
 def test_losses_fall(mnist, tmp_path):
@@ -80,9 +85,7 @@ def test_lstm_trains_and_loads(mnist, tmp_path):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 4)
     lstm_cfg = cfg.lstm.model_copy(update={"steps": 30, "log_every": 5})
-    train_lstm(drnet_path=tmp_path / "model.pt", lstm_model_cfg=cfg.lstm_model, lstm_cfg=lstm_cfg, runtime=RUNTIME,
-               store_path=store, model_out=tmp_path / "lmodel.pt", checkpoint_path=tmp_path / "lckpt.pt",
-               metrics_out=tmp_path / "lm.csv", seed=0, params={}, params_hash="x", ctx=CTX)
+    train_lstm(tmp_path / "model.pt", cfg.lstm_model, lstm_cfg, _run(store, tmp_path, prefix="l", key="x"))
     mse = pd.read_csv(tmp_path / "lm.csv")["mse"]
     assert mse.iloc[-1] < mse.iloc[0]
     lstm, state = load_model(tmp_path / "lmodel.pt", kinds=("lstm",))

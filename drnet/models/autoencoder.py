@@ -13,7 +13,7 @@ The baseline thus gets the same static-background pathway as DrNet and differs o
 
 ``AeFrameModel`` shows a trained autoencoder through the DrNet interface: its latent plays the pose vector, the
 content vector is empty and the U-Net skips come from the last observed frame, so the pose-LSTM training
-(``drnet.train.lstm_loop``) and generation (``drnet.eval.generate``) code serve both models unchanged.
+(``drnet.train.lstm``) and generation (``drnet.eval.generate``) code serve both models unchanged.
 """
 
 from __future__ import annotations

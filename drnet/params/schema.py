@@ -210,6 +210,8 @@ class AeBaseline(Strict):
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0)
     beta1: float = Field(0.5, ge=0, lt=1)
+    checkpoint_every: int = Field(500, gt=0)
+    log_every: int = Field(10, gt=0)
 
 
 class ActionClassifier(Strict):

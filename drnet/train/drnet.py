@@ -1,4 +1,4 @@
-"""The DrNet training loop (paper Section 3, authors' schedule).
+"""DrNet training (paper Section 3, authors' schedule): the losses, the step, and ``train_drnet``.
 
 Each step, on a batch of frame pairs (x_t, x_t+k) from distinct clips:
 1. scene discriminator C: BCE on pose pairs, same clip (target 1) vs different clip (target 0), with the
@@ -12,45 +12,32 @@ As in the authors' code, each frame set goes through an encoder in its own forwa
 never mix x_t with x_t+k), and gradients flow only where the losses use them: Ec(x_t) and Ep(x_t+k) with
 gradient, Ec(x_t+k) (the similarity target) and Ep(x_t) without, so the adversarial gradient reaches the pose
 encoder through x_t+k's pose alone. Ep(x_t+k) is computed once: detached for C's update, then (C now fixed)
-with gradient for the adversarial and reconstruction terms.
+with gradient for the adversarial and reconstruction terms. The loop around the step is ``drnet.train.loop``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from drnet import checkpoint as ckpt
 from drnet.data.mnist import source_from_store
-from drnet.data.sampling import (
-    FreshPairDataset,
-    PairDataset,
-    StepBatchSampler,
-    different_clip_partner,
-    fresh_pair_plan,
-    pair_plan,
-)
+from drnet.data.sampling import FreshPairDataset, PairDataset, different_clip_partner, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
-from drnet.io import atomic_path
 from drnet.models import DrNet
-from drnet.progress import progress
+from drnet.params import DrnetModel, DrnetTrain
 from drnet.train.global_bn import global_batch_norm
-from drnet.train.resume import resume as resume_run
-from drnet.train.runtime import Context, all_reduce_mean, barrier, widen
+from drnet.train.loop import Run, Step, train_loop
+from drnet.train.runtime import Context, widen
 
-log = logging.getLogger(__name__)
 METRICS = ("rec", "sim", "adv", "disc_loss", "disc_acc")
 
 
@@ -134,114 +121,102 @@ def partner_poses(pose_tk: torch.Tensor, seqs: torch.Tensor, generator: torch.Ge
     return global_pose[partner[mine]]
 
 
-def pair_source(store: VideoStore, train_cfg, seed: int) -> tuple[Dataset, Callable[[int], np.ndarray]]:
+def pair_source(store: VideoStore, batch_size: int, max_step: int | None, fresh_clips: bool,
+                seed: int) -> tuple[Dataset, Callable[[int], np.ndarray]]:
     """The dataset and batch plan of DrNet (and AE) training: the store's clips, or fresh clips generated from
     the store's source (``train.fresh_clips``, MNIST)."""
-    b, max_step = train_cfg.batch_size, train_cfg.max_step
-    if getattr(train_cfg, "fresh_clips", False):
+    if fresh_clips:
         seq_len = int(store.attrs["seq_len"])
         return (FreshPairDataset(source_from_store(store), seed),
-                lambda step: fresh_pair_plan(seq_len, b, max_step, seed, step))
-    if b > len(store):
-        raise DrnetError(f"batch_size ({b}) is larger than the {len(store)} clips in {store.path}; each batch draws "
-                         f"distinct clips: lower the batch size or use more data")
-    return PairDataset(store), lambda step: pair_plan(store.length, b, max_step, seed, step)
+                lambda step: fresh_pair_plan(seq_len, batch_size, max_step, seed, step))
+    if batch_size > len(store):
+        raise DrnetError(f"batch_size ({batch_size}) is larger than the {len(store)} clips in {store.path}; each "
+                         f"batch draws distinct clips: lower the batch size or use more data")
+    return PairDataset(store), lambda step: pair_plan(store.length, batch_size, max_step, seed, step)
 
 
-def train_drnet(*, model_cfg, train_cfg, runtime, store_path: str | Path, model_out: str | Path,
-                checkpoint_path: str | Path, metrics_out: str | Path, seed: int, params: dict, params_hash: str,
-                ctx: Context, resume: str = "auto") -> dict:
-    """Train DrNet on a video store; write the model (atomic) and per-interval metrics CSV; return a summary.
+class DrnetStep(Step):
+    """One DrNet update on a loader batch (x_t uint8 [B, H, W, C], x_t+k uint8 [B, H, W, C], clip ids [B]):
+    C on the current poses with the encoders held fixed, then Ec, Ep and D against the updated C, held fixed.
 
-    resume: 'auto' continues from ``checkpoint_path`` when it exists and was made with the same params,
-    'yes' requires it, 'no' starts fresh.
+    Two Adam optimisers (generator: Ec, Ep, D; discriminator: C); ``fused``: fused Adam (default: on CUDA).
+    ``compile``: torch.compile the three conv nets (``runtime.compile``); checkpoints hold the plain modules.
     """
-    store = VideoStore(store_path)
-    dataset, plan = pair_source(store, train_cfg, seed)
-    if train_cfg.batch_size % ctx.world_size:
-        raise DrnetError(f"train.batch_size ({train_cfg.batch_size}) must be divisible by the number of processes "
-                         f"({ctx.world_size})")
-    h, w, c = store.frame_shape
-    torch.manual_seed(seed)
-    model = DrNet(model_cfg, channels=c, image_size=h).to(ctx.device, ctx.dtype)
-    if ctx.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    gen_params = [p for m in model.generator_modules() for p in m.parameters()]
-    betas = (train_cfg.beta1, 0.999)
-    fused = ctx.device.type == "cuda"
-    opt_gen = torch.optim.Adam(gen_params, lr=train_cfg.lr, betas=betas, fused=fused)
-    opt_disc = torch.optim.Adam(model.discriminator.parameters(), lr=train_cfg.lr, betas=betas, fused=fused)
-    modules = {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
-               "decoder": model.decoder, "discriminator": model.discriminator}
-    optimizers = {"generator": opt_gen, "discriminator": opt_disc}
 
-    start, rows = resume_run(checkpoint_path, params_hash, resume, modules, optimizers)
+    name, metrics = "drnet", METRICS
 
-    content_encoder, pose_encoder, decoder = model.content_encoder, model.pose_encoder, model.decoder
-    discriminator = model.discriminator
-    if ctx.distributed:  # batch statistics over the global batch, so N ranks train as one process would
-        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-        content_encoder, pose_encoder, decoder, discriminator = (
-            DDP(global_batch_norm(m, ctx.device), device_ids=ids)
-            for m in (content_encoder, pose_encoder, decoder, discriminator))
-    if runtime.compile:  # the three conv nets; checkpoints hold the plain modules (``modules`` above)
-        content_encoder, pose_encoder, decoder = (torch.compile(m) for m in (content_encoder, pose_encoder, decoder))
+    def __init__(self, model: DrNet, cfg: DrnetTrain, ctx: Context, seed: int, compile: bool = False,
+                 fused: bool | None = None):
+        betas = (cfg.beta1, 0.999)
+        fused = ctx.device.type == "cuda" if fused is None else fused
+        gen_params = [p for m in model.generator_modules() for p in m.parameters()]
+        self.opt_gen = torch.optim.Adam(gen_params, lr=cfg.lr, betas=betas, fused=fused)
+        self.opt_disc = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=betas, fused=fused)
+        super().__init__({"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
+                          "decoder": model.decoder, "discriminator": model.discriminator},
+                         {"generator": self.opt_gen, "discriminator": self.opt_disc})
+        self.model, self.cfg, self.ctx, self.seed, self.compile = model, cfg, ctx, seed, compile
+        self.nets = (model.content_encoder, model.pose_encoder, model.decoder, model.discriminator)
 
-    sampler = StepBatchSampler(plan, start, train_cfg.steps, ctx.rank, ctx.world_size)
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=runtime.num_workers,
-                        pin_memory=ctx.device.type == "cuda", persistent_workers=False,
-                        prefetch_factor=4 if runtime.num_workers else None)
-    model.train()
-    sums = torch.zeros(len(METRICS), device=ctx.device)
-    count = 0
-    bar = progress(total=train_cfg.steps, initial=start, desc="drnet", unit="step", disable=not ctx.is_main,
-               dynamic_ncols=True, mininterval=1.0)
-    step = start
-    for x_t, x_tk, seqs in loader:
+    def start(self) -> None:
+        nets, ctx = self.nets, self.ctx
+        if ctx.distributed:  # batch statistics over the global batch, so N ranks train as one process would
+            ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+            nets = tuple(DDP(global_batch_norm(m, ctx.device), device_ids=ids) for m in nets)
+        if self.compile:  # the three conv nets
+            nets = (*(torch.compile(m) for m in nets[:3]), nets[3])
+        self.nets = nets
+
+    def __call__(self, batch, step: int) -> torch.Tensor:
+        x_t, x_tk, seqs = batch
+        ctx, model = self.ctx, self.model
+        content_encoder, pose_encoder, decoder, discriminator = self.nets
         x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
         with ctx.autocast():
             p_t, p_tk = encode_poses(pose_encoder, x_t, x_tk)
         # 1. C on the current poses, with the encoders held fixed (poses detached).
         model.discriminator.requires_grad_(True)
-        other = partner_poses(p_tk.detach(), seqs, torch.Generator().manual_seed(seed * 1_000_003 + step * 101), ctx)
+        other = partner_poses(p_tk.detach(), seqs, torch.Generator().manual_seed(self.seed * 1_000_003 + step * 101),
+                              ctx)
         with ctx.autocast():
             disc_loss, disc_acc = discriminator_loss(discriminator, p_t, p_tk.detach(), other)
-        opt_disc.zero_grad(set_to_none=True)
+        self.opt_disc.zero_grad(set_to_none=True)
         disc_loss.backward()
-        opt_disc.step()
+        self.opt_disc.step()
         # 2. Ec, Ep, D against the updated C, held fixed.
         model.discriminator.requires_grad_(False)
         with ctx.autocast():
             losses = generator_losses(model, x_t, x_tk, (p_t, p_tk), (content_encoder, pose_encoder, decoder))
-            loss = losses.total(train_cfg.sim_weight, train_cfg.adv_weight)
-        opt_gen.zero_grad(set_to_none=True)
+            loss = losses.total(self.cfg.sim_weight, self.cfg.adv_weight)
+        self.opt_gen.zero_grad(set_to_none=True)
         loss.backward()
-        opt_gen.step()
+        self.opt_gen.step()
+        return torch.stack([losses.rec, losses.sim, losses.adv, disc_loss, disc_acc]).detach().float()
 
-        step += 1
-        sums += torch.stack([losses.rec, losses.sim, losses.adv, disc_loss, disc_acc]).detach().float()
-        count += 1
-        if step % train_cfg.log_every == 0 or step == train_cfg.steps:
-            means = all_reduce_mean(sums / count, ctx).tolist()
-            row = {"step": step, **{k: round(v, 6) for k, v in zip(METRICS, means)}}
-            rows.append(row)
-            bar.set_postfix(rec=f"{row['rec']:.4f}", sim=f"{row['sim']:.4f}", C_acc=f"{row['disc_acc']:.2f}")
-            sums.zero_()
-            count = 0
-        bar.update(1)
-        if ctx.is_main and (step % train_cfg.checkpoint_every == 0 or step == train_cfg.steps):
-            ckpt.save_checkpoint(checkpoint_path, modules=modules, optimizers=optimizers, step=step, params=params,
-                                 params_hash=params_hash, extra={"metrics": rows})
-    bar.close()
-    barrier(ctx)
-    final = {f"final_{k}": v for k, v in rows[-1].items() if k != "step"} if rows else {}
-    summary = {"steps": train_cfg.steps, **final}
-    if ctx.is_main:
-        extra = {"kind": "drnet", "model": model_cfg.model_dump(), "channels": c, "image_size": h,
-                 "data": {"source": store.attrs.get("source"), "synthetic": store.synthetic,
-                          "frames_sha256": store.attrs.get("frames_sha256")}, "metrics": rows}
-        ckpt.save_checkpoint(model_out, modules=modules, optimizers={}, step=step, params=params,
-                             params_hash=params_hash, extra=extra)
-        with atomic_path(metrics_out) as tmp:
-            pd.DataFrame(rows, columns=["step", *METRICS]).to_csv(tmp, index=False)
-    return summary
+    def postfix(self, row: dict) -> dict[str, str]:
+        return {"rec": f"{row['rec']:.4f}", "sim": f"{row['sim']:.4f}", "C_acc": f"{row['disc_acc']:.2f}"}
+
+
+def train_drnet(model_cfg: DrnetModel, cfg: DrnetTrain, run: Run) -> dict:
+    """Train DrNet on the video store ``run.store``; write the model file (kind ``drnet``), the checkpoint and
+    the metrics CSV (``drnet.train.loop``); return the summary (final losses)."""
+    ctx = run.ctx
+    store = VideoStore(run.store)
+    dataset, plan = pair_source(store, cfg.batch_size, cfg.max_step, cfg.fresh_clips, run.seed)
+    if cfg.batch_size % ctx.world_size:
+        raise DrnetError(f"train.batch_size ({cfg.batch_size}) must be divisible by the number of processes "
+                         f"({ctx.world_size})")
+    h, w, c = store.frame_shape
+    torch.manual_seed(run.seed)
+    model = DrNet(model_cfg, channels=c, image_size=h).to(ctx.device, ctx.dtype)
+    if ctx.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    step = DrnetStep(model, cfg, ctx, run.seed, compile=run.runtime.compile)
+    model.train()
+
+    def model_file(rows: list[dict]) -> dict:
+        return {"kind": "drnet", "model": model_cfg.model_dump(), "channels": c, "image_size": h,
+                "data": {"source": store.attrs.get("source"), "synthetic": store.synthetic,
+                         "frames_sha256": store.attrs.get("frames_sha256")}, "metrics": rows}
+
+    return train_loop(step, dataset, plan, cfg, run, model_file)
