@@ -10,8 +10,8 @@ never copied): per batch of B clips with 4 frames each (x0..x3),
   fp32 eager; the frames arrive as the authors' ``normalize_data`` leaves them: float [T, B, C, H, W] views of
   a [B, T, H, W, C] batch (channels-last strides).
 
-``our_step`` is the body of ``drnet.train.drnet_loop.train_drnet`` for one batch (uint8 frame pairs from the
-loader, ``Context.to_input``, Ep(x_t) under no_grad, Ep(x_t+k) once for C and the generator, Ec(x_t+k) under
+``our_step`` is the training step itself, ``drnet.train.drnet.DrnetStep``, on one batch (uint8 frame pairs from
+the loader, ``Context.to_input``, Ep(x_t) under no_grad, Ep(x_t+k) once for C and the generator, Ec(x_t+k) under
 no_grad, C frozen in the generator update, two Adam optimisers), with the runtime levers of ``Context``.
 """
 
@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from drnet.models import DrNet
-from drnet.params import DrnetModel, load_params, section
-from drnet.train.drnet_loop import discriminator_loss, encode_poses, generator_losses, partner_poses
+from drnet.params import DrnetModel, DrnetTrain, load_params, section
+from drnet.train.drnet import DrnetStep
 from drnet.train.runtime import Context
 
 
@@ -135,39 +135,16 @@ def reference_step(s: Spec, device: torch.device, seed: int = 0) -> tuple[DrNet,
 
 def our_step(s: Spec, ctx: Context, compile: bool = False, seed: int = 0,
              fused: bool | None = None) -> tuple[DrNet, Callable[[Batch], None]]:
-    """One iteration of ``train_drnet``'s loop body under ``ctx`` (+ ``runtime.compile``); (model, step(batch)).
-    ``fused``: fused Adam (default: on CUDA only, as the loop)."""
+    """One iteration of ``train_drnet``'s step (``DrnetStep``) under ``ctx`` (+ ``runtime.compile``); (model,
+    step(batch)). ``fused``: fused Adam (default: on CUDA only, as in training)."""
     model = build_model(s, ctx.device, ctx.channels_last, seed)
-    betas = (s.beta1, 0.999)
-    fused = ctx.device.type == "cuda" if fused is None else fused
-    opt_gen = torch.optim.Adam([p for m in model.generator_modules() for p in m.parameters()], lr=s.lr, betas=betas,
-                               fused=fused)
-    opt_disc = torch.optim.Adam(model.discriminator.parameters(), lr=s.lr, betas=betas, fused=fused)
-    nets = (model.content_encoder, model.pose_encoder, model.decoder)
-    if compile:
-        nets = tuple(torch.compile(m) for m in nets)
-    content_encoder, pose_encoder, decoder = nets
+    cfg = DrnetTrain(steps=1, lr=s.lr, beta1=s.beta1, sim_weight=s.sim_weight, adv_weight=s.adv_weight)
+    drnet_step = DrnetStep(model, cfg, ctx, seed, compile=compile, fused=fused)
+    drnet_step.start()
     counter = {"step": 0}
 
     def step(batch: Batch) -> None:
-        x_t, x_tk, seqs = batch.pairs
-        x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
-        with ctx.autocast():
-            p_t, p_tk = encode_poses(pose_encoder, x_t, x_tk)
-        model.discriminator.requires_grad_(True)
-        other = partner_poses(p_tk.detach(), seqs, torch.Generator().manual_seed(counter["step"]), ctx)
-        with ctx.autocast():
-            disc_loss, _ = discriminator_loss(model.discriminator, p_t, p_tk.detach(), other)
-        opt_disc.zero_grad(set_to_none=True)
-        disc_loss.backward()
-        opt_disc.step()
-        model.discriminator.requires_grad_(False)
-        with ctx.autocast():
-            losses = generator_losses(model, x_t, x_tk, (p_t, p_tk), (content_encoder, pose_encoder, decoder))
-            loss = losses.total(s.sim_weight, s.adv_weight)
-        opt_gen.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_gen.step()
+        drnet_step(batch.pairs, counter["step"])
         counter["step"] += 1
 
     return model, step

@@ -22,12 +22,11 @@ import cv2
 import numpy as np
 import torch
 
+from drnet.checkpoint import load_model
 from drnet.errors import DrnetError
 from drnet.eval.generate import generate as rollout
 from drnet.io import atomic_path
 from drnet.report.images import rgb_frames, save_png, save_video, tile
-from drnet.train.drnet_loop import load_drnet
-from drnet.train.lstm_loop import load_lstm
 
 
 @dataclass
@@ -44,13 +43,13 @@ class Model:
 
 def load(drnet: str | os.PathLike, lstm: str | os.PathLike | None = None, device: str = "cpu") -> Model:
     """Load model files written by the train stages (``stages.train_drnet``, ``stages.train_lstm``)."""
-    model, state = load_drnet(drnet, device)
+    model, state = load_model(drnet, kinds=("drnet", "ae"), device=device)
     extra = state["extra"]
     if "image_size" not in extra or "channels" not in extra:
         raise DrnetError(f"{drnet} does not record its frame size; pass a DrNet model file from stages.train_drnet")
     pose_lstm, n_past = None, None
     if lstm is not None:
-        pose_lstm, lstm_state = load_lstm(lstm, device)
+        pose_lstm, lstm_state = load_model(lstm, kinds=("lstm",), device=device)
         n_past = int(lstm_state["extra"]["n_past"])
     return Model(model, pose_lstm, int(extra["image_size"]), int(extra["channels"]), n_past, torch.device(device))
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.report.figures import reconstruction_figure, swap_figure
 from drnet.report.images import save_png
 from drnet.report.scale import paper_section, scale_note
-from drnet.train.drnet_loop import load_drnet
 
 
 def _main(argv: list[str] | None) -> None:
@@ -25,7 +25,7 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--n", type=int, default=8, help="clips per grid")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
-    drnet, state = load_drnet(args.drnet)
+    drnet, state = load_model(args.drnet, kinds=("drnet",))
     store = VideoStore(args.test)
     dataset = str(store.attrs.get("dataset"))
     paper = paper_section(args.params, dataset) if dataset in params else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.generate import generate, observed_clips
@@ -11,8 +12,6 @@ from drnet.params import section
 from drnet.report.figures import generation_movie, generation_strip
 from drnet.report.images import save_png, save_video
 from drnet.report.scale import paper_section, scale_note
-from drnet.train.drnet_loop import load_drnet
-from drnet.train.lstm_loop import load_lstm
 
 
 def _main(argv: list[str] | None) -> None:
@@ -26,8 +25,8 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, args.dataset).generate
-    drnet, drnet_state = load_drnet(args.drnet)
-    lstm, lstm_state = load_lstm(args.lstm)
+    drnet, drnet_state = load_model(args.drnet, kinds=("drnet",))
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
     n_past = lstm_state["extra"]["n_past"]
     store = VideoStore(args.test, dataset=args.dataset)
     observed = observed_clips(store, n_past, cfg.n_clips, params["seed"])

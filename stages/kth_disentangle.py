@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.disentangle_kth import kth_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
-from drnet.train.drnet_loop import load_drnet
-from drnet.train.lstm_loop import load_lstm
 
 
 def _main(argv: list[str] | None) -> None:
@@ -25,8 +24,8 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = params["kth"]["disentangle"]
     store = VideoStore(args.test, dataset="kth")
-    drnet, _ = load_drnet(args.drnet)
-    lstm, lstm_state = load_lstm(args.lstm)
+    drnet, _ = load_model(args.drnet, kinds=("drnet",))
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
     rows = kth_table(drnet, lstm, store, lstm_state["extra"]["n_past"], cfg["offsets"], cfg["n_clips"],
                      cfg["n_pairs"], params["seed"], cfg["reader_width"], cfg["reader_epochs"])
     caption = (f"KTH disentanglement ({'SYNTHETIC' if store.synthetic else 'official'} data): person reader trained "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.experiments import fewshot_curve, fewshot_summary
@@ -18,7 +19,6 @@ from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.plots import fewshot_plot
 from drnet.report.scale import paper_section, scale_note
-from drnet.train.drnet_loop import load_drnet
 
 
 def _main(argv: list[str] | None) -> None:
@@ -33,7 +33,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "kth").fewshot
-    (drnet, drnet_state), (ae, _) = load_drnet(args.drnet), load_drnet(args.ae)
+    (drnet, drnet_state), (ae, _) = load_model(args.drnet, kinds=("drnet",)), load_model(args.ae, kinds=("ae",))
     models = {"drnet": drnet, "ae": ae}
     train, test = VideoStore(args.train, dataset="kth"), VideoStore(args.test, dataset="kth")
     df = fewshot_curve(models, train, test, cfg=cfg, seed=params["seed"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.inception_curve import Continuations, inception_table
@@ -19,9 +20,6 @@ from drnet.report.images import save_png
 from drnet.report.neighbours import neighbours_figure
 from drnet.report.plots import inception_plot, scorer_note
 from drnet.report.scale import paper_section, scale_note
-from drnet.train.drnet_loop import load_drnet
-from drnet.train.lstm_loop import load_lstm
-from stages.kth_classifier import load_classifier
 
 
 def _main(argv: list[str] | None) -> None:
@@ -34,14 +32,14 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "kth").inception
-    classifier = load_classifier(args.classifier)
+    classifier = load_model(args.classifier, kinds=("classifier",))[0]
     test = VideoStore(args.test, dataset="kth")
-    lstm, state = load_lstm(args.drnet_lstm)
+    lstm, state = load_model(args.drnet_lstm, kinds=("lstm",))
     clips = Continuations.from_store(test, state["extra"]["n_past"], cfg, params["seed"])
     rows, generated, trained = [], {}, {}
     for name, model_path, lstm_path in (("drnet", args.drnet, args.drnet_lstm), ("ae_lstm", args.ae, args.ae_lstm)):
-        model, model_state = load_drnet(model_path)
-        lstm, _ = load_lstm(lstm_path)
+        model, model_state = load_model(model_path, kinds=("ae",) if name == "ae_lstm" else ("drnet",))
+        lstm, _ = load_model(lstm_path, kinds=("lstm",))
         generated[name], trained[name] = clips.generate(model, lstm), model_state["params"]
         rows += clips.score(name, clips.after_observed(generated[name]), classifier)
     table = inception_table(rows + clips.score("ground_truth", clips.real, classifier), test.synthetic)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
@@ -18,7 +19,6 @@ from drnet.eval.experiments import leakage
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
 from drnet.report import experiment_tables as tables
-from drnet.train.drnet_loop import load_drnet
 
 NAMES = ("mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth")
 
@@ -42,7 +42,8 @@ def _main(argv: list[str] | None) -> None:
         raise DrnetError(f"no model given; pass --NAME-model and --NAME-store for some NAME in {', '.join(NAMES)}")
     rows, stamps = [], []
     for name, model_path, store_path in pairs:
-        (model, state), store = load_drnet(model_path), VideoStore(store_path, dataset=name.split("-")[0])
+        model, state = load_model(model_path, kinds=("drnet",))
+        store = VideoStore(store_path, dataset=name.split("-")[0])
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
         rows.append(tables.leakage_row(name, store, state["params"], r))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval import disentangle_mnist as dis
@@ -15,8 +16,6 @@ from drnet.eval.readers import train_digit_reader
 from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.report.experiment_tables import write_swap_table
-from drnet.train.drnet_loop import load_drnet
-from drnet.train.lstm_loop import load_lstm
 
 
 def _main(argv: list[str] | None) -> None:
@@ -28,8 +27,8 @@ def _main(argv: list[str] | None) -> None:
     cfg, seed = section(params, "mnist").disentangle, params["seed"]
     train, test = VideoStore(args.train), VideoStore(args.test)
     reader, reader_acc = train_digit_reader(train, test, cfg.reader_steps, cfg.reader_batch, seed, cfg.reader_width)
-    drnet, _ = load_drnet(args.drnet)
-    lstm, lstm_state = load_lstm(args.lstm)
+    drnet, _ = load_model(args.drnet, kinds=("drnet",))
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
     source, truths = dis.test_truth(test, seed)
     pairs = dis.swap_pairs(test, truths, source, cfg.n_pairs, seed)
     swap = dis.mnist_swap_table(dis.model_swap(drnet, source, truths), pairs, truths, source, reader)

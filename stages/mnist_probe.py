@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.probe import mnist_probes
 from drnet.io import atomic_write_json
 from drnet.params import section
-from drnet.train.drnet_loop import load_drnet
 
 
 def _main(argv: list[str] | None) -> None:
@@ -21,7 +21,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "mnist").probe
-    drnet, _ = load_drnet(args.drnet)
+    drnet, _ = load_model(args.drnet, kinds=("drnet",))
     train, test = VideoStore(args.train, dataset="mnist"), VideoStore(args.test, dataset="mnist")
     result = mnist_probes(drnet, train, test, cfg, params["seed"])
     atomic_write_json(args.out, result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.experiments import object_classification, table1_summary
@@ -17,7 +18,6 @@ from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.experiment_tables import write_table1
 from drnet.report.scale import paper_section, scale_note
-from drnet.train.drnet_loop import load_drnet
 
 
 def _main(argv: list[str] | None) -> None:
@@ -34,7 +34,7 @@ def _main(argv: list[str] | None) -> None:
     cfg = section(params, "norb").classifier
     models, weights, states = {}, {}, {}
     for key, path in (("adv", args.drnet), ("noadv", args.drnet_noadv)):
-        models[key], states[key] = load_drnet(path)
+        models[key], states[key] = load_model(path, kinds=("drnet",))
         weights[key] = float(states[key]["params"]["train"]["adv_weight"])
     train, test = VideoStore(args.train, dataset="norb"), VideoStore(args.test, dataset="norb")
     long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"])

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.disentangle_objects import object_model_swap, object_rows, object_swap_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
-from drnet.train.drnet_loop import load_drnet
 
 CONTENT = {"norb": "category", "chairs": "model"}
 
@@ -29,7 +29,7 @@ def _main(argv: list[str] | None) -> None:
     store = VideoStore(args.test, dataset=args.dataset)
     results, rows = {}, []
     for name, path in (("DrNet", args.drnet), ("DrNet without adversarial term", args.drnet_noadv)):
-        model, _ = load_drnet(path)
+        model, _ = load_model(path, kinds=("drnet",))
         r = object_swap_table(object_model_swap(model, store), store, CONTENT[args.dataset], cfg["n_pairs"],
                               params["seed"], cfg["reader_width"], cfg["reader_epochs"])
         results[name] = r

@@ -6,13 +6,15 @@ Runs on one process or under torchrun (DDP). Resumes from its checkpoint after a
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import params_hash, section, tracked_params, training_keys, with_ablation
-from drnet.train.checkpoint import resume_key
-from drnet.train.drnet_loop import train_drnet
+from drnet.params import Runtime, params_hash, section, tracked_params, training_keys, with_ablation
+from drnet.train.drnet import train_drnet
+from drnet.train.loop import Run
+from drnet.train.resume import resume_key
 from drnet.train.runtime import setup
 
 
@@ -33,22 +35,17 @@ def _main(argv: list[str] | None) -> None:
         params = with_ablation(params, args.dataset, args.ablation)
     cfg = section(params, args.dataset)
     VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
-    ctx = setup(_runtime(params))
+    runtime = Runtime(**params.get("runtime", {}))
+    ctx = setup(runtime)
     tracked = tracked_params(params, training_keys("drnet", args.dataset))
     key = resume_key(params_hash(tracked), data=args.train)  # a rebuilt store or other params: no stale resume
-    summary = train_drnet(model_cfg=cfg.model, train_cfg=cfg.train, runtime=_runtime(params), store_path=args.train,
-                          model_out=args.model_out, checkpoint_path=args.checkpoint, metrics_out=args.metrics_out,
-                          seed=params["seed"], params=tracked, params_hash=key, ctx=ctx,
-                          resume=args.resume)
+    run = Run(store=Path(args.train), model_out=Path(args.model_out), checkpoint=Path(args.checkpoint),
+              metrics_out=Path(args.metrics_out), seed=params["seed"], params=tracked, key=key, ctx=ctx,
+              runtime=runtime, resume=args.resume)
+    summary = train_drnet(cfg.model, cfg.train, run)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)
         announce(args.model_out, args.metrics_out, args.summary_out)
-
-
-def _runtime(params: dict):
-    from drnet.params import Runtime
-
-    return Runtime(**params.get("runtime", {}))
 
 
 main = stage_main(_main)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
-from drnet.train.checkpoint import resume_key
-from drnet.train.lstm_loop import train_lstm
+from drnet.train.loop import Run
+from drnet.train.lstm import train_lstm
+from drnet.train.resume import resume_key
 from drnet.train.runtime import setup
 
 
@@ -30,11 +32,11 @@ def _main(argv: list[str] | None) -> None:
     VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
     tracked = tracked_params(params, training_keys("lstm", args.dataset))
-    summary = train_lstm(drnet_path=args.drnet, lstm_model_cfg=cfg.lstm_model, lstm_cfg=cfg.lstm, runtime=runtime,
-                         store_path=args.train, model_out=args.model_out, checkpoint_path=args.checkpoint,
-                         metrics_out=args.metrics_out, seed=params["seed"], params=tracked,
-                         params_hash=resume_key(params_hash(tracked), data=args.train, upstream={"drnet": args.drnet}),
-                         ctx=ctx, resume=args.resume)
+    key = resume_key(params_hash(tracked), data=args.train, upstream={"drnet": args.drnet})
+    run = Run(store=Path(args.train), model_out=Path(args.model_out), checkpoint=Path(args.checkpoint),
+              metrics_out=Path(args.metrics_out), seed=params["seed"], params=tracked, key=key, ctx=ctx,
+              runtime=runtime, resume=args.resume)
+    summary = train_lstm(args.drnet, cfg.lstm_model, cfg.lstm, run)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)
         announce(args.model_out, args.metrics_out, args.summary_out)

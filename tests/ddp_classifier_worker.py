@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import torch
 
-from drnet.eval.classifiers import ActionClassifier, fit_classifier
+from drnet.eval.classifiers import fit_classifier
+from drnet.models.classifiers import ActionClassifier
 from drnet.params import Runtime
 from drnet.train.runtime import setup
 

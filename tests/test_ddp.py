@@ -6,9 +6,9 @@ import sys
 import pytest
 import torch
 
+from drnet import checkpoint as ckpt
 from drnet.data.mnist import build_split
 from drnet.params import load_params, section
-from drnet.train import checkpoint as ckpt
 
 TINY = ["mnist.data.train_sequences=32", "mnist.model.width=8", "mnist.train.batch_size=8", "mnist.train.steps=4",
         "mnist.train.log_every=2", "mnist.lstm.batch_size=8", "mnist.lstm.steps=6", "mnist.lstm.log_every=2",

@@ -7,16 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from drnet.eval.classifiers import (
-    ActionClassifier,
-    MLPClassifier,
-    evaluate_accuracy,
-    fit_classifier,
-    frames_to_input,
-    predict_proba,
-)
+from drnet.eval.classifiers import evaluate_accuracy, fit_classifier, frames_to_input, predict_proba
 from drnet.eval.inception import inception_over_time, inception_score
 from drnet.eval.neighbours import nearest_neighbours
+from drnet.models.classifiers import ActionClassifier, MLPClassifier
 from drnet.report.neighbours import neighbour_grid
 
 # ---------------------------------------------------------------- Inception score

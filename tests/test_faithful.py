@@ -17,7 +17,7 @@ from drnet.models.lstm import PoseLSTM
 from drnet.models.resnet import ResNet18Encoder
 from drnet.models.vgg import Vgg16UnetEncoder
 from drnet.params import DrnetModel, section
-from drnet.train.drnet_loop import encode_poses, generator_losses
+from drnet.train.drnet import encode_poses, generator_losses
 
 
 def _mean_offdiag_cosine(v: torch.Tensor) -> float:

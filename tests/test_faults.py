@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from drnet import checkpoint as ckpt
 from drnet.data.mnist import build_split
 from drnet.params import load_params, section
-from drnet.train import checkpoint as ckpt
 
 TINY = ["mnist.data.train_sequences=40", "mnist.model.width=8", "mnist.train.batch_size=8", "mnist.train.steps=40",
         "mnist.train.log_every=5", "mnist.train.checkpoint_every=5", "runtime.num_workers=0", "runtime.threads=1"]

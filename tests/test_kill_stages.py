@@ -13,8 +13,8 @@ from pathlib import Path
 import h5py
 import pytest
 
+from drnet import checkpoint as ckpt
 from drnet.data.render import available
-from drnet.train import checkpoint as ckpt
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from drnet.models.dcgan import DcganDecoder, DcganEncoder
 from drnet.models.discriminator import SceneDiscriminator
 from drnet.models.lstm import PoseLSTM
 from drnet.params import DrnetModel
-from drnet.train.drnet_loop import discriminator_loss, generator_losses
+from drnet.train.drnet import discriminator_loss, generator_losses
 
 
 @pytest.mark.parametrize("size, channels", [(64, 3), (64, 1), (128, 3)])

@@ -10,7 +10,7 @@ from drnet.models.lstm import PoseLSTM
 from drnet.models.resnet import ResNet18Encoder
 from drnet.models.vgg import Vgg16UnetDecoder, Vgg16UnetEncoder
 from drnet.params import load_params, section
-from drnet.train.drnet_loop import generator_losses
+from drnet.train.drnet import generator_losses
 
 SIZES_CHANNELS = [(64, 1), (64, 3), (128, 1), (128, 3)]
 

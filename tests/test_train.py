@@ -5,12 +5,15 @@ import pandas as pd
 import pytest
 import torch
 
+from drnet import checkpoint as ckpt
+from drnet.checkpoint import load_model
 from drnet.data.mnist import build_split
 from drnet.errors import DrnetError
 from drnet.params import Runtime, section
-from drnet.train import checkpoint as ckpt
-from drnet.train.drnet_loop import load_drnet, train_drnet
-from drnet.train.lstm_loop import load_lstm, train_lstm
+from drnet.train.drnet import train_drnet
+from drnet.train.loop import Run
+from drnet.train.lstm import train_lstm
+from drnet.train.resume import key_mismatch, resume_key
 from drnet.train.runtime import Context
 
 CTX = Context(device=torch.device("cpu"))
@@ -31,11 +34,19 @@ def mnist(tmp_path_factory, ):
     return cfg, path
 
 
+def _run(store, out, prefix="", params=None, key="h", resume="auto"):
+    return Run(store=store, model_out=out / f"{prefix}model.pt", checkpoint=out / f"{prefix}ckpt.pt",
+               metrics_out=out / f"{prefix}m.csv", seed=0, params=params or {}, key=key, ctx=CTX, runtime=RUNTIME,
+               resume=resume)
+
+
+def _load_drnet(path):
+    return load_model(path, kinds=("drnet",))
+
+
 def _train(cfg, store, out, steps, resume="auto", ckpt_every=1000):
     train_cfg = cfg.train.model_copy(update={"steps": steps, "checkpoint_every": ckpt_every})
-    return train_drnet(model_cfg=cfg.model, train_cfg=train_cfg, runtime=RUNTIME, store_path=store,
-                       model_out=out / "model.pt", checkpoint_path=out / "ckpt.pt", metrics_out=out / "m.csv",
-                       seed=0, params={"steps": steps}, params_hash="h", ctx=CTX, resume=resume)
+    return train_drnet(cfg.model, train_cfg, _run(store, out, params={"steps": steps}, resume=resume))
 
 
 def test_losses_fall(mnist, tmp_path):
@@ -44,7 +55,7 @@ def test_losses_fall(mnist, tmp_path):
     metrics = pd.read_csv(tmp_path / "m.csv")
     assert list(metrics.columns) == ["step", "rec", "sim", "adv", "disc_loss", "disc_acc"]
     assert metrics["rec"].iloc[-1] < 0.6 * metrics["rec"].iloc[0]
-    model, state = load_drnet(tmp_path / "model.pt")
+    model, state = _load_drnet(tmp_path / "model.pt")
     assert state["extra"]["data"]["synthetic"] is True and not model.training
 
 
@@ -74,24 +85,24 @@ def test_lstm_trains_and_loads(mnist, tmp_path):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 4)
     lstm_cfg = cfg.lstm.model_copy(update={"steps": 30, "log_every": 5})
-    train_lstm(drnet_path=tmp_path / "model.pt", lstm_model_cfg=cfg.lstm_model, lstm_cfg=lstm_cfg, runtime=RUNTIME,
-               store_path=store, model_out=tmp_path / "lstm.pt", checkpoint_path=tmp_path / "lckpt.pt",
-               metrics_out=tmp_path / "lm.csv", seed=0, params={}, params_hash="x", ctx=CTX)
+    train_lstm(tmp_path / "model.pt", cfg.lstm_model, lstm_cfg, _run(store, tmp_path, prefix="l", key="x"))
     mse = pd.read_csv(tmp_path / "lm.csv")["mse"]
     assert mse.iloc[-1] < mse.iloc[0]
-    lstm, state = load_lstm(tmp_path / "lstm.pt")
+    lstm, state = load_model(tmp_path / "lmodel.pt", kinds=("lstm",))
     assert state["extra"]["n_past"] == cfg.lstm.n_past
     with pytest.raises(DrnetError, match="not a pose LSTM"):
-        load_lstm(tmp_path / "model.pt")
-    with pytest.raises(DrnetError, match="not a DrNet"):
-        load_drnet(tmp_path / "lstm.pt")
+        load_model(tmp_path / "model.pt", kinds=("lstm",))
+    with pytest.raises(DrnetError, match="not a DrNet or autoencoder"):
+        load_model(tmp_path / "lmodel.pt", kinds=("drnet", "ae"))
+    with pytest.raises(DrnetError, match="is a resumable training checkpoint, not a DrNet model file"):
+        load_model(tmp_path / "ckpt.pt", kinds=("drnet",))
 
 
 def test_checkpoints_are_refused_cleanly(mnist, tmp_path):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 2)
     state = ckpt.load_checkpoint(tmp_path / "model.pt")
-    other = load_drnet(tmp_path / "model.pt")[0]
+    other = _load_drnet(tmp_path / "model.pt")[0]
     wide = type(other)(cfg.model.model_copy(update={"width": 16}), channels=3, image_size=64)
     with pytest.raises(DrnetError, match="do not fit this architecture"):
         ckpt.restore_modules(state, {"content_encoder": wide.content_encoder}, "model.pt")
@@ -244,19 +255,23 @@ def test_model_file_with_a_bad_description_is_refused(mnist, tmp_path, mutate, m
     mutate(state["extra"])
     torch.save(state, tmp_path / "model.pt")
     with pytest.raises(DrnetError) as err:
-        load_drnet(tmp_path / "model.pt")
+        _load_drnet(tmp_path / "model.pt")
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_classifier_file_goes_through_the_guarded_loader(tmp_path):
-    from drnet.eval.classifiers import ActionClassifier
-    from stages.kth_classifier import load_classifier
+    from drnet.models.classifiers import ActionClassifier
 
     model = ActionClassifier(1, 6, 4, 1, 16)
-    good = {"state_dict": model.state_dict(), "channels": 1, "width": 4, "clip_len": 1, "image_size": 16,
-            "classes": list("abcdef")}
+    sizes = {"channels": 1, "width": 4, "clip_len": 1, "image_size": 16, "classes": list("abcdef")}
+    ckpt.save_checkpoint(tmp_path / "new.pt", modules={"classifier": model}, optimizers={}, step=3, params={},
+                         params_hash="h", extra={"kind": "classifier", **sizes})
+    good = {"state_dict": model.state_dict(), **sizes}  # the file format before the classifier was a checkpoint
     ckpt.save_torch(good, tmp_path / "c.pt")
-    assert isinstance(load_classifier(str(tmp_path / "c.pt")), ActionClassifier)
+    for name in ("new.pt", "c.pt"):  # both formats load
+        loaded, _ = load_model(tmp_path / name, kinds=("classifier",))
+        assert isinstance(loaded, ActionClassifier) and not loaded.training
+        assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
 
     class Evil:
         def __reduce__(self):
@@ -267,13 +282,19 @@ def test_classifier_file_goes_through_the_guarded_loader(tmp_path):
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
     torch.save({k: v for k, v in good.items() if k != "classes"}, tmp_path / "nokey.pt")
     torch.save({**good, "width": 8}, tmp_path / "wide.pt")
+    wide = torch.load(tmp_path / "new.pt", weights_only=True)
+    wide["extra"]["width"] = 8
+    torch.save(wide, tmp_path / "wide_new.pt")
     for name, message in [("evil.pt", "cannot be loaded safely"), ("cut.pt", "cannot be loaded safely"),
                           ("nokey.pt", "'classes' must be a list (no such key)"),
                           ("wide.pt", "the action classifier's weights do not fit"),
-                          ("missing.pt", "not found")]:
+                          ("wide_new.pt", "the action classifier's weights do not fit"),
+                          ("missing.pt", "action classifier file"), ("missing.pt", "not found")]:
         with pytest.raises(DrnetError) as err:
-            load_classifier(str(tmp_path / name))
+            load_model(tmp_path / name, kinds=("classifier",))
         assert message in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(DrnetError, match="holds a 'classifier' model, not a DrNet"):
+        load_model(tmp_path / "new.pt", kinds=("drnet",))
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-1"])
@@ -291,13 +312,13 @@ def test_ablation_value_is_validated_like_a_param(tmp_path, capsys, value):
 def test_resume_key_names_what_changed(mnist, tmp_path):
     _, store = mnist
     (tmp_path / "up.pt").write_bytes(b"model one")
-    key = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
-    assert ckpt.key_mismatch(key, key) is None
-    assert "other params" in ckpt.key_mismatch(key.replace("params=abc", "params=abd"), key)
-    assert "before its data identity was recorded" in ckpt.key_mismatch("abc", key)  # a pre-key checkpoint
+    key = resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert key_mismatch(key, key) is None
+    assert "other params" in key_mismatch(key.replace("params=abc", "params=abd"), key)
+    assert "before its data identity was recorded" in key_mismatch("abc", key)  # a pre-key checkpoint
     (tmp_path / "up.pt").write_bytes(b"model two")
-    changed = ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
-    assert "from another drnet model file" in ckpt.key_mismatch(key, changed)
-    assert ckpt.key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
+    changed = resume_key("abc", data=store, upstream={"drnet": tmp_path / "up.pt"})
+    assert "from another drnet model file" in key_mismatch(key, changed)
+    assert key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
     with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
-        ckpt.resume_key("abc", data=store, upstream={"drnet": tmp_path})
+        resume_key("abc", data=store, upstream={"drnet": tmp_path})

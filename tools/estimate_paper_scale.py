@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drnet.models import DrNet  # noqa: E402
 from drnet.models.lstm import PoseLSTM  # noqa: E402
 from drnet.params import load_params, section  # noqa: E402
-from drnet.train.drnet_loop import generator_losses  # noqa: E402
+from drnet.train.drnet import generator_losses  # noqa: E402
 
 EFFECTIVE_TFLOPS = 10.0  # assumed sustained fp32 throughput of one data-centre GPU on these small convnets
 CHANNELS = {"mnist": 3, "kth": 1, "norb": 1, "chairs": 3}

@@ -15,9 +15,10 @@ import pandas as pd
 import torch
 
 from drnet.data.store import VideoStore
-from drnet.eval.classifiers import MLPClassifier, evaluate_accuracy, fit_classifier
+from drnet.eval.classifiers import evaluate_accuracy, fit_classifier
 from drnet.eval.probe import chance, encode_frames, linear_probe
 from drnet.frames import to_float
+from drnet.models.classifiers import MLPClassifier
 
 
 def frame_items(store: VideoStore, max_frames: int | None, seed: int) -> np.ndarray:

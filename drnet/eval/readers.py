@@ -20,8 +20,9 @@ from torch import nn
 
 from drnet.data.mnist import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
-from drnet.eval.classifiers import ActionClassifier, evaluate_accuracy, fit_classifier
+from drnet.eval.classifiers import evaluate_accuracy, fit_classifier
 from drnet.frames import store_frames, unit_array
+from drnet.models.classifiers import ActionClassifier
 
 # (content clip, content frame, pose clip, pose frame) -> swapped frames float [N, C, H, W] in [0, 1]
 SwapFn = Callable[[np.ndarray], torch.Tensor]

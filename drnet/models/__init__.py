@@ -7,30 +7,26 @@ Interfaces every architecture follows:
 
 from __future__ import annotations
 
-import importlib
-
 import torch
 from torch import nn
 
+from drnet.models.dcgan import DcganDecoder, DcganEncoder
 from drnet.models.discriminator import SceneDiscriminator
+from drnet.models.resnet import ResNet18Encoder
+from drnet.models.vgg import Vgg16UnetDecoder, Vgg16UnetEncoder
 
-# name -> "module:Class". Encoders take (channels, dim, width, image_size, normalize) and end in conv -> BatchNorm ->
-# tanh (``heads.VectorHead``); ``normalize`` adds unit L2 norm (DrNet: the pose encoder only). Decoders take
+# Encoders take (channels, dim, width, image_size, normalize) and end in conv -> BatchNorm -> tanh
+# (``heads.VectorHead``); ``normalize`` adds unit L2 norm (DrNet: the pose encoder only). Decoders take
 # (in_dim, channels, width, image_size); U-Net decoders get the content encoder's skips at forward time.
-ENCODERS = {
-    "dcgan64": "drnet.models.dcgan:DcganEncoder",
-    "resnet18": "drnet.models.resnet:ResNet18Encoder",
-    "vgg16_unet": "drnet.models.vgg:Vgg16UnetEncoder",
+ENCODERS: dict[str, type[nn.Module]] = {
+    "dcgan64": DcganEncoder,
+    "resnet18": ResNet18Encoder,
+    "vgg16_unet": Vgg16UnetEncoder,
 }
-DECODERS = {
-    "dcgan64": "drnet.models.dcgan:DcganDecoder",
-    "vgg16_unet": "drnet.models.vgg:Vgg16UnetDecoder",
+DECODERS: dict[str, type[nn.Module]] = {
+    "dcgan64": DcganDecoder,
+    "vgg16_unet": Vgg16UnetDecoder,
 }
-
-
-def _resolve(spec: str) -> type[nn.Module]:
-    module, name = spec.split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def init_weights(module: nn.Module) -> None:
@@ -46,17 +42,33 @@ def init_weights(module: nn.Module) -> None:
 
 
 class DrNet(nn.Module):
-    """Content encoder Ec, pose encoder Ep, decoder D and scene discriminator C."""
+    """Content encoder Ec, pose encoder Ep, decoder D and scene discriminator C.
+
+    ``pose_dim``, ``content_dim`` and ``normalize`` (unit-norm poses) are what the pose LSTM and generation read;
+    the autoencoder baseline (``autoencoder.AeFrameModel``) exposes the same three.
+    """
 
     def __init__(self, cfg, channels: int, image_size: int):
         super().__init__()
         self.cfg = cfg
-        enc_c, enc_p = _resolve(ENCODERS[cfg.content_encoder]), _resolve(ENCODERS[cfg.pose_encoder])
-        self.content_encoder = enc_c(channels, cfg.content_dim, cfg.width, image_size, cfg.normalize_content)
-        self.pose_encoder = enc_p(channels, cfg.pose_dim, cfg.width, image_size, cfg.normalize)
-        self.decoder = _resolve(DECODERS[cfg.decoder])(cfg.content_dim + cfg.pose_dim, channels, cfg.width, image_size)
+        self.content_encoder = ENCODERS[cfg.content_encoder](channels, cfg.content_dim, cfg.width, image_size,
+                                                             cfg.normalize_content)
+        self.pose_encoder = ENCODERS[cfg.pose_encoder](channels, cfg.pose_dim, cfg.width, image_size, cfg.normalize)
+        self.decoder = DECODERS[cfg.decoder](cfg.content_dim + cfg.pose_dim, channels, cfg.width, image_size)
         self.discriminator = SceneDiscriminator(cfg.pose_dim, cfg.disc_hidden)
         init_weights(self)
+
+    @property
+    def pose_dim(self) -> int:
+        return self.cfg.pose_dim
+
+    @property
+    def content_dim(self) -> int:
+        return self.cfg.content_dim
+
+    @property
+    def normalize(self) -> bool:
+        return self.cfg.normalize
 
     def generator_modules(self) -> list[nn.Module]:
         """The modules trained by the reconstruction/similarity/adversarial loss (all but C)."""

@@ -10,6 +10,10 @@ training the AE reconstructs x_{t+k} from ``latent(x_{t+k})`` and ``skips(x_t)``
 everything that moves between t and t+k must pass through the latent; in generation the skips come from the
 last observed frame and stay fixed while the LSTM rolls the latent forward, exactly like DrNet's content skips.
 The baseline thus gets the same static-background pathway as DrNet and differs only in the missing factorisation.
+
+``AeFrameModel`` shows a trained autoencoder through the DrNet interface: its latent plays the pose vector, the
+content vector is empty and the U-Net skips come from the last observed frame, so the pose-LSTM training
+(``drnet.train.lstm``) and generation (``drnet.eval.generate``) code serve both models unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.models import DECODERS, ENCODERS, _resolve, init_weights
+from drnet.models import DECODERS, ENCODERS, init_weights
 
 
 class AutoEncoder(nn.Module):
@@ -30,10 +34,10 @@ class AutoEncoder(nn.Module):
         if encoder_name not in ENCODERS:
             raise ValueError(f"unknown encoder {encoder_name!r}; use one of: {', '.join(sorted(ENCODERS))}")
         decoder_name = "vgg16_unet" if encoder_name == "vgg16_unet" else "dcgan64"
-        self.encoder = _resolve(ENCODERS[encoder_name])(channels, latent_dim, width, image_size, normalize)
-        self.decoder = _resolve(DECODERS[decoder_name])(latent_dim, channels, width, image_size)
+        self.encoder = ENCODERS[encoder_name](channels, latent_dim, width, image_size, normalize)
+        self.decoder = DECODERS[decoder_name](latent_dim, channels, width, image_size)
         self.uses_skips = decoder_name == "vgg16_unet"
-        self.latent_dim = latent_dim
+        self.latent_dim, self.normalize = latent_dim, normalize
         init_weights(self)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
@@ -55,3 +59,25 @@ class AutoEncoder(nn.Module):
     def loss(self, x_t: torch.Tensor, x_tk: torch.Tensor) -> torch.Tensor:
         """Training loss: MSE of x_{t+k} reconstructed from latent(x_{t+k}) and skips(x_t)."""
         return F.mse_loss(self(x_t, x_tk).float(), x_tk.float())
+
+
+class AeFrameModel(nn.Module):
+    """An AutoEncoder seen as a DrNet: encode_pose = latent, encode_content = (empty vector, skips).
+
+    ``pose_dim`` (the latent), ``content_dim`` (0) and ``normalize`` are what the LSTM and generation code read.
+    """
+
+    def __init__(self, ae: AutoEncoder):
+        super().__init__()
+        self.ae = ae
+        self.pose_dim, self.content_dim, self.normalize = ae.latent_dim, 0, ae.normalize
+
+    def encode_pose(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ae.encode(x)[0]
+
+    def encode_content(self, x: torch.Tensor):
+        z, skips = self.ae.encode(x)
+        return z.new_zeros(z.shape[0], 0), skips
+
+    def decode(self, content: torch.Tensor, pose: torch.Tensor, skips=None) -> torch.Tensor:
+        return self.ae.decode(pose, skips)

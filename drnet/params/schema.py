@@ -210,6 +210,8 @@ class AeBaseline(Strict):
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0)
     beta1: float = Field(0.5, ge=0, lt=1)
+    checkpoint_every: int = Field(500, gt=0)
+    log_every: int = Field(10, gt=0)
 
 
 class ActionClassifier(Strict):
@@ -220,6 +222,10 @@ class ActionClassifier(Strict):
     steps: int = Field(2000, gt=0)
     batch_size: int = Field(64, gt=1, le=8192)
     lr: float = Field(0.001, gt=0)
+    max_epochs: int = Field(10, gt=0, description="most epochs of steps // max_epochs batches; early stopping")
+    patience: int = Field(3, gt=0, description="epochs without a lower validation loss before stopping")
+    max_train_clips: int = Field(20000, gt=1, description="cap on the training clips drawn (steps * batch_size)")
+    max_test_clips: int = Field(2000, gt=0, description="cap on the test clips drawn (10 per test video)")
 
 
 class Inception(Strict):

@@ -1,1 +1,1 @@
-"""Training: the DrNet loop, the pose-LSTM loop, checkpoints/resume and device/DDP helpers."""
+"""Training: one loop (``loop``) driving each model's step (``drnet``, ``ae``, ``lstm``); resuming; device/DDP."""

@@ -1,0 +1,111 @@
+"""Pose-LSTM training (paper Section 3.1): the loss, the step, and ``train_lstm``.
+
+The trained DrNet is frozen. For a window of n_past + n_future frames, poses come from Ep, the content vector
+from the last observed frame (x[n_past - 1]); the LSTM is trained with teacher forcing to predict pose(t) from
+pose(t - 1) and the content, for t = 1 .. n_past + n_future - 1 (authors' schedule), with an MSE loss. The
+frozen model is a DrNet or the autoencoder baseline (``AeFrameModel``); the loop is ``drnet.train.loop``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from drnet.checkpoint import load_model
+from drnet.data.mnist import source_from_store
+from drnet.data.sampling import FreshWindowDataset, WindowDataset, fresh_window_plan, window_plan
+from drnet.data.store import VideoStore
+from drnet.errors import DrnetError
+from drnet.models.lstm import PoseLSTM
+from drnet.params import LstmModel, LstmTrain
+from drnet.train.loop import Run, Step, train_loop
+from drnet.train.runtime import Context, widen
+
+
+@torch.no_grad()
+def encode_window(model, frames: torch.Tensor, n_past: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """frames float [B, T, C, H, W] -> (poses [B, T, P], content of frame n_past - 1 [B, Dc])."""
+    b, t = frames.shape[:2]
+    poses = model.encode_pose(frames.flatten(0, 1)).view(b, t, -1)
+    content, _ = model.encode_content(frames[:, n_past - 1])
+    return poses, content
+
+
+def lstm_loss(lstm: torch.nn.Module, poses: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Teacher-forced MSE of predicted pose(t) vs Ep(x_t) for t = 1 .. T-1. poses [B, T, P], content [B, Dc]."""
+    pred = lstm(poses[:, :-1], content)
+    return F.mse_loss(widen(pred), widen(poses[:, 1:]))
+
+
+class LstmStep(Step):
+    """One teacher-forced Adam step of the LSTM on a loader batch (windows uint8 [B, T, H, W, C], clip ids), poses
+    and content from the frozen model."""
+
+    name, metrics, digits = "lstm", ("mse",), 8
+
+    def __init__(self, frozen: nn.Module, lstm: PoseLSTM, cfg: LstmTrain, ctx: Context):
+        self.opt = torch.optim.Adam(lstm.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+        super().__init__({"lstm": lstm}, {"lstm": self.opt})
+        self.frozen, self.lstm, self.trained, self.n_past, self.ctx = frozen, lstm, lstm, cfg.n_past, ctx
+
+    def start(self) -> None:
+        if self.ctx.distributed:
+            self.trained = DDP(self.lstm)
+
+    def __call__(self, batch, step: int) -> torch.Tensor:
+        frames, _ = batch
+        x = self.ctx.to_input(frames)
+        with self.ctx.autocast():
+            poses, content = encode_window(self.frozen, x, self.n_past)
+            loss = lstm_loss(self.trained, poses, content)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return loss.detach().float().reshape(1)
+
+    def postfix(self, row: dict) -> dict[str, str]:
+        return {"mse": f"{row['mse']:.5f}"}
+
+
+def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run: Run) -> dict:
+    """Train the pose LSTM on the frozen DrNet (or autoencoder) of ``drnet_path``; write the LSTM model file
+    (kind ``lstm``), checkpoint and metrics CSV (``drnet.train.loop``); return the summary (final MSE)."""
+    ctx = run.ctx
+    store = VideoStore(run.store)
+    window = cfg.n_past + cfg.n_future
+    if int(store.length.max()) < window:
+        raise DrnetError(f"{run.store}: no clip has {window} frames (lstm.n_past + lstm.n_future); lower them")
+    if cfg.batch_size % ctx.world_size:
+        raise DrnetError(f"lstm.batch_size ({cfg.batch_size}) must be divisible by {ctx.world_size} processes")
+    frozen, _ = load_model(drnet_path, kinds=("drnet", "ae"), device=ctx.device)
+    frozen = frozen.to(ctx.dtype)
+    frozen.requires_grad_(False)
+    torch.manual_seed(run.seed)
+    lstm = PoseLSTM(frozen.pose_dim, frozen.content_dim, model_cfg.hidden, model_cfg.layers,
+                    normalize=frozen.normalize)
+    lstm = lstm.to(ctx.device, ctx.dtype)
+    step = LstmStep(frozen, lstm, cfg, ctx)
+
+    seed = run.seed
+    if cfg.fresh_clips:  # a new clip for every item, from the store's source (MNIST)
+        seq_len = int(store.attrs["seq_len"])
+        dataset = FreshWindowDataset(source_from_store(store), seed, window)
+
+        def plan(step: int):
+            return fresh_window_plan(seq_len, cfg.batch_size, window, seed, step)
+    else:
+        dataset = WindowDataset(store, window)
+
+        def plan(step: int):
+            return window_plan(store.length, cfg.batch_size, window, seed, step)
+
+    def model_file(rows: list[dict]) -> dict:
+        return {"kind": "lstm", "pose_dim": frozen.pose_dim, "content_dim": frozen.content_dim,
+                "hidden": model_cfg.hidden, "layers": model_cfg.layers, "normalize": frozen.normalize,
+                "n_past": cfg.n_past, "n_future": cfg.n_future, "metrics": rows}
+
+    return train_loop(step, dataset, plan, cfg, run, model_file)
