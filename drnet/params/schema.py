@@ -39,7 +39,8 @@ class Strict(BaseModel):
 
 class Runtime(Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16", "fp64"] = "fp32"
+    precision: Literal["auto", "fp32", "bf16", "fp64"] = Field("auto", description="auto = bf16 autocast where "
+                                                                "the hardware runs it natively, else fp32")
     num_workers: int = Field(2, ge=0, le=64)
     threads: int = Field(0, ge=0, le=256, description="torch intra-op threads; 0 = the cores the job owns "
                          "(OMP_NUM_THREADS or the affinity mask) less one per loader worker, at least 1")

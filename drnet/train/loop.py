@@ -121,4 +121,4 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
         with atomic_path(run.metrics_out) as tmp:
             pd.DataFrame(rows, columns=["step", *step.metrics]).to_csv(tmp, index=False)
     last = rows[-1] if rows else {}
-    return {"steps": schedule.steps, **{f"final_{k}": last.get(k) for k in step.metrics}}
+    return {"steps": schedule.steps, "precision": ctx.precision, **{f"final_{k}": last.get(k) for k in step.metrics}}

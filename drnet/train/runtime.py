@@ -28,6 +28,13 @@ class Context:
         return self.rank == 0
 
     @property
+    def precision(self) -> str:
+        """What the run computes in: bf16 (autocast), fp32 or fp64 (``runtime.precision`` resolved here)."""
+        if self.autocast_dtype == torch.bfloat16:
+            return "bf16"
+        return "fp64" if self.dtype == torch.float64 else "fp32"
+
+    @property
     def distributed(self) -> bool:
         return self.world_size > 1
 
@@ -118,17 +125,25 @@ def setup(runtime) -> Context:
         torch.cuda.set_device(device)
         torch.backends.cudnn.benchmark = True
     dtype = None
-    if runtime.precision == "bf16":
-        if want_cuda or cpu_bf16_supported():
+    if runtime.precision in ("auto", "bf16"):
+        if bf16_native(device):
             dtype = torch.bfloat16
-        elif rank == 0:
-            log.warning("runtime.precision bf16: this CPU has no native bf16 (avx512_bf16/AMX); running fp32")
+        elif runtime.precision == "bf16" and rank == 0:
+            log.warning("runtime.precision bf16: this machine has no native bf16 (CUDA bf16, or a CPU with "
+                        "avx512_bf16/AMX); running fp32")
     if rank == 0:
         log.info("device %s, world size %d, autocast %s, %d intra-op threads", device, world, dtype,
                  torch.get_num_threads())
     return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
                    channels_last=runtime.channels_last,
                    dtype=torch.float64 if runtime.precision == "fp64" else torch.float32)
+
+
+def bf16_native(device: torch.device) -> bool:
+    """Whether bf16 autocast runs natively on ``device`` (what ``runtime.precision: auto`` picks bf16 on)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return cpu_bf16_supported()
 
 
 def cpu_bf16_supported() -> bool:
