@@ -141,6 +141,8 @@ def test_swap_measure_reads_an_oracle_near_perfectly_and_a_content_blind_decoder
     assert oracle["content_transfer"] > 0.8 and oracle["pose_error_px"] < 1.0
     assert abs(blind["content_transfer"] - blind["content_chance"]) < 0.1
     assert blind["content_matches_pose_clip"] > 0.8
+    # the own-reconstruction row reads a perfect decoder's frames as its own clip's (its ceiling), for both
+    assert oracle["own_reconstruction"] > 0.8 and blind["own_reconstruction"] > 0.8
 
 
 def test_bouncing_source_refuses_digits_that_cannot_bounce():

@@ -136,6 +136,10 @@ def mnist_swap_table(swap: SwapFn, pairs: np.ndarray, truths: list[ClipTruth], s
                      reader: DigitReader) -> dict[str, float]:
     """Content/pose transfer of ``swap`` on ``pairs``, with chance levels and the reader's ceiling."""
     result = score_swaps(swap(pairs), pairs, truths, source, reader)
+    # The model's own reconstruction (content from another frame of B, at A's frame index): what its decoder can
+    # render at all. A swap cannot read better than this; content transfer far below it means entanglement.
+    own = pairs[:, [2, 1, 2, 3]]
+    result["own_reconstruction"] = score_swaps(swap(own), own, truths, source, reader)["content_transfer"]
     real_b = real_frames(source, truths, pairs[:, 2], pairs[:, 3])
     ceiling = score_swaps(real_b, pairs[:, [2, 3, 2, 3]], truths, source, reader)
     a_pos = np.stack([source.positions(truths[a].clip, np.array([ta]))[0] for a, ta, _, _ in pairs])
@@ -177,6 +181,9 @@ def mnist_rows(swap: dict, over_time: list[dict], probes: dict | None = None) ->
         {"measure": "content transfer (digit read as content clip's)", "value": swap["content_transfer"],
          "chance": swap["content_chance"], "ceiling": swap["reader_acc_real"], "unit": "%",
          "how": "digit reader on each colour channel of D(Ec(A), Ep(B))"},
+        {"measure": "own reconstruction read (content and pose from one clip: the decoder's ceiling)",
+         "value": swap.get("own_reconstruction"), "chance": swap["content_chance"], "ceiling": swap["reader_acc_real"],
+         "unit": "%", "how": "same reader on D(Ec(B at A's frame index), Ep(B)); content transfer / this = share kept"},
         {"measure": "digit read as pose clip's (content leaking through pose)",
          "value": swap["content_matches_pose_clip"], "chance": swap["content_chance"], "ceiling": None, "unit": "%",
          "how": "same reading, against B's digits"},
