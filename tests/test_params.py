@@ -31,7 +31,7 @@ def test_demo_overlay_changes_only_what_it_names(repo_root):
     ("mnist.train.lrr=1", "unknown key mnist.train.lrr; allowed here:"),
     ("mnist.data.source=foo", "mnist.data.source: Input should be 'idx' or 'sklearn_digits'"),
     ("mnist.train.max_step=30", "train.max_step (30) must be < data.seq_len (25)"),
-    ("kth.model.decoder=dcgan64", "kth.model: content_encoder and decoder must both be vgg16_unet"),
+    ("kth.model.decoder=dcgan64", "kth.model: a U-Net content encoder and decoder come as a pair"),
     ("kth.data.test_persons=[1]", "train_persons and test_persons overlap"),
     ("mnist.train.steps", "is not of the form section.key=value"),
 ])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from drnet.models.dcgan import DcganDecoder, DcganEncoder
+from drnet.models.dcgan import DcganDecoder, DcganEncoder, DcganUnetDecoder, DcganUnetEncoder
 from drnet.models.discriminator import SceneDiscriminator
 from drnet.models.resnet import ResNet18Encoder
 from drnet.models.vgg import Vgg16UnetDecoder, Vgg16UnetEncoder
@@ -20,11 +20,13 @@ from drnet.models.vgg import Vgg16UnetDecoder, Vgg16UnetEncoder
 # (in_dim, channels, width, image_size); U-Net decoders get the content encoder's skips at forward time.
 ENCODERS: dict[str, type[nn.Module]] = {
     "dcgan64": DcganEncoder,
+    "dcgan64_unet": DcganUnetEncoder,
     "resnet18": ResNet18Encoder,
     "vgg16_unet": Vgg16UnetEncoder,
 }
 DECODERS: dict[str, type[nn.Module]] = {
     "dcgan64": DcganDecoder,
+    "dcgan64_unet": DcganUnetDecoder,
     "vgg16_unet": Vgg16UnetDecoder,
 }
 

@@ -4,6 +4,11 @@ Encoder: stride-2 convs, each followed by BatchNorm + LeakyReLU (the first too, 
 codes), down to 4x4, then the authors' head: a 4x4 conv -> BatchNorm -> tanh (``VectorHead``), unit L2 norm on
 top when ``normalize``. Decoder: the mirror image with transposed convs and a
 sigmoid output in [0, 1]. At 64x64 both have 5 (de)convolutional layers, as in the paper.
+
+``dcgan64_unet`` is the authors' drnet-py ``dcgan_unet_64`` content path: the same encoder also returns every
+stride-2 block's output as a skip, and the U-Net decoder concatenates the matching skip of the content frame
+before each up-convolution (input channels doubled), so the digits' strokes reach the decoder at full resolution
+instead of through a 4x4 bottleneck. Pose still comes from the pose vector only (the pose encoder has no skips).
 """
 
 from __future__ import annotations
@@ -26,20 +31,34 @@ def _levels(image_size: int) -> int:
 class DcganEncoder(nn.Module):
     """x: float [B, C, H, W] in [0, 1] -> (vector [B, dim] in (-1, 1) (unit norm if normalize), skips=None)."""
 
+    returns_skips = False
+
     def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = False):
         super().__init__()
-        layers: list[nn.Module] = []
+        blocks: list[nn.Module] = []
         c_in, c_out = channels, width
         for _ in range(_levels(image_size)):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
-                       nn.LeakyReLU(0.2, inplace=True)]
+            blocks.append(nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
+                                        nn.LeakyReLU(0.2, inplace=True)))
             c_in, c_out = c_out, c_out * 2
-        self.features = nn.Sequential(*layers)
+        self.features = nn.Sequential(*blocks)
         self.head = VectorHead(c_in, dim, 4, normalize)
         self.dim = dim
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        return self.head(self.features(x)), None
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
+        if not self.returns_skips:
+            return self.head(self.features(x)), None
+        skips = []
+        for block in self.features:
+            x = block(x)
+            skips.append(x)
+        return self.head(x), skips
+
+
+class DcganUnetEncoder(DcganEncoder):
+    """``DcganEncoder`` that also returns each block's output (highest resolution first) as U-Net skips."""
+
+    returns_skips = True
 
 
 class DcganDecoder(nn.Module):
@@ -62,3 +81,30 @@ class DcganDecoder(nn.Module):
                 ) -> torch.Tensor:
         z = torch.cat([content, pose], dim=1)
         return self.net(z[:, :, None, None])
+
+
+class DcganUnetDecoder(nn.Module):
+    """(content [B, Dc], pose [B, Dp], skips of the content frame) -> frame float [B, C, H, W] in [0, 1]."""
+
+    def __init__(self, in_dim: int, channels: int, width: int = 64, image_size: int = 64):
+        super().__init__()
+        levels = _levels(image_size)
+        c = width * 2 ** (levels - 1)
+        self.stem = nn.Sequential(nn.ConvTranspose2d(in_dim, c, 4, 1, 0, bias=False), nn.BatchNorm2d(c),
+                                  nn.LeakyReLU(0.2, inplace=True))
+        ups: list[nn.Module] = []
+        for _ in range(levels - 1):
+            ups.append(nn.Sequential(nn.ConvTranspose2d(2 * c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2),
+                                     nn.LeakyReLU(0.2, inplace=True)))
+            c //= 2
+        ups.append(nn.Sequential(nn.ConvTranspose2d(2 * c, channels, 4, 2, 1), nn.Sigmoid()))
+        self.ups = nn.ModuleList(ups)
+
+    def forward(self, content: torch.Tensor, pose: torch.Tensor, skips: list[torch.Tensor] | None = None
+                ) -> torch.Tensor:
+        if skips is None or len(skips) != len(self.ups):
+            raise ValueError(f"the U-Net decoder needs the content encoder's {len(self.ups)} skips")
+        d = self.stem(torch.cat([content, pose], dim=1)[:, :, None, None])
+        for up, skip in zip(self.ups, reversed(skips)):
+            d = up(torch.cat([d, skip], dim=1))
+        return d

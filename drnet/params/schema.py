@@ -56,9 +56,9 @@ class Download(Strict):
 
 
 class DrnetModel(Strict):
-    content_encoder: Literal["dcgan64", "resnet18", "vgg16_unet"] = "dcgan64"
+    content_encoder: Literal["dcgan64", "dcgan64_unet", "resnet18", "vgg16_unet"] = "dcgan64"
     pose_encoder: Literal["dcgan64", "resnet18"] = "dcgan64"
-    decoder: Literal["dcgan64", "vgg16_unet"] = "dcgan64"
+    decoder: Literal["dcgan64", "dcgan64_unet", "vgg16_unet"] = "dcgan64"
     content_dim: int = Field(128, gt=0, le=4096)
     pose_dim: int = Field(10, gt=0, le=4096)
     width: int = Field(64, gt=0, le=1024, description="base channel count of the conv nets (DCGAN nf)")
@@ -69,8 +69,11 @@ class DrnetModel(Strict):
 
     @model_validator(mode="after")
     def _unet_pairs(self) -> DrnetModel:
-        if (self.content_encoder == "vgg16_unet") != (self.decoder == "vgg16_unet"):
-            raise ValueError("content_encoder and decoder must both be vgg16_unet (U-Net skips) or neither")
+        unets = ("dcgan64_unet", "vgg16_unet")
+        if (self.content_encoder in unets or self.decoder in unets) and self.content_encoder != self.decoder:
+            raise ValueError(f"a U-Net content encoder and decoder come as a pair: content_encoder and decoder "
+                             f"must both be one of {', '.join(unets)} (got {self.content_encoder} and "
+                             f"{self.decoder})")
         return self
 
 
