@@ -52,7 +52,7 @@ def test_lstm_predictions_stay_unit_norm_when_poses_are():
     torch.testing.assert_close(rollout.norm(dim=-1), torch.ones(3, 50))
     torch.testing.assert_close(lstm(observed, torch.randn(3, 10)).norm(dim=-1), torch.ones(3, 5))
     assert PoseLSTM(6, 10, 16, 2).rollout(observed, torch.randn(3, 10), 5).norm(dim=-1).max() < 1  # without
-    assert abs(float(lstm.embed.weight.std()) - 0.02) < 0.005  # the authors' N(0, 0.02) init
+    assert abs(float(lstm.embed.weight.detach().std()) - 0.02) < 0.005  # the authors' N(0, 0.02) init
 
 
 def test_fresh_mnist_clips_every_step_with_a_fixed_test_set(tmp_path, demo_params):
@@ -189,3 +189,41 @@ def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swap
     assert good["content_reader_ceiling"] > 0.9 and good["pose_reader_ceiling"] > 0.9
     assert good["content_transfer"] > 0.9 and good["pose_transfer"] > 0.9
     assert bad["content_transfer"] < 0.1 and bad["content_from_pose_clip"] > 0.9  # pairs are different objects
+
+
+def test_dcgan_unet_decoder_draws_from_the_content_frames_skips():
+    # drnet-py's dcgan_unet_64: the content encoder's block outputs reach the decoder; the plain DCGAN's
+    # encoder weights keep their names, so models saved before the U-Net option still load.
+    cfg = DrnetModel(content_encoder="dcgan64_unet", decoder="dcgan64_unet", width=8, content_dim=16, pose_dim=4)
+    torch.manual_seed(0)
+    model = DrNet(cfg, channels=2, image_size=32).eval()
+    content, skips = model.encode_content(torch.rand(3, 2, 32, 32))
+    assert [tuple(s.shape[1:]) for s in skips] == [(8, 16, 16), (16, 8, 8), (32, 4, 4)]
+    pose = model.encode_pose(torch.rand(3, 2, 32, 32))
+    out = model.decode(content, pose, skips)
+    assert out.shape == (3, 2, 32, 32)
+    assert (out - model.decode(content, pose, [torch.zeros_like(s) for s in skips])).abs().max() > 1e-3
+    plain = DrNet(DrnetModel(width=8, content_dim=16, pose_dim=4), channels=2, image_size=32)
+    assert plain.content_encoder.state_dict().keys() == model.content_encoder.state_dict().keys()
+    with pytest.raises(ValueError, match="skips"):
+        model.decode(content, pose, None)
+
+
+def test_lr_drop_is_applied_by_the_step_from_its_step_number():
+    from drnet.params import DrnetTrain
+    from drnet.train.drnet import DrnetStep
+    from drnet.train.runtime import Context
+
+    cfg = DrnetTrain(steps=10, batch_size=4, lr=0.002, lr_drop_at=0.5, lr_drop_factor=0.1, max_step=2)
+    assert [cfg.lr_at(s) for s in (0, 4, 5, 9)] == [0.002, 0.002, pytest.approx(0.0002), pytest.approx(0.0002)]
+    assert DrnetTrain(steps=10).lr_at(9) == 0.002  # null: the authors' constant lr
+    torch.manual_seed(0)
+    model = DrNet(DrnetModel(width=4, content_dim=8, pose_dim=4), channels=1, image_size=8)
+    step = DrnetStep(model, cfg, Context(device=torch.device("cpu")), seed=0)
+    batch = (torch.randint(0, 255, (4, 8, 8, 1), dtype=torch.uint8),
+             torch.randint(0, 255, (4, 8, 8, 1), dtype=torch.uint8), torch.tensor([0, 1, 2, 3]))
+    lrs = []
+    for s in (4, 5, 3):  # a resumed run jumps straight to its step: the lr follows the step, not the history
+        step(batch, s)
+        lrs.append([g["lr"] for opt in step.optimizers.values() for g in opt.param_groups])
+    assert lrs == [[0.002, 0.002], [pytest.approx(0.0002)] * 2, [0.002, 0.002]]

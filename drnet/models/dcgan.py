@@ -35,13 +35,13 @@ class DcganEncoder(nn.Module):
 
     def __init__(self, channels: int, dim: int, width: int = 64, image_size: int = 64, normalize: bool = False):
         super().__init__()
-        blocks: list[nn.Module] = []
+        layers: list[nn.Module] = []
         c_in, c_out = channels, width
         for _ in range(_levels(image_size)):
-            blocks.append(nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
-                                        nn.LeakyReLU(0.2, inplace=True)))
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
+                       nn.LeakyReLU(0.2, inplace=True)]
             c_in, c_out = c_out, c_out * 2
-        self.features = nn.Sequential(*blocks)
+        self.features = nn.Sequential(*layers)  # flat (conv, BN, LeakyReLU) x levels: the saved models' layout
         self.head = VectorHead(c_in, dim, 4, normalize)
         self.dim = dim
 
@@ -49,9 +49,10 @@ class DcganEncoder(nn.Module):
         if not self.returns_skips:
             return self.head(self.features(x)), None
         skips = []
-        for block in self.features:
-            x = block(x)
-            skips.append(x)
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i % 3 == 2:  # each block's output, after its LeakyReLU
+                skips.append(x)
         return self.head(x), skips
 
 

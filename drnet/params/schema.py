@@ -88,8 +88,16 @@ class DrnetTrain(Strict):
                                                  "reusing the store's fixed training clips")
     sim_weight: float = Field(1.0, ge=0, description="alpha: weight of the content similarity loss")
     adv_weight: float = Field(1e-4, ge=0, description="beta: weight of the pose encoder's adversarial loss")
+    lr_drop_at: float | None = Field(None, gt=0, lt=1, description="fraction of the steps after which the lr "
+                                     "is multiplied by lr_drop_factor; null: constant lr (authors)")
+    lr_drop_factor: float = Field(0.1, gt=0, le=1)
     checkpoint_every: int = Field(500, gt=0)
     log_every: int = Field(10, gt=0)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (steps done before it): lr, times lr_drop_factor past the drop."""
+        dropped = self.lr_drop_at is not None and step >= self.lr_drop_at * self.steps
+        return self.lr * self.lr_drop_factor if dropped else self.lr
 
 
 class LstmModel(Strict):

@@ -172,6 +172,10 @@ class DrnetStep(Step):
         ctx, model = self.ctx, self.model
         content_encoder, pose_encoder, decoder, discriminator = self.nets
         x_t, x_tk = ctx.to_input(x_t), ctx.to_input(x_tk)
+        lr = self.cfg.lr_at(step)  # set every step, so a resumed run follows the same schedule
+        for opt in (self.opt_gen, self.opt_disc):
+            for group in opt.param_groups:
+                group["lr"] = lr
         with ctx.autocast():
             p_t, p_tk = encode_poses(pose_encoder, x_t, x_tk)
         # 1. C on the current poses, with the encoders held fixed (poses detached).
