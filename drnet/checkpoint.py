@@ -208,7 +208,7 @@ def _build_ae(state: dict, path: Path) -> nn.Module:
 def _build_lstm(state: dict, path: Path) -> nn.Module:
     extra = state["extra"]
     lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"],
-                    normalize=extra.get("normalize", False))
+                    normalize=extra.get("normalize", False), standardize=extra.get("standardize", False))
     restore_modules(state, {"lstm": lstm}, path)
     return lstm
 

@@ -227,3 +227,20 @@ def test_lr_drop_is_applied_by_the_step_from_its_step_number():
         step(batch, s)
         lrs.append([g["lr"] for opt in step.optimizers.values() for g in opt.param_groups])
     assert lrs == [[0.002, 0.002], [pytest.approx(0.0002)] * 2, [0.002, 0.002]]
+
+
+def test_standardized_lstm_sees_poses_packed_in_a_tiny_cap_and_keeps_them_there():
+    # A DrNet can put all its poses in a cap of std ~0.01 (the MNIST proof model): standardised, the LSTM reads
+    # them at unit scale, predicts back in the cap, on the sphere, and its file rebuilds the same module.
+    torch.manual_seed(0)
+    centre = torch.nn.functional.normalize(torch.randn(6), dim=0)
+    poses = torch.nn.functional.normalize(centre + 0.01 * torch.randn(64, 5, 6), dim=-1)
+    lstm = PoseLSTM(6, 4, hidden=16, layers=1, normalize=True, standardize=True)
+    lstm.fit_standardization(poses)
+    z = lstm._input(poses)
+    assert abs(float(z.flatten(0, 1).std(0).mean()) - 1) < 0.1 and float(z.mean().abs()) < 0.1
+    pred = lstm.rollout(poses[:, :3], torch.zeros(64, 4), 4)
+    assert torch.allclose(pred.norm(dim=-1), torch.ones(64, 4), atol=1e-5)
+    assert float((pred - centre).norm(dim=-1).max()) < 0.2  # in the cap, not anywhere on the sphere
+    raw = PoseLSTM(6, 4, hidden=16, layers=1, normalize=True)
+    assert "pose_mean" not in raw.state_dict() and isinstance(raw.out[1], torch.nn.Tanh)  # authors' LSTM unchanged

@@ -81,15 +81,23 @@ def test_resume_yes_without_checkpoint_fails(mnist, tmp_path):
         _train(cfg, store, tmp_path, 2, resume="yes")
 
 
-def test_lstm_trains_and_loads(mnist, tmp_path):
+@pytest.mark.parametrize("standardize", [False, True])
+def test_lstm_trains_and_loads(mnist, tmp_path, standardize):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 4)
     lstm_cfg = cfg.lstm.model_copy(update={"steps": 30, "log_every": 5})
-    train_lstm(tmp_path / "model.pt", cfg.lstm_model, lstm_cfg, _run(store, tmp_path, prefix="l", key="x"))
+    model_cfg = cfg.lstm_model.model_copy(update={"standardize": standardize})
+    train_lstm(tmp_path / "model.pt", model_cfg, lstm_cfg, _run(store, tmp_path, prefix="l", key="x"))
     mse = pd.read_csv(tmp_path / "lm.csv")["mse"]
-    assert mse.iloc[-1] < mse.iloc[0]
+    if standardize:  # in standard units: a 4-step DrNet's poses are noise, the LSTM does no worse than their mean
+        assert 0.5 < mse.iloc[-1] < 1.1
+    else:
+        assert mse.iloc[-1] < mse.iloc[0]
     lstm, state = load_model(tmp_path / "lmodel.pt", kinds=("lstm",))
     assert state["extra"]["n_past"] == cfg.lstm.n_past
+    assert lstm.standardize == standardize
+    if standardize:  # fitted to the DrNet's poses and saved with the weights
+        assert float(lstm.pose_scale.min()) > 0 and float((lstm.pose_scale - 1).abs().max()) > 1e-3
     with pytest.raises(DrnetError, match="not a pose LSTM"):
         load_model(tmp_path / "model.pt", kinds=("lstm",))
     with pytest.raises(DrnetError, match="not a DrNet or autoencoder"):

@@ -103,6 +103,8 @@ class DrnetTrain(Strict):
 class LstmModel(Strict):
     hidden: int = Field(256, gt=0, le=8192)
     layers: int = Field(2, gt=0, le=16)
+    standardize: bool = Field(False, description="the LSTM reads and predicts poses standardised per dimension "
+                              "(mean/std of the training poses, kept in the LSTM file); false: raw poses (authors)")
 
 
 class LstmTrain(Strict):

@@ -35,10 +35,12 @@ def encode_window(model, frames: torch.Tensor, n_past: int) -> tuple[torch.Tenso
     return poses, content
 
 
-def lstm_loss(lstm: torch.nn.Module, poses: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """Teacher-forced MSE of predicted pose(t) vs Ep(x_t) for t = 1 .. T-1. poses [B, T, P], content [B, Dc]."""
+def lstm_loss(lstm: torch.nn.Module, poses: torch.Tensor, content: torch.Tensor,
+              scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Teacher-forced MSE of predicted pose(t) vs Ep(x_t) for t = 1 .. T-1. poses [B, T, P], content [B, Dc];
+    errors divided by ``scale`` (the LSTM's ``loss_scale()``: its standardisation, or 1)."""
     pred = lstm(poses[:, :-1], content)
-    return F.mse_loss(widen(pred), widen(poses[:, 1:]))
+    return F.mse_loss(widen(pred) / scale, widen(poses[:, 1:]) / scale)
 
 
 class LstmStep(Step):
@@ -61,7 +63,7 @@ class LstmStep(Step):
         x = self.ctx.to_input(frames)
         with self.ctx.autocast():
             poses, content = encode_window(self.frozen, x, self.n_past)
-            loss = lstm_loss(self.trained, poses, content)
+            loss = lstm_loss(self.trained, poses, content, self.lstm.loss_scale())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -69,6 +71,16 @@ class LstmStep(Step):
 
     def postfix(self, row: dict) -> dict[str, str]:
         return {"mse": f"{row['mse']:.5f}"}
+
+
+@torch.no_grad()
+def fit_standardization(lstm: PoseLSTM, frozen: nn.Module, dataset, plan, ctx: Context, batches: int = 4) -> None:
+    """Set the LSTM's pose mean/std from the frozen encoder's poses of the first ``batches`` planned batches."""
+    poses = []
+    for step in range(batches):
+        frames = torch.stack([dataset[tuple(int(v) for v in row)][0] for row in plan(step)])
+        poses.append(encode_window(frozen, ctx.to_input(frames), 1)[0].float())
+    lstm.fit_standardization(torch.cat(poses))
 
 
 def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run: Run) -> dict:
@@ -86,7 +98,7 @@ def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run
     frozen.requires_grad_(False)
     torch.manual_seed(run.seed)
     lstm = PoseLSTM(frozen.pose_dim, frozen.content_dim, model_cfg.hidden, model_cfg.layers,
-                    normalize=frozen.normalize)
+                    normalize=frozen.normalize, standardize=model_cfg.standardize)
     lstm = lstm.to(ctx.device, ctx.dtype)
     step = LstmStep(frozen, lstm, cfg, ctx)
 
@@ -103,9 +115,13 @@ def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run
         def plan(step: int):
             return window_plan(store.length, cfg.batch_size, window, seed, step)
 
+    if model_cfg.standardize:  # from the first planned batches: the same on every rank and after a resume
+        fit_standardization(lstm, frozen, dataset, plan, ctx)
+
     def model_file(rows: list[dict]) -> dict:
         return {"kind": "lstm", "pose_dim": frozen.pose_dim, "content_dim": frozen.content_dim,
                 "hidden": model_cfg.hidden, "layers": model_cfg.layers, "normalize": frozen.normalize,
+                "standardize": model_cfg.standardize,
                 "n_past": cfg.n_past, "n_future": cfg.n_future, "metrics": rows}
 
     return train_loop(step, dataset, plan, cfg, run, model_file)
