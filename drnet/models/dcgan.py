@@ -20,6 +20,8 @@ from torch import nn
 
 from drnet.models.heads import VectorHead
 
+LAYERS_PER_BLOCK = 3  # conv, BatchNorm, LeakyReLU: one stride-2 block of the encoder's flat ``features``
+
 
 def _levels(image_size: int) -> int:
     levels = int(math.log2(image_size // 4))
@@ -51,7 +53,7 @@ class DcganEncoder(nn.Module):
         skips = []
         for i, layer in enumerate(self.features):
             x = layer(x)
-            if i % 3 == 2:  # each block's output, after its LeakyReLU
+            if i % LAYERS_PER_BLOCK == LAYERS_PER_BLOCK - 1:  # each block's output, after its LeakyReLU
                 skips.append(x)
         return self.head(x), skips
 

@@ -78,8 +78,8 @@ def fit_standardization(lstm: PoseLSTM, frozen: nn.Module, dataset, plan, ctx: C
     """Set the LSTM's pose mean/std from the frozen encoder's poses of the first ``batches`` planned batches."""
     poses = []
     for step in range(batches):
-        frames = torch.stack([dataset[tuple(int(v) for v in row)][0] for row in plan(step)])
-        poses.append(encode_window(frozen, ctx.to_input(frames), 1)[0].float())
+        frames = ctx.to_input(torch.stack([dataset[tuple(int(v) for v in row)][0] for row in plan(step)]))
+        poses.append(frozen.encode_pose(frames.flatten(0, 1)).float())  # poses only: no content pass
     lstm.fit_standardization(torch.cat(poses))
 
 
