@@ -100,6 +100,18 @@ def test_proof_target_is_mnist_and_norb_on_one_thread_per_job(repo_root):
     assert all(j.path("{d}").startswith("data/proof") for j in proof_jobs)
 
 
+def test_demo_jobs_take_one_thread_so_two_run_side_by_side():
+    """`make demo` on 2 cores: every job but the ones that fan out their own processes claims one thread (two
+    claiming both cores ran the whole demo one job at a time); paper jobs keep the threads their stage asks."""
+    demo = {j.stage.name: j.threads for j in jobs() if j.variant == "demo"}
+    fan_out = {"kth_ingest", "chairs_build"}
+    assert fan_out <= set(demo) and all(demo[name] == 2 for name in fan_out)
+    assert {"mnist_train", "kth_train", "norb_train"} <= set(demo)
+    assert all(threads == 1 for name, threads in demo.items() if name not in fan_out)
+    paper = {j.stage.name: j.threads for j in jobs() if j.variant == "paper"}
+    assert paper["mnist_train"] == 2
+
+
 def test_yte_params_file_executes_nothing(repo_root, tmp_path):
     """Snakemake's `configfile:` reads YAML through yte, which evaluates `?expr` values when the file says
     `__use_yte__: true`; params.yaml is read with the safe loader instead, so a dry run runs no code."""

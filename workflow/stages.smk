@@ -918,7 +918,7 @@ rule demo_mnist_train:
         "logs/demo_mnist_train.log",
     benchmark:
         "logs/benchmarks/demo_mnist_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -987,7 +987,7 @@ rule demo_mnist_lstm:
         "logs/demo_mnist_lstm.log",
     benchmark:
         "logs/benchmarks/demo_mnist_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=720,
@@ -1054,7 +1054,7 @@ rule demo_mnist_generate:
         "logs/demo_mnist_generate.log",
     benchmark:
         "logs/benchmarks/demo_mnist_generate.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1118,7 +1118,7 @@ rule demo_mnist_figures:
         "logs/demo_mnist_figures.log",
     benchmark:
         "logs/benchmarks/demo_mnist_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1181,7 +1181,7 @@ rule demo_mnist_probe:
         "logs/demo_mnist_probe.log",
     benchmark:
         "logs/benchmarks/demo_mnist_probe.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1229,7 +1229,7 @@ rule demo_mnist_disentangle:
         "logs/demo_mnist_disentangle.log",
     benchmark:
         "logs/benchmarks/demo_mnist_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1376,7 +1376,7 @@ rule demo_kth_train:
         "logs/demo_kth_train.log",
     benchmark:
         "logs/benchmarks/demo_kth_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,
@@ -1423,7 +1423,7 @@ rule demo_kth_lstm:
         "logs/demo_kth_lstm.log",
     benchmark:
         "logs/benchmarks/demo_kth_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,
@@ -1468,7 +1468,7 @@ rule demo_kth_ae:
         "logs/demo_kth_ae.log",
     benchmark:
         "logs/benchmarks/demo_kth_ae.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,
@@ -1515,7 +1515,7 @@ rule demo_kth_ae_lstm:
         "logs/demo_kth_ae_lstm.log",
     benchmark:
         "logs/benchmarks/demo_kth_ae_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,
@@ -1559,7 +1559,7 @@ rule demo_kth_generate:
         "logs/demo_kth_generate.log",
     benchmark:
         "logs/benchmarks/demo_kth_generate.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1601,7 +1601,7 @@ rule demo_kth_figures:
         "logs/demo_kth_figures.log",
     benchmark:
         "logs/benchmarks/demo_kth_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1647,7 +1647,7 @@ rule demo_kth_disentangle:
         "logs/demo_kth_disentangle.log",
     benchmark:
         "logs/benchmarks/demo_kth_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -1689,7 +1689,7 @@ rule demo_kth_classifier:
         "logs/demo_kth_classifier.log",
     benchmark:
         "logs/benchmarks/demo_kth_classifier.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -1745,7 +1745,7 @@ rule demo_kth_inception:
         "logs/demo_kth_inception.log",
     benchmark:
         "logs/benchmarks/demo_kth_inception.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
@@ -1907,7 +1907,7 @@ rule demo_norb_train:
         "logs/demo_norb_train.log",
     benchmark:
         "logs/benchmarks/demo_norb_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -1971,7 +1971,7 @@ rule demo_norb_figures:
         "logs/demo_norb_figures.log",
     benchmark:
         "logs/benchmarks/demo_norb_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2037,7 +2037,7 @@ rule demo_norb_train_noadv:
         "logs/demo_norb_train_noadv.log",
     benchmark:
         "logs/benchmarks/demo_norb_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -2101,7 +2101,7 @@ rule demo_norb_figures_noadv:
         "logs/demo_norb_figures_noadv.log",
     benchmark:
         "logs/benchmarks/demo_norb_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2168,7 +2168,7 @@ rule demo_norb_disentangle:
         "logs/demo_norb_disentangle.log",
     benchmark:
         "logs/benchmarks/demo_norb_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2239,7 +2239,7 @@ rule demo_norb_classification:
         "logs/demo_norb_classification.log",
     benchmark:
         "logs/benchmarks/demo_norb_classification.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
@@ -2386,7 +2386,7 @@ rule demo_chairs_train:
         "logs/demo_chairs_train.log",
     benchmark:
         "logs/benchmarks/demo_chairs_train.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -2428,7 +2428,7 @@ rule demo_chairs_figures:
         "logs/demo_chairs_figures.log",
     benchmark:
         "logs/benchmarks/demo_chairs_figures.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2473,7 +2473,7 @@ rule demo_chairs_train_noadv:
         "logs/demo_chairs_train_noadv.log",
     benchmark:
         "logs/benchmarks/demo_chairs_train_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=1440,
@@ -2515,7 +2515,7 @@ rule demo_chairs_figures_noadv:
         "logs/demo_chairs_figures_noadv.log",
     benchmark:
         "logs/benchmarks/demo_chairs_figures_noadv.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2561,7 +2561,7 @@ rule demo_chairs_disentangle:
         "logs/demo_chairs_disentangle.log",
     benchmark:
         "logs/benchmarks/demo_chairs_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -2609,7 +2609,7 @@ rule demo_kth_fewshot:
         "logs/demo_kth_fewshot.log",
     benchmark:
         "logs/benchmarks/demo_kth_fewshot.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -2671,7 +2671,7 @@ rule demo_leakage:
         "logs/demo_leakage.log",
     benchmark:
         "logs/benchmarks/demo_leakage.tsv",  # wall time and peak memory (max_rss) of the stage
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,

@@ -295,9 +295,14 @@ class Job:
 
     @property
     def threads(self) -> int:
-        """The proof run gives every job one thread (its params say runtime.threads: 1), so that its MNIST and
-        NORB training run side by side on a 2-core machine."""
-        return 1 if self.variant == "proof" else self.stage.threads
+        """The proof run and the demo give every job one thread, so that two jobs run side by side on a 2-core
+        machine: their training steps are too small to gain from a second intra-op thread (the demo's training
+        jobs ran on one intra-op thread anyway: two cores less one loader worker), and a rule's threads are what
+        Snakemake schedules by (it also sets OMP_NUM_THREADS, which caps torch in every stage). Stages that fan out
+        their own worker processes (``--threads`` in their arguments) keep theirs."""
+        if self.variant == "paper" or "--threads" in self.stage.args:
+            return self.stage.threads
+        return 1
 
     def params(self, raw_params: dict) -> list[str]:
         """Params keys for DVC: the paper keys, plus their overlay keys (demo./proof.) that exist in params.yaml."""
