@@ -197,6 +197,22 @@ def test_rebuilt_store_is_not_resumed_stale(tmp_path, caplog, capsys):
     assert err.startswith("error: --resume yes but") and "from other training data" in err and "\n" not in err
 
 
+def test_checkpoint_of_another_model_size_starts_fresh(tmp_path, caplog, capsys):
+    """`dvc exp run -S norb.model.pose_dim=2` over a run of pose size 10: the old checkpoint's shapes do not fit,
+    and that is what a changed key says: 'auto' trains afresh (one line saying why), 'yes' refuses in one line."""
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store, sets=["mnist.model.pose_dim=10"]) == 0
+    caplog.set_level("INFO", logger="drnet")
+    capsys.readouterr()
+    assert _drnet_stage(tmp_path, store, "--resume", "yes", sets=["mnist.model.pose_dim=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --resume yes but") and "with other params" in err and "\n" not in err
+    assert _drnet_stage(tmp_path, store, sets=["mnist.model.pose_dim=3"]) == 0
+    assert "starting fresh, not resuming" in caplog.text and "with other params" in caplog.text
+    assert _weights(tmp_path / "drnet.pt")["pose_encoder"]["head.conv.weight"].shape[0] == 3
+
+
 def test_lstm_retrains_when_its_drnet_changes(tmp_path, caplog):
     store = tmp_path / "train.h5"
     _build(store, 4)

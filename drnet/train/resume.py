@@ -111,9 +111,10 @@ def _check_optimizer(saved: Any, opt: torch.optim.Optimizer, name: str, path: Pa
                                  f"start over")
 
 
-def check_training_state(state: dict, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-                         path: str | Path) -> None:
-    """Refuse in one line unless ``state`` is a resumable checkpoint for these modules and optimizers."""
+def check_checkpoint_of_stage(state: dict, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                              path: str | Path) -> None:
+    """Refuse in one line unless ``state`` is a training checkpoint holding these modules and optimizers (not a
+    final model file, not another stage's checkpoint): such a file is never overwritten by a fresh start."""
     path = Path(path)
     kind = state["extra"].get("kind")
     if kind is not None or (optimizers and not state["optimizers"]):
@@ -123,10 +124,18 @@ def check_training_state(state: dict, modules: dict[str, nn.Module], optimizers:
         if name not in state["modules"]:
             raise DrnetError(f"{path} has no '{name}' weights (it holds {sorted(state['modules'])}); it is the "
                              f"checkpoint of another stage: pass this stage's --checkpoint")
-    for name, opt in optimizers.items():
+    for name in optimizers:
         if name not in state["optimizers"]:
             raise DrnetError(f"{path} has no '{name}' optimizer state (it holds {sorted(state['optimizers'])}); it is "
                              f"the checkpoint of another stage: pass this stage's --checkpoint")
+
+
+def check_training_state(state: dict, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                         path: str | Path) -> None:
+    """Refuse in one line unless ``state`` is a resumable checkpoint for these modules and optimizers."""
+    path = Path(path)
+    check_checkpoint_of_stage(state, modules, optimizers, path)
+    for name, opt in optimizers.items():
         _check_optimizer(state["optimizers"][name], opt, name, path)
     rng = state["rng"].get("torch")
     if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8 or rng.shape != torch.get_rng_state().shape:
@@ -170,7 +179,9 @@ def resume(checkpoint_path: str | Path, params_hash: str, mode: str, modules: di
             raise DrnetError(f"--resume yes but no checkpoint at {path}")
         return 0, []
     state = load_checkpoint(path)
-    check_training_state(state, modules, optimizers, path)
+    # What the file is first, then whether it was made from these inputs: a checkpoint of other params (say another
+    # pose size) starts a fresh run in 'auto' mode, not a shape error; shapes are checked once the key matches.
+    check_checkpoint_of_stage(state, modules, optimizers, path)
     why = key_mismatch(state["params_hash"], params_hash)
     if why:
         if mode == "yes":
