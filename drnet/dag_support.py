@@ -1,4 +1,5 @@
-"""Helpers the Snakefile uses: config validation and per-rule ``--set`` overrides from ``--config``."""
+"""Helpers the Snakefile uses: config validation, per-rule ``--set`` overrides from ``--config`` and the digest
+of the params values each rule runs with (its re-run trigger)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shlex
 import yaml
 
 from drnet.errors import DrnetError
-from drnet.params import VARIANTS, deep_merge, load_raw, resolve, safe_yaml, validate
+from drnet.params import VARIANTS, deep_merge, load_raw, params_hash, resolve, safe_yaml, validate
 
 
 def merged_config(cli_config: dict, path: str = "params.yaml", replace: bool = False) -> dict:
@@ -52,3 +53,18 @@ def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
             text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
             flags.append(f"--set {shlex.quote(f'{dotted}={text}')}")
     return " ".join(flags)
+
+
+def params_digest(config: dict, keys: list[str], variant: str) -> str:
+    """Hash of the values a rule's stage reads: its params ``keys`` in Snakemake's config (params.yaml plus any
+    --config) resolved for its ``variant`` (the ``demo:``/``proof:`` overlay on top). A rule carries it as a
+    param, and Snakemake re-runs a job whose params changed since its outputs were made, so editing params.yaml
+    re-runs exactly the rules that read the edited value (a --config value too), as DVC's params do."""
+    tree = resolve(config, variant)
+    values = {}
+    for key in keys:
+        node: object = tree
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        values[key] = node
+    return params_hash(values)

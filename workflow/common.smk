@@ -6,7 +6,7 @@ import sys
 sys.path.insert(0, workflow.basedir)
 os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))  # stages use this venv
 
-from drnet.dag_support import check_config, merged_config, overrides
+from drnet.dag_support import check_config, merged_config, overrides, params_digest
 from drnet.errors import DrnetError
 from stages.dag.registry import targets
 
@@ -36,11 +36,17 @@ def _overrides(keys):
         sys.exit(f"error: {exc}")
 
 
-def OVERRIDE_PARAMS(keys):
-    """{"overrides": "--set ..."} when --config changes one of these params keys, else an empty dict. The param
-    exists only with a value, so a changed value re-runs the job and the report shows no empty parameter."""
+def OVERRIDE_PARAMS(keys, variant="paper"):
+    """The rule's params: ``values``, the digest of the params keys its stage reads as resolved for its variant
+    (params.yaml and --config; an edit to either changes it, and Snakemake re-runs a job whose params changed),
+    plus {"overrides": "--set ..."} when --config changes one of these keys (only with a value, so the report
+    shows no empty parameter)."""
     flags = _overrides(keys)
-    return {"overrides": flags} if flags else {}
+    try:
+        digest = params_digest(config, keys, variant)
+    except DrnetError as exc:
+        sys.exit(f"error: {exc}")
+    return {"values": digest, **({"overrides": flags} if flags else {})}
 
 
 def OVERRIDES(keys):

@@ -807,7 +807,7 @@ rule mnist_download:
     output:
         out=directory("data/raw/mnist"),
     params:
-        **OVERRIDE_PARAMS(['mnist.download']),
+        **OVERRIDE_PARAMS(['mnist.download'], 'paper'),
     log:
         "logs/mnist_download.log",
     benchmark:
@@ -828,7 +828,7 @@ rule mnist_build:
         test_out="data/processed/mnist/test.h5",
         summary_out=report("results/mnist_data.json", caption="report/outputs/mnist_build.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.data']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.data'], 'paper'),
     log:
         "logs/mnist_build.log",
     benchmark:
@@ -848,7 +848,7 @@ rule demo_mnist_build:
         test_out="data/demo/processed/mnist/test.h5",
         summary_out=report("results/demo/mnist_data.json", caption="report/outputs/demo_mnist_build.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.data']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.data'], 'demo'),
     log:
         "logs/demo_mnist_build.log",
     benchmark:
@@ -868,7 +868,7 @@ rule proof_mnist_build:
         test_out="data/proof/processed/mnist/test.h5",
         summary_out=report("results/proof/mnist_data.json", caption="report/outputs/proof_mnist_build.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.data']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.data'], 'proof'),
     log:
         "logs/proof_mnist_build.log",
     benchmark:
@@ -889,7 +889,7 @@ rule mnist_train:
         metrics_out=report("results/mnist_train_metrics.csv", caption="report/outputs/mnist_train.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_train.json", caption="report/outputs/mnist_train.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'paper'),
         checkpoint="data/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_train.log",
@@ -912,7 +912,7 @@ rule demo_mnist_train:
         metrics_out=report("results/demo/mnist_train_metrics.csv", caption="report/outputs/demo_mnist_train.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_train.json", caption="report/outputs/demo_mnist_train.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_train.log",
@@ -934,7 +934,7 @@ rule proof_mnist_train:
         metrics_out=report("results/proof/mnist_train_metrics.csv", caption="report/outputs/proof_mnist_train.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_train.json", caption="report/outputs/proof_mnist_train.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_train.log",
@@ -957,7 +957,7 @@ rule mnist_lstm:
         metrics_out=report("results/mnist_lstm_metrics.csv", caption="report/outputs/mnist_lstm.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_lstm.json", caption="report/outputs/mnist_lstm.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'paper'),
         checkpoint="data/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_lstm.log",
@@ -981,7 +981,7 @@ rule demo_mnist_lstm:
         metrics_out=report("results/demo/mnist_lstm_metrics.csv", caption="report/outputs/demo_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_lstm.json", caption="report/outputs/demo_mnist_lstm.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_lstm.log",
@@ -1004,7 +1004,7 @@ rule proof_mnist_lstm:
         metrics_out=report("results/proof/mnist_lstm_metrics.csv", caption="report/outputs/proof_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_lstm.json", caption="report/outputs/proof_mnist_lstm.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_lstm.log",
@@ -1027,7 +1027,7 @@ rule mnist_generate:
         strip_out=report("results/mnist/generation.png", caption="report/outputs/mnist_generate.strip_out.rst", category="MNIST", subcategory="paper"),
         video_out=report("results/mnist/generation.gif", caption="report/outputs/mnist_generate.video_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'paper'),
     log:
         "logs/mnist_generate.log",
     benchmark:
@@ -1049,7 +1049,7 @@ rule demo_mnist_generate:
         strip_out=report("results/demo/mnist/generation.png", caption="report/outputs/demo_mnist_generate.strip_out.rst", category="MNIST", subcategory="demo"),
         video_out=report("results/demo/mnist/generation.gif", caption="report/outputs/demo_mnist_generate.video_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'demo'),
     log:
         "logs/demo_mnist_generate.log",
     benchmark:
@@ -1071,7 +1071,7 @@ rule proof_mnist_generate:
         strip_out=report("results/proof/mnist/generation.png", caption="report/outputs/proof_mnist_generate.strip_out.rst", category="MNIST", subcategory="proof"),
         video_out=report("results/proof/mnist/generation.gif", caption="report/outputs/proof_mnist_generate.video_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'proof'),
     log:
         "logs/proof_mnist_generate.log",
     benchmark:
@@ -1092,7 +1092,7 @@ rule mnist_figures:
         reconstruction_out=report("results/mnist/reconstruction.png", caption="report/outputs/mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="paper"),
         swap_out=report("results/mnist/swap.png", caption="report/outputs/mnist_figures.swap_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/mnist_figures.log",
     benchmark:
@@ -1113,7 +1113,7 @@ rule demo_mnist_figures:
         reconstruction_out=report("results/demo/mnist/reconstruction.png", caption="report/outputs/demo_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="demo"),
         swap_out=report("results/demo/mnist/swap.png", caption="report/outputs/demo_mnist_figures.swap_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_mnist_figures.log",
     benchmark:
@@ -1134,7 +1134,7 @@ rule proof_mnist_figures:
         reconstruction_out=report("results/proof/mnist/reconstruction.png", caption="report/outputs/proof_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="proof"),
         swap_out=report("results/proof/mnist/swap.png", caption="report/outputs/proof_mnist_figures.swap_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'proof'),
     log:
         "logs/proof_mnist_figures.log",
     benchmark:
@@ -1155,7 +1155,7 @@ rule mnist_probe:
     output:
         out=report("results/mnist_probe.json", caption="report/outputs/mnist_probe.out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.probe']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.probe'], 'paper'),
     log:
         "logs/mnist_probe.log",
     benchmark:
@@ -1176,7 +1176,7 @@ rule demo_mnist_probe:
     output:
         out=report("results/demo/mnist_probe.json", caption="report/outputs/demo_mnist_probe.out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.probe']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.probe'], 'demo'),
     log:
         "logs/demo_mnist_probe.log",
     benchmark:
@@ -1200,7 +1200,7 @@ rule mnist_disentangle:
         md_out="results/mnist_disentanglement.md",
         summary_out=report("results/mnist_disentanglement.json", caption="report/outputs/mnist_disentangle.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle'], 'paper'),
     log:
         "logs/mnist_disentangle.log",
     benchmark:
@@ -1224,7 +1224,7 @@ rule demo_mnist_disentangle:
         md_out="results/demo/mnist_disentanglement.md",
         summary_out=report("results/demo/mnist_disentanglement.json", caption="report/outputs/demo_mnist_disentangle.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle'], 'demo'),
     log:
         "logs/demo_mnist_disentangle.log",
     benchmark:
@@ -1248,7 +1248,7 @@ rule proof_mnist_disentangle:
         md_out="results/proof/mnist_disentanglement.md",
         summary_out=report("results/proof/mnist_disentanglement.json", caption="report/outputs/proof_mnist_disentangle.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.disentangle'], 'proof'),
     log:
         "logs/proof_mnist_disentangle.log",
     benchmark:
@@ -1266,7 +1266,7 @@ rule kth_download:
     output:
         out=directory("data/raw/kth"),
     params:
-        **OVERRIDE_PARAMS(['kth.download']),
+        **OVERRIDE_PARAMS(['kth.download'], 'paper'),
     log:
         "logs/kth_download.log",
     benchmark:
@@ -1284,7 +1284,7 @@ rule demo_kth_synth:
     output:
         out=directory("data/demo/raw/kth"),
     params:
-        **OVERRIDE_PARAMS(['kth.synthetic']),
+        **OVERRIDE_PARAMS(['kth.synthetic'], 'demo'),
     log:
         "logs/demo_kth_synth.log",
     benchmark:
@@ -1305,7 +1305,7 @@ rule kth_ingest:
         test_out="data/processed/kth/test.h5",
         summary_out=report("results/kth_data.json", caption="report/outputs/kth_ingest.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['kth.data']),
+        **OVERRIDE_PARAMS(['kth.data'], 'paper'),
     log:
         "logs/kth_ingest.log",
     benchmark:
@@ -1326,7 +1326,7 @@ rule demo_kth_ingest:
         test_out="data/demo/processed/kth/test.h5",
         summary_out=report("results/demo/kth_data.json", caption="report/outputs/demo_kth_ingest.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['kth.data']),
+        **OVERRIDE_PARAMS(['kth.data'], 'demo'),
     log:
         "logs/demo_kth_ingest.log",
     benchmark:
@@ -1347,7 +1347,7 @@ rule kth_train:
         metrics_out=report("results/kth_train_metrics.csv", caption="report/outputs/kth_train.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_train.json", caption="report/outputs/kth_train.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train']),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'paper'),
         checkpoint="data/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_train.log",
@@ -1370,7 +1370,7 @@ rule demo_kth_train:
         metrics_out=report("results/demo/kth_train_metrics.csv", caption="report/outputs/demo_kth_train.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_train.json", caption="report/outputs/demo_kth_train.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train']),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_train.log",
@@ -1393,7 +1393,7 @@ rule kth_lstm:
         metrics_out=report("results/kth_lstm_metrics.csv", caption="report/outputs/kth_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_lstm.json", caption="report/outputs/kth_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
         checkpoint="data/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_lstm.log",
@@ -1417,7 +1417,7 @@ rule demo_kth_lstm:
         metrics_out=report("results/demo/kth_lstm_metrics.csv", caption="report/outputs/demo_kth_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_lstm.json", caption="report/outputs/demo_kth_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_lstm.log",
@@ -1439,7 +1439,7 @@ rule kth_ae:
         metrics_out=report("results/kth_ae_metrics.csv", caption="report/outputs/kth_ae.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae.json", caption="report/outputs/kth_ae.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'paper'),
         checkpoint="data/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae.log",
@@ -1462,7 +1462,7 @@ rule demo_kth_ae:
         metrics_out=report("results/demo/kth_ae_metrics.csv", caption="report/outputs/demo_kth_ae.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae.json", caption="report/outputs/demo_kth_ae.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step']),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae.log",
@@ -1485,7 +1485,7 @@ rule kth_ae_lstm:
         metrics_out=report("results/kth_ae_lstm_metrics.csv", caption="report/outputs/kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae_lstm.json", caption="report/outputs/kth_ae_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
         checkpoint="data/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae_lstm.log",
@@ -1509,7 +1509,7 @@ rule demo_kth_ae_lstm:
         metrics_out=report("results/demo/kth_ae_lstm_metrics.csv", caption="report/outputs/demo_kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae_lstm.json", caption="report/outputs/demo_kth_ae_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm']),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae_lstm.log",
@@ -1532,7 +1532,7 @@ rule kth_generate:
         strip_out=report("results/kth/generation.png", caption="report/outputs/kth_generate.strip_out.rst", category="KTH", subcategory="paper"),
         video_out=report("results/kth/generation.gif", caption="report/outputs/kth_generate.video_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate']),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'paper'),
     log:
         "logs/kth_generate.log",
     benchmark:
@@ -1554,7 +1554,7 @@ rule demo_kth_generate:
         strip_out=report("results/demo/kth/generation.png", caption="report/outputs/demo_kth_generate.strip_out.rst", category="KTH", subcategory="demo"),
         video_out=report("results/demo/kth/generation.gif", caption="report/outputs/demo_kth_generate.video_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate']),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'demo'),
     log:
         "logs/demo_kth_generate.log",
     benchmark:
@@ -1575,7 +1575,7 @@ rule kth_figures:
         reconstruction_out=report("results/kth/reconstruction.png", caption="report/outputs/kth_figures.reconstruction_out.rst", category="KTH", subcategory="paper"),
         swap_out=report("results/kth/swap.png", caption="report/outputs/kth_figures.swap_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/kth_figures.log",
     benchmark:
@@ -1596,7 +1596,7 @@ rule demo_kth_figures:
         reconstruction_out=report("results/demo/kth/reconstruction.png", caption="report/outputs/demo_kth_figures.reconstruction_out.rst", category="KTH", subcategory="demo"),
         swap_out=report("results/demo/kth/swap.png", caption="report/outputs/demo_kth_figures.swap_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_kth_figures.log",
     benchmark:
@@ -1619,7 +1619,7 @@ rule kth_disentangle:
         md_out="results/kth_disentanglement.md",
         summary_out=report("results/kth_disentanglement.json", caption="report/outputs/kth_disentangle.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'kth.disentangle'], 'paper'),
     log:
         "logs/kth_disentangle.log",
     benchmark:
@@ -1642,7 +1642,7 @@ rule demo_kth_disentangle:
         md_out="results/demo/kth_disentanglement.md",
         summary_out=report("results/demo/kth_disentanglement.json", caption="report/outputs/demo_kth_disentangle.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'kth.disentangle'], 'demo'),
     log:
         "logs/demo_kth_disentangle.log",
     benchmark:
@@ -1663,7 +1663,7 @@ rule kth_classifier:
         model_out="data/models/kth/classifier.pt",
         summary_out=report("results/kth_classifier.json", caption="report/outputs/kth_classifier.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier']),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'paper'),
     log:
         "logs/kth_classifier.log",
     benchmark:
@@ -1684,7 +1684,7 @@ rule demo_kth_classifier:
         model_out="data/demo/models/kth/classifier.pt",
         summary_out=report("results/demo/kth_classifier.json", caption="report/outputs/demo_kth_classifier.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier']),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'demo'),
     log:
         "logs/demo_kth_classifier.log",
     benchmark:
@@ -1712,7 +1712,7 @@ rule kth_inception:
         plot_out=report("results/kth/inception.png", caption="report/outputs/kth_inception.plot_out.rst", category="KTH", subcategory="paper"),
         neighbours_out=report("results/kth/neighbours.png", caption="report/outputs/kth_inception.neighbours_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception']),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'paper'),
     log:
         "logs/kth_inception.log",
     benchmark:
@@ -1740,7 +1740,7 @@ rule demo_kth_inception:
         plot_out=report("results/demo/kth/inception.png", caption="report/outputs/demo_kth_inception.plot_out.rst", category="KTH", subcategory="demo"),
         neighbours_out=report("results/demo/kth/neighbours.png", caption="report/outputs/demo_kth_inception.neighbours_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception']),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'demo'),
     log:
         "logs/demo_kth_inception.log",
     benchmark:
@@ -1758,7 +1758,7 @@ rule norb_download:
     output:
         out=directory("data/raw/norb"),
     params:
-        **OVERRIDE_PARAMS(['norb.download']),
+        **OVERRIDE_PARAMS(['norb.download'], 'paper'),
     log:
         "logs/norb_download.log",
     benchmark:
@@ -1776,7 +1776,7 @@ rule demo_norb_synth:
     output:
         out=directory("data/demo/raw/norb"),
     params:
-        **OVERRIDE_PARAMS(['norb.synthetic']),
+        **OVERRIDE_PARAMS(['norb.synthetic'], 'demo'),
     log:
         "logs/demo_norb_synth.log",
     benchmark:
@@ -1794,7 +1794,7 @@ rule proof_norb_synth:
     output:
         out=directory("data/proof/raw/norb"),
     params:
-        **OVERRIDE_PARAMS(['norb.synthetic']),
+        **OVERRIDE_PARAMS(['norb.synthetic'], 'proof'),
     log:
         "logs/proof_norb_synth.log",
     benchmark:
@@ -1815,7 +1815,7 @@ rule norb_build:
         test_out="data/processed/norb/test.h5",
         summary_out=report("results/norb_data.json", caption="report/outputs/norb_build.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['norb.data']),
+        **OVERRIDE_PARAMS(['norb.data'], 'paper'),
     log:
         "logs/norb_build.log",
     benchmark:
@@ -1836,7 +1836,7 @@ rule demo_norb_build:
         test_out="data/demo/processed/norb/test.h5",
         summary_out=report("results/demo/norb_data.json", caption="report/outputs/demo_norb_build.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['norb.data']),
+        **OVERRIDE_PARAMS(['norb.data'], 'demo'),
     log:
         "logs/demo_norb_build.log",
     benchmark:
@@ -1857,7 +1857,7 @@ rule proof_norb_build:
         test_out="data/proof/processed/norb/test.h5",
         summary_out=report("results/proof/norb_data.json", caption="report/outputs/proof_norb_build.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['norb.data']),
+        **OVERRIDE_PARAMS(['norb.data'], 'proof'),
     log:
         "logs/proof_norb_build.log",
     benchmark:
@@ -1878,7 +1878,7 @@ rule norb_train:
         metrics_out=report("results/norb_train_metrics.csv", caption="report/outputs/norb_train.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train.json", caption="report/outputs/norb_train.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train.log",
@@ -1901,7 +1901,7 @@ rule demo_norb_train:
         metrics_out=report("results/demo/norb_train_metrics.csv", caption="report/outputs/demo_norb_train.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train.json", caption="report/outputs/demo_norb_train.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train.log",
@@ -1923,7 +1923,7 @@ rule proof_norb_train:
         metrics_out=report("results/proof/norb_train_metrics.csv", caption="report/outputs/proof_norb_train.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train.json", caption="report/outputs/proof_norb_train.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train.log",
@@ -1945,7 +1945,7 @@ rule norb_figures:
         reconstruction_out=report("results/norb/reconstruction.png", caption="report/outputs/norb_figures.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap.png", caption="report/outputs/norb_figures.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/norb_figures.log",
     benchmark:
@@ -1966,7 +1966,7 @@ rule demo_norb_figures:
         reconstruction_out=report("results/demo/norb/reconstruction.png", caption="report/outputs/demo_norb_figures.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap.png", caption="report/outputs/demo_norb_figures.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_norb_figures.log",
     benchmark:
@@ -1987,7 +1987,7 @@ rule proof_norb_figures:
         reconstruction_out=report("results/proof/norb/reconstruction.png", caption="report/outputs/proof_norb_figures.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap.png", caption="report/outputs/proof_norb_figures.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'proof'),
     log:
         "logs/proof_norb_figures.log",
     benchmark:
@@ -2008,7 +2008,7 @@ rule norb_train_noadv:
         metrics_out=report("results/norb_train_noadv_metrics.csv", caption="report/outputs/norb_train_noadv.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train_noadv.json", caption="report/outputs/norb_train_noadv.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train_noadv.log",
@@ -2031,7 +2031,7 @@ rule demo_norb_train_noadv:
         metrics_out=report("results/demo/norb_train_noadv_metrics.csv", caption="report/outputs/demo_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train_noadv.json", caption="report/outputs/demo_norb_train_noadv.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train_noadv.log",
@@ -2053,7 +2053,7 @@ rule proof_norb_train_noadv:
         metrics_out=report("results/proof/norb_train_noadv_metrics.csv", caption="report/outputs/proof_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train_noadv.json", caption="report/outputs/proof_norb_train_noadv.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv']),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train_noadv.log",
@@ -2075,7 +2075,7 @@ rule norb_figures_noadv:
         reconstruction_out=report("results/norb/reconstruction_noadv.png", caption="report/outputs/norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap_noadv.png", caption="report/outputs/norb_figures_noadv.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/norb_figures_noadv.log",
     benchmark:
@@ -2096,7 +2096,7 @@ rule demo_norb_figures_noadv:
         reconstruction_out=report("results/demo/norb/reconstruction_noadv.png", caption="report/outputs/demo_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap_noadv.png", caption="report/outputs/demo_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_norb_figures_noadv.log",
     benchmark:
@@ -2117,7 +2117,7 @@ rule proof_norb_figures_noadv:
         reconstruction_out=report("results/proof/norb/reconstruction_noadv.png", caption="report/outputs/proof_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap_noadv.png", caption="report/outputs/proof_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'proof'),
     log:
         "logs/proof_norb_figures_noadv.log",
     benchmark:
@@ -2140,7 +2140,7 @@ rule norb_disentangle:
         md_out="results/norb_disentanglement.md",
         summary_out=report("results/norb_disentanglement.json", caption="report/outputs/norb_disentangle.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'norb.disentangle'], 'paper'),
     log:
         "logs/norb_disentangle.log",
     benchmark:
@@ -2163,7 +2163,7 @@ rule demo_norb_disentangle:
         md_out="results/demo/norb_disentanglement.md",
         summary_out=report("results/demo/norb_disentanglement.json", caption="report/outputs/demo_norb_disentangle.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'norb.disentangle'], 'demo'),
     log:
         "logs/demo_norb_disentangle.log",
     benchmark:
@@ -2186,7 +2186,7 @@ rule proof_norb_disentangle:
         md_out="results/proof/norb_disentanglement.md",
         summary_out=report("results/proof/norb_disentanglement.json", caption="report/outputs/proof_norb_disentangle.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'norb.disentangle'], 'proof'),
     log:
         "logs/proof_norb_disentangle.log",
     benchmark:
@@ -2210,7 +2210,7 @@ rule norb_classification:
         long_out=report("results/norb_classification_long.csv", caption="report/outputs/norb_classification.long_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_classification.json", caption="report/outputs/norb_classification.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier']),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'paper'),
     log:
         "logs/norb_classification.log",
     benchmark:
@@ -2234,7 +2234,7 @@ rule demo_norb_classification:
         long_out=report("results/demo/norb_classification_long.csv", caption="report/outputs/demo_norb_classification.long_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_classification.json", caption="report/outputs/demo_norb_classification.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier']),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'demo'),
     log:
         "logs/demo_norb_classification.log",
     benchmark:
@@ -2258,7 +2258,7 @@ rule proof_norb_classification:
         long_out=report("results/proof/norb_classification_long.csv", caption="report/outputs/proof_norb_classification.long_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_classification.json", caption="report/outputs/proof_norb_classification.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier']),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'proof'),
     log:
         "logs/proof_norb_classification.log",
     benchmark:
@@ -2276,7 +2276,7 @@ rule chairs_meshes:
     output:
         out=directory("data/raw/chairs/procedural"),
     params:
-        **OVERRIDE_PARAMS(['chairs.data.procedural_models', 'chairs.data.seed']),
+        **OVERRIDE_PARAMS(['chairs.data.procedural_models', 'chairs.data.seed'], 'paper'),
     log:
         "logs/chairs_meshes.log",
     benchmark:
@@ -2294,7 +2294,7 @@ rule demo_chairs_meshes:
     output:
         out=directory("data/demo/raw/chairs/procedural"),
     params:
-        **OVERRIDE_PARAMS(['chairs.data.procedural_models', 'chairs.data.seed']),
+        **OVERRIDE_PARAMS(['chairs.data.procedural_models', 'chairs.data.seed'], 'demo'),
     log:
         "logs/demo_chairs_meshes.log",
     benchmark:
@@ -2315,7 +2315,7 @@ rule chairs_build:
         test_out="data/processed/chairs/test.h5",
         summary_out=report("results/chairs_data.json", caption="report/outputs/chairs_build.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['chairs.data']),
+        **OVERRIDE_PARAMS(['chairs.data'], 'paper'),
     log:
         "logs/chairs_build.log",
     benchmark:
@@ -2336,7 +2336,7 @@ rule demo_chairs_build:
         test_out="data/demo/processed/chairs/test.h5",
         summary_out=report("results/demo/chairs_data.json", caption="report/outputs/demo_chairs_build.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['chairs.data']),
+        **OVERRIDE_PARAMS(['chairs.data'], 'demo'),
     log:
         "logs/demo_chairs_build.log",
     benchmark:
@@ -2357,7 +2357,7 @@ rule chairs_train:
         metrics_out=report("results/chairs_train_metrics.csv", caption="report/outputs/chairs_train.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train.json", caption="report/outputs/chairs_train.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train.log",
@@ -2380,7 +2380,7 @@ rule demo_chairs_train:
         metrics_out=report("results/demo/chairs_train_metrics.csv", caption="report/outputs/demo_chairs_train.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train.json", caption="report/outputs/demo_chairs_train.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train.log",
@@ -2402,7 +2402,7 @@ rule chairs_figures:
         reconstruction_out=report("results/chairs/reconstruction.png", caption="report/outputs/chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap.png", caption="report/outputs/chairs_figures.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/chairs_figures.log",
     benchmark:
@@ -2423,7 +2423,7 @@ rule demo_chairs_figures:
         reconstruction_out=report("results/demo/chairs/reconstruction.png", caption="report/outputs/demo_chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap.png", caption="report/outputs/demo_chairs_figures.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_chairs_figures.log",
     benchmark:
@@ -2444,7 +2444,7 @@ rule chairs_train_noadv:
         metrics_out=report("results/chairs_train_noadv_metrics.csv", caption="report/outputs/chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train_noadv.json", caption="report/outputs/chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train_noadv.log",
@@ -2467,7 +2467,7 @@ rule demo_chairs_train_noadv:
         metrics_out=report("results/demo/chairs_train_noadv_metrics.csv", caption="report/outputs/demo_chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train_noadv.json", caption="report/outputs/demo_chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train_noadv.log",
@@ -2489,7 +2489,7 @@ rule chairs_figures_noadv:
         reconstruction_out=report("results/chairs/reconstruction_noadv.png", caption="report/outputs/chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap_noadv.png", caption="report/outputs/chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'paper'),
     log:
         "logs/chairs_figures_noadv.log",
     benchmark:
@@ -2510,7 +2510,7 @@ rule demo_chairs_figures_noadv:
         reconstruction_out=report("results/demo/chairs/reconstruction_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed']),
+        **OVERRIDE_PARAMS(['seed'], 'demo'),
     log:
         "logs/demo_chairs_figures_noadv.log",
     benchmark:
@@ -2533,7 +2533,7 @@ rule chairs_disentangle:
         md_out="results/chairs_disentanglement.md",
         summary_out=report("results/chairs_disentanglement.json", caption="report/outputs/chairs_disentangle.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.disentangle'], 'paper'),
     log:
         "logs/chairs_disentangle.log",
     benchmark:
@@ -2556,7 +2556,7 @@ rule demo_chairs_disentangle:
         md_out="results/demo/chairs_disentanglement.md",
         summary_out=report("results/demo/chairs_disentanglement.json", caption="report/outputs/demo_chairs_disentangle.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.disentangle']),
+        **OVERRIDE_PARAMS(['seed', 'chairs.disentangle'], 'demo'),
     log:
         "logs/demo_chairs_disentangle.log",
     benchmark:
@@ -2580,7 +2580,7 @@ rule kth_fewshot:
         plot_out=report("results/kth/fewshot.png", caption="report/outputs/kth_fewshot.plot_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_fewshot.json", caption="report/outputs/kth_fewshot.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot']),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'paper'),
     log:
         "logs/kth_fewshot.log",
     benchmark:
@@ -2604,7 +2604,7 @@ rule demo_kth_fewshot:
         plot_out=report("results/demo/kth/fewshot.png", caption="report/outputs/demo_kth_fewshot.plot_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_fewshot.json", caption="report/outputs/demo_kth_fewshot.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot']),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'demo'),
     log:
         "logs/demo_kth_fewshot.log",
     benchmark:
@@ -2635,7 +2635,7 @@ rule leakage:
         csv_out=report("results/leakage.csv", caption="report/outputs/leakage.csv_out.rst", category="Paper", subcategory="paper"),
         summary_out=report("results/leakage.json", caption="report/outputs/leakage.summary_out.rst", category="Paper", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage']),
+        **OVERRIDE_PARAMS(['seed', 'leakage'], 'paper'),
     log:
         "logs/leakage.log",
     benchmark:
@@ -2666,7 +2666,7 @@ rule demo_leakage:
         csv_out=report("results/demo/leakage.csv", caption="report/outputs/demo_leakage.csv_out.rst", category="Paper", subcategory="demo"),
         summary_out=report("results/demo/leakage.json", caption="report/outputs/demo_leakage.summary_out.rst", category="Paper", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage']),
+        **OVERRIDE_PARAMS(['seed', 'leakage'], 'demo'),
     log:
         "logs/demo_leakage.log",
     benchmark:
@@ -2711,7 +2711,7 @@ rule paper_report:
         out=directory("results/paper"),
         html_out=report("results/paper_report.html", caption="report/outputs/paper_report.html_out.rst", category="Paper", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/paper_report.log",
     benchmark:
@@ -2756,7 +2756,7 @@ rule demo_paper_report:
         out=directory("results/demo/paper"),
         html_out=report("results/demo/paper_report.html", caption="report/outputs/demo_paper_report.html_out.rst", category="Paper", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width']),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_paper_report.log",
     benchmark:

@@ -69,7 +69,7 @@ def render_smk() -> str:
                 value = f"report({value}, {caption})"
             lines.append(f"        {key(f)}={value},")
         lines.append("    params:")
-        lines.append(f"        **OVERRIDE_PARAMS({s.params!r}),")
+        lines.append(f"        **OVERRIDE_PARAMS({s.params!r}, {job.variant!r}),")
         for f, p in job.persist().items():
             lines.append(f'        {key(f)}="{p}",  # resumable checkpoint, kept across runs (not an output)')
         lines.append("    log:")
