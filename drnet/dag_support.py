@@ -8,7 +8,7 @@ import shlex
 import yaml
 
 from drnet.errors import DrnetError
-from drnet.params import VARIANTS, deep_merge, load_raw, params_hash, resolve, safe_yaml, validate
+from drnet.params import VARIANTS, deep_merge, load_raw, lookup, params_hash, resolve, safe_yaml, validate
 
 
 def merged_config(cli_config: dict, path: str = "params.yaml", replace: bool = False) -> dict:
@@ -61,10 +61,4 @@ def params_digest(config: dict, keys: list[str], variant: str) -> str:
     param, and Snakemake re-runs a job whose params changed since its outputs were made, so editing params.yaml
     re-runs exactly the rules that read the edited value (a --config value too), as DVC's params do."""
     tree = resolve(config, variant)
-    values = {}
-    for key in keys:
-        node: object = tree
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        values[key] = node
-    return params_hash(values)
+    return params_hash({key: lookup(tree, key) for key in keys})

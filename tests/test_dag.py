@@ -120,8 +120,7 @@ def test_editing_params_yaml_reruns_exactly_the_rules_that_read_it(repo_root, tm
     for name in ("Snakefile", "params.yaml"):
         shutil.copy2(repo_root / name, tmp_path / name)
     for name in ("workflow", "stages", "drnet"):
-        shutil.copytree(repo_root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "report"))
-    shutil.copytree(repo_root / "workflow" / "report", tmp_path / "workflow" / "report")
+        shutil.copytree(repo_root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     target = "data/proof/processed/mnist/train.h5"
     subprocess.run([*SNAKEMAKE, "--cores", "1", target], cwd=tmp_path, capture_output=True, text=True, check=True)
 

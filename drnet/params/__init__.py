@@ -54,7 +54,7 @@ from drnet.params.schema import (
     SwapEval,
 )
 from drnet.params.text import safe_yaml
-from drnet.params.tracking import params_hash, tracked_params, training_keys
+from drnet.params.tracking import lookup, params_hash, tracked_params, training_keys
 from drnet.params.validate import section, validate
 
 __all__ = [
@@ -62,6 +62,6 @@ __all__ = [
     "ChairsData", "Download", "DrnetModel", "DrnetTrain", "FewShot", "Generate", "Inception", "Kth", "KthData",
     "KthSwapEval", "KthSynthetic", "Leakage", "LstmModel", "LstmTrain", "Mnist", "MnistData", "Norb", "NorbData",
     "NorbSynthetic", "ObjectClassifier", "ObjectSwapEval", "Params", "Probe", "Runtime", "SwapEval", "apply_overrides",
-    "deep_merge", "load_params", "load_raw", "params_hash", "resolve", "safe_yaml", "section", "tracked_params",
-    "training_keys", "validate", "with_ablation",
+    "deep_merge", "load_params", "load_raw", "lookup", "params_hash", "resolve", "safe_yaml", "section",
+    "tracked_params", "training_keys", "validate", "with_ablation",
 ]

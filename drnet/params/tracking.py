@@ -42,11 +42,12 @@ def tracked_params(params: dict, keys: list[str]) -> dict[str, Any]:
         name = sys.intern(key.rsplit(".", 1)[-1])
         if name in out:
             raise ValueError(f"params keys {keys} name '{name}' twice; the tracked values would collide")
-        out[name] = _lookup(params, key)
+        out[name] = lookup(params, key)
     return out
 
 
-def _lookup(params: dict, key: str) -> Any:
+def lookup(params: dict, key: str) -> Any:
+    """The value of dotted ``key`` in ``params``, or the schema's default where the file leaves it out."""
     node: Any = params
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:  # a value the file leaves out: the schema's default
