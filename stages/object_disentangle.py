@@ -1,7 +1,8 @@
 """Stage: NORB / chairs disentanglement by swapping, with and without the adversarial term.
 
-Readers trained on real test frames read D(Ec(A), Ep(B)): content transfer = A's object (NORB category, chair
-model), pose transfer = B's azimuth; each beside chance and the reader's accuracy on held-out real frames.
+Readers trained on real frames read D(Ec(A), Ep(B)): content transfer = A's object (NORB category, chair model;
+reader trained on the test split's objects), pose transfer = B's azimuth (reader trained on the test split's and
+the training split's frames); each beside chance and the reader's accuracy on held-out real test frames.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ CONTENT = {"norb": "category", "chairs": "model"}
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--dataset", required=True, choices=sorted(CONTENT))
-    for flag in ("--drnet", "--drnet-noadv", "--test", "--csv-out", "--md-out", "--summary-out"):
+    for flag in ("--drnet", "--drnet-noadv", "--train", "--test", "--csv-out", "--md-out", "--summary-out"):
         parser.add_argument(flag, required=True)
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = params[args.dataset]["disentangle"]
     store = VideoStore(args.test, dataset=args.dataset)
+    train = VideoStore(args.train, dataset=args.dataset)
     results, rows = {}, []
     for name, path in (("DrNet", args.drnet), ("DrNet without adversarial term", args.drnet_noadv)):
         model, _ = load_model(path, kinds=("drnet",))
         r = object_swap_table(object_model_swap(model, store), store, CONTENT[args.dataset], cfg["n_pairs"],
-                              params["seed"], cfg["reader_width"], cfg["reader_epochs"])
+                              params["seed"], cfg["reader_width"], cfg["reader_epochs"], pose_store=train)
         results[name] = r
         rows += object_rows(name, r, CONTENT[args.dataset])
     data = "SYNTHETIC" if store.synthetic else "official"

@@ -159,22 +159,26 @@ def test_init_weights_keeps_heads_centred():
     assert abs(float(bn.weight.detach().mean()) - 1) < 0.05 and float(bn.bias.detach().abs().max()) == 0
 
 
-def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swapper(tmp_path):
+def _stripes_store(path, categories, split="test", n_az=6, size=32):
+    """Objects as stripes: object c vertical stripes of period c + 2; azimuth t horizontal ones, period t + 2."""
     from drnet.data.store import VideoStoreWriter
 
-    rng = np.random.default_rng(0)
-    n_az, size = 6, 32
-    with VideoStoreWriter(tmp_path / "objects.h5", dataset="norb", split="test", source="synthetic", synthetic=True,
+    rng = np.random.default_rng(len(categories))
+    with VideoStoreWriter(path, dataset="norb", split=split, source="synthetic", synthetic=True,
                           frame_shape=(size, size, 1)) as w:
-        for clip in range(24):  # object c: vertical stripes of period c + 2; azimuth t: horizontal, period t + 2
-            category = clip % 4
+        for category in categories:
             frames = np.zeros((n_az, size, size, 1), np.uint8)
             for t in range(n_az):
                 frames[t, :, (np.arange(size) % (category + 2)) == 0, 0] = 120
                 frames[t, (np.arange(size) % (t + 2)) == 0, :, 0] += 120
                 frames[t] = np.clip(frames[t].astype(int) + rng.integers(0, 20, frames[t].shape), 0, 255)
             w.add(frames, category=category)
-    store = VideoStore(tmp_path / "objects.h5")
+    return VideoStore(path)
+
+
+def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swapper(tmp_path):
+    store = _stripes_store(tmp_path / "objects.h5", [clip % 4 for clip in range(24)])
+    train = _stripes_store(tmp_path / "train.h5", [4 + clip % 3 for clip in range(12)], split="train")
     by_category = {c: [q for q in range(len(store)) if store.meta("category")[q] == c] for c in range(4)}
 
     def oracle(pairs):  # A's object at B's azimuth
@@ -184,11 +188,28 @@ def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swap
     def blind(pairs):  # B's own frame
         return store_frames(store, pairs[:, 2:])
 
-    good = object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40)
-    bad = object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40)
-    assert good["content_reader_ceiling"] > 0.9 and good["pose_reader_ceiling"] > 0.9
-    assert good["content_transfer"] > 0.9 and good["pose_transfer"] > 0.9
-    assert bad["content_transfer"] < 0.1 and bad["content_from_pose_clip"] > 0.9  # pairs are different objects
+    for pose_store in (None, train):  # the azimuth reader on the test frames alone, or with the training split's
+        good = object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store)
+        bad = object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store)
+        assert good["content_reader_ceiling"] > 0.9 and good["pose_reader_ceiling"] > 0.9
+        assert good["content_transfer"] > 0.9 and good["pose_transfer"] > 0.9
+        assert bad["content_transfer"] < 0.1 and bad["content_from_pose_clip"] > 0.9  # pairs are different objects
+
+
+def test_frame_reader_learns_from_the_extra_split(tmp_path):
+    # The azimuth reader of NORB/chairs also trains on the training split's frames (other objects, same azimuths):
+    # a training split whose labels are shifted by one azimuth outnumbers the test frames and moves the reader.
+    from drnet.eval.readers import all_items, train_frame_reader
+
+    store = _stripes_store(tmp_path / "test.h5", [0, 1])
+    train = _stripes_store(tmp_path / "train.h5", [2 + clip % 4 for clip in range(32)], split="train")
+    items, extra_items = all_items(store), all_items(train)
+    ceilings = {}
+    for shift in (0, 1):
+        extra = (train, extra_items, (extra_items[:, 1] + shift) % 6)
+        _, ceilings[shift] = train_frame_reader(store, items, items[:, 1], 6, seed=0, width=8, max_epochs=30,
+                                                extra=extra)
+    assert ceilings[0] > 0.9 and ceilings[1] < 0.5
 
 
 def test_dcgan_unet_decoder_draws_from_the_content_frames_skips():

@@ -1,5 +1,6 @@
 """ResNet-18 / VGG16 U-Net networks (KTH, NORB, chairs) and the AE-LSTM baseline's autoencoder."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -132,3 +133,29 @@ def test_autoencoder_takes_skips_from_the_other_frame():
         assert not torch.allclose(ae.decode(z, skips), ae.decode(z, other_skips))  # and so do the skips
     with pytest.raises(ValueError, match="unknown encoder"):
         AutoEncoder("vgg19", 8, 1)
+
+
+def test_true_pose_decode_draws_each_real_pose_on_the_last_observed_content(kth, tmp_path):
+    # The KTH table's decoder-only motion row: if these frames do not move, a frozen generation is the decoder's.
+    from drnet.data.store import VideoStore, VideoStoreWriter
+    from drnet.eval.disentangle_kth import true_pose_decode
+    from drnet.frames import store_frames
+
+    size = kth.data.image_size
+    rng = np.random.default_rng(0)
+    with VideoStoreWriter(tmp_path / "t.h5", dataset="kth", split="test", source="x", synthetic=True,
+                          frame_shape=(size, size, 1)) as writer:
+        for _ in range(2):
+            writer.add(rng.integers(0, 256, (9, size, size, 1), dtype=np.uint8))
+    store = VideoStore(tmp_path / "t.h5")
+    cfg = kth.model.model_copy(update={"width": 4, "content_dim": 16, "disc_hidden": 8})
+    torch.manual_seed(0)
+    model = DrNet(cfg, channels=1, image_size=size).eval()
+    out = true_pose_decode(model, store, np.array([0, 1]), n_past=3, length=5)
+    assert out.shape == (2, 5, 1, size, size)
+    for q in (0, 1):
+        x = store_frames(store, np.stack([np.full(6, q), np.arange(2, 8)], 1))
+        with torch.no_grad():
+            expected = model(x[:1].expand(5, -1, -1, -1), x[1:]).float().clamp(0, 1)
+        torch.testing.assert_close(out[q], expected, atol=1e-5, rtol=1e-4)
+    assert (out[:, 1:] - out[:, :1]).abs().max() > 0, "different poses must draw different frames"

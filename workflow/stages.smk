@@ -2133,6 +2133,7 @@ rule norb_disentangle:
     input:
         drnet="data/models/norb/drnet.pt",
         drnet_noadv="data/models/norb/drnet_noadv.pt",
+        train="data/processed/norb/train.h5",
         test="data/processed/norb/test.h5",
         src=SOURCES["stages.object_disentangle"],
     output:
@@ -2150,12 +2151,13 @@ rule norb_disentangle:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.object_disentangle --variant paper --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
+        f"python -m stages.object_disentangle --variant paper --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_disentangle:
     input:
         drnet="data/demo/models/norb/drnet.pt",
         drnet_noadv="data/demo/models/norb/drnet_noadv.pt",
+        train="data/demo/processed/norb/train.h5",
         test="data/demo/processed/norb/test.h5",
         src=SOURCES["stages.object_disentangle"],
     output:
@@ -2173,12 +2175,13 @@ rule demo_norb_disentangle:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.object_disentangle --variant demo --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
+        f"python -m stages.object_disentangle --variant demo --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_disentangle:
     input:
         drnet="data/proof/models/norb/drnet.pt",
         drnet_noadv="data/proof/models/norb/drnet_noadv.pt",
+        train="data/proof/processed/norb/train.h5",
         test="data/proof/processed/norb/test.h5",
         src=SOURCES["stages.object_disentangle"],
     output:
@@ -2196,7 +2199,7 @@ rule proof_norb_disentangle:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.object_disentangle --variant proof --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
+        f"python -m stages.object_disentangle --variant proof --dataset norb --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.disentangle'])} 2>&1 | tee {{log}}"
 
 rule norb_classification:
     input:
@@ -2526,6 +2529,7 @@ rule chairs_disentangle:
     input:
         drnet="data/models/chairs/drnet.pt",
         drnet_noadv="data/models/chairs/drnet_noadv.pt",
+        train="data/processed/chairs/train.h5",
         test="data/processed/chairs/test.h5",
         src=SOURCES["stages.object_disentangle"],
     output:
@@ -2543,12 +2547,13 @@ rule chairs_disentangle:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.object_disentangle --variant paper --dataset chairs --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'chairs.disentangle'])} 2>&1 | tee {{log}}"
+        f"python -m stages.object_disentangle --variant paper --dataset chairs --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'chairs.disentangle'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_disentangle:
     input:
         drnet="data/demo/models/chairs/drnet.pt",
         drnet_noadv="data/demo/models/chairs/drnet_noadv.pt",
+        train="data/demo/processed/chairs/train.h5",
         test="data/demo/processed/chairs/test.h5",
         src=SOURCES["stages.object_disentangle"],
     output:
@@ -2566,7 +2571,7 @@ rule demo_chairs_disentangle:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.object_disentangle --variant demo --dataset chairs --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'chairs.disentangle'])} 2>&1 | tee {{log}}"
+        f"python -m stages.object_disentangle --variant demo --dataset chairs --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'chairs.disentangle'])} 2>&1 | tee {{log}}"
 
 rule kth_fewshot:
     input:

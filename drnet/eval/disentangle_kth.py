@@ -63,4 +63,24 @@ def kth_table(drnet, lstm, store: VideoStore, n_past: int, offsets: list[int], n
                      "value": motion(gen_u8[:, :off]) if off > 1 else float("nan"),
                      "chance": None, "ceiling": motion(real_u8[:, :span + 1]) if real_u8 is not None and span > 0
                      else None, "unit": "abs"})
+    if real_u8 is not None and real_len > 1:
+        rows.append({"measure": f"decoder on the clip's true poses t+1..t+{real_len}: motion, decoded / real",
+                     "value": motion(to_uint8(true_pose_decode(drnet, store, clips, n_past, real_len))),
+                     "chance": None, "ceiling": motion(real_u8[:, 1:]), "unit": "abs"})
     return rows
+
+
+@torch.no_grad()
+def true_pose_decode(drnet, store: VideoStore, clips: np.ndarray, n_past: int, length: int) -> torch.Tensor:
+    """D(Ec(x_{n_past-1}), Ep(x_t)) for the clips' real frames t = n_past .. n_past+length-1: [N, length, C, H, W].
+
+    The LSTM left out: if these frames do not move as the real ones do, a frozen generation is the decoder's
+    doing (it ignores pose), not the LSTM's.
+    """
+    out = []
+    for q in clips:
+        x = store_frames(store, np.stack([np.full(length + 1, q), np.arange(n_past - 1, n_past + length)], 1))
+        content, skips = drnet.encode_content(x[:1])
+        skips = [k.expand(length, *k.shape[1:]) for k in skips] if skips is not None else None
+        out.append(drnet.decode(content.expand(length, *content.shape[1:]), drnet.encode_pose(x[1:]), skips).float().clamp(0, 1))
+    return torch.stack(out)

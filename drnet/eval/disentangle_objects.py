@@ -1,5 +1,6 @@
 """Disentanglement by swapping on NORB and chairs: each clip is one object seen over its azimuths (frame t =
-azimuth index t). An object reader and an azimuth reader (``drnet.eval.readers``), trained on real test frames,
+azimuth index t). An object reader (trained on real test frames: the test split's objects) and an azimuth reader
+(trained on them and on the training split's real frames: many more objects per azimuth) (``drnet.eval.readers``)
 read ``D(Ec(A), Ep(B))`` for clips of different objects: content transfer = A's object, pose transfer = B's azimuth.
 """
 
@@ -24,13 +25,15 @@ def object_model_swap(drnet, store: VideoStore) -> SwapFn:
 
 
 def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pairs: int, seed: int,
-                      width: int = 16, max_epochs: int = 15) -> dict[str, float]:
+                      width: int = 16, max_epochs: int = 15, pose_store: VideoStore | None = None,
+                      max_pose_frames: int = 20000) -> dict[str, float]:
     """Swap content and pose between clips of an object dataset with ``swap`` and read the result.
 
     Content transfer: an object reader (``content_column``: NORB ``category``, chairs ``model``) trained on real
     test frames reads D(Ec(A_tA), Ep(B_tB)) as A's object; pose transfer: an azimuth reader reads it as B's
-    azimuth tB. Returns both, what each would score reading the other clip, chance levels and the readers'
-    accuracy on held-out real frames (the ceilings).
+    azimuth tB. Both readers train on a seeded 80% of the real test frames, the azimuth reader also on
+    ``pose_store``'s (the training split: at most ``max_pose_frames``, seeded), and are read on the other 20%
+    (the ceilings). Returns both, what each would score reading the other clip, chance levels and the ceilings.
     """
     items = all_items(store)
     objects = np.unique(store.meta(content_column), return_inverse=True)[1]
@@ -38,7 +41,16 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
     n_az = int(store.length.max())
     obj_reader, obj_ceiling = train_frame_reader(store, items, content_labels, int(objects.max()) + 1, seed, width,
                                                  max_epochs)
-    az_reader, az_ceiling = train_frame_reader(store, items, items[:, 1], n_az, seed + 1, width, max_epochs)
+    extra = None
+    if pose_store is not None:
+        pose_items = all_items(pose_store)
+        if len(pose_items) > max_pose_frames:
+            keep = np.random.default_rng([seed, 23]).choice(len(pose_items), max_pose_frames, replace=False)
+            pose_items = pose_items[np.sort(keep)]
+        n_az = max(n_az, int(pose_store.length.max()))
+        extra = (pose_store, pose_items, pose_items[:, 1])
+    az_reader, az_ceiling = train_frame_reader(store, items, items[:, 1], n_az, seed + 1, width, max_epochs,
+                                               extra=extra)
     rng = np.random.default_rng([seed, 22])
     a, b = (rng.integers(len(store), size=4 * n_pairs) for _ in range(2))
     keep = np.flatnonzero(objects[a] != objects[b])[:n_pairs]  # different objects, or a swap shows nothing

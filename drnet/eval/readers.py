@@ -104,16 +104,26 @@ def all_items(store: VideoStore) -> np.ndarray:
 
 
 def train_frame_reader(store: VideoStore, items: np.ndarray, labels: np.ndarray, n_classes: int, seed: int,
-                       width: int, max_epochs: int, batch_size: int = 64) -> tuple[nn.Module, float]:
-    """A CNN reading ``labels`` off real frames ``items`` of ``store``: trained on a seeded 80% of them, its
-    accuracy on the other 20% (real frames) returned as the ceiling of any swap read by it."""
+                       width: int, max_epochs: int, batch_size: int = 64,
+                       extra: tuple[VideoStore, np.ndarray, np.ndarray] | None = None) -> tuple[nn.Module, float]:
+    """A CNN reading ``labels`` off real frames ``items`` of ``store``: trained on a seeded 80% of them (plus every
+    frame of ``extra`` = (store, items, labels), e.g. the training split for a factor shared across splits), its
+    accuracy on the other 20% (real frames of ``store``) returned as the ceiling of any swap read by it."""
     order = np.random.default_rng([seed, 21]).permutation(len(items))
     cut = int(0.8 * len(items))
     train_idx, held_idx = np.sort(order[:cut]), np.sort(order[cut:])
     x = store_frames(store, items)
+    x_fit, y_fit = x[train_idx], labels[train_idx]
+    if extra is not None:
+        x_fit = torch.cat([store_frames(extra[0], extra[1]), x_fit])
+        y_fit = np.concatenate([extra[2], y_fit])
+    return _fit_frame_reader(x_fit, y_fit, x[held_idx], labels[held_idx], n_classes, seed, width, max_epochs,
+                             batch_size)
+
+
+def _fit_frame_reader(x: torch.Tensor, y: np.ndarray, x_held: torch.Tensor, y_held: np.ndarray, n_classes: int,
+                      seed: int, width: int, max_epochs: int, batch_size: int) -> tuple[nn.Module, float]:
     torch.manual_seed(seed)
     reader = ActionClassifier(x.shape[1], n_classes, width=width, image_size=x.shape[-1], dropout=0.2)
-    reader, _ = fit_classifier(reader, x[train_idx], labels[train_idx], batch_size=batch_size,
-                               max_epochs=max_epochs, patience=3, seed=seed)
-    return reader.eval(), float(evaluate_accuracy(reader, x[held_idx], labels[held_idx]))
-
+    reader, _ = fit_classifier(reader, x, y, batch_size=batch_size, max_epochs=max_epochs, patience=3, seed=seed)
+    return reader.eval(), float(evaluate_accuracy(reader, x_held, y_held))

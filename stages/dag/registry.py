@@ -168,7 +168,7 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
     stages.append(
         Stage(f"{ds}_disentangle", "stages.object_disentangle",
               {"--drnet": f"{{d}}/models/{ds}/drnet.pt", "--drnet-noadv": f"{{d}}/models/{ds}/drnet_noadv.pt",
-               "--test": test},
+               "--train": train, "--test": test},
               {"--csv-out": f"{{r}}/{ds}_disentanglement.csv", "--md-out": f"{{r}}/{ds}_disentanglement.md",
                "--summary-out": f"{{r}}/{ds}_disentanglement.json"}, ["seed", f"{ds}.disentangle"],
               args=["--dataset", ds], metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60,
