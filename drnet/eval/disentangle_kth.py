@@ -82,5 +82,6 @@ def true_pose_decode(drnet, store: VideoStore, clips: np.ndarray, n_past: int, l
         x = store_frames(store, np.stack([np.full(length + 1, q), np.arange(n_past - 1, n_past + length)], 1))
         content, skips = drnet.encode_content(x[:1])
         skips = [k.expand(length, *k.shape[1:]) for k in skips] if skips is not None else None
-        out.append(drnet.decode(content.expand(length, *content.shape[1:]), drnet.encode_pose(x[1:]), skips).float().clamp(0, 1))
+        content = content.expand(length, *content.shape[1:])
+        out.append(drnet.decode(content, drnet.encode_pose(x[1:]), skips).float().clamp(0, 1))
     return torch.stack(out)
