@@ -12,7 +12,7 @@ import sys
 from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle_objects import object_model_swap, object_rows, object_swap_table
+from drnet.eval.disentangle_objects import object_model_swap, object_readers, object_rows, object_swap_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
 
@@ -29,11 +29,13 @@ def _main(argv: list[str] | None) -> None:
     cfg = params[args.dataset]["disentangle"]
     store = VideoStore(args.test, dataset=args.dataset)
     train = VideoStore(args.train, dataset=args.dataset)
+    readers = object_readers(store, CONTENT[args.dataset], params["seed"], cfg["reader_width"], cfg["reader_epochs"],
+                             pose_store=train)
     results, rows = {}, []
     for name, path in (("DrNet", args.drnet), ("DrNet without adversarial term", args.drnet_noadv)):
         model, _ = load_model(path, kinds=("drnet",))
         r = object_swap_table(object_model_swap(model, store), store, CONTENT[args.dataset], cfg["n_pairs"],
-                              params["seed"], cfg["reader_width"], cfg["reader_epochs"], pose_store=train)
+                              params["seed"], readers=readers)
         results[name] = r
         rows += object_rows(name, r, CONTENT[args.dataset])
     data = "SYNTHETIC" if store.synthetic else "official"

@@ -9,7 +9,7 @@ from drnet.data.mnist import BouncingMnist, build_split, source_from_store
 from drnet.data.sampling import FreshPairDataset, FreshWindowDataset, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
 from drnet.eval import disentangle_mnist as dis
-from drnet.eval.disentangle_objects import object_swap_table
+from drnet.eval.disentangle_objects import object_readers, object_swap_table
 from drnet.eval.readers import train_digit_reader
 from drnet.frames import store_frames
 from drnet.models import DrNet, init_weights
@@ -188,9 +188,12 @@ def test_object_swap_measure_is_calibrated_by_an_oracle_and_a_content_blind_swap
     def blind(pairs):  # B's own frame
         return store_frames(store, pairs[:, 2:])
 
-    for pose_store in (None, train):  # the azimuth reader on the test frames alone, or with the training split's
-        good = object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store)
-        bad = object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store)
+    shared = object_readers(store, "category", seed=0, width=8, max_epochs=40, pose_store=train)  # as the stage
+    for pose_store, readers in ((None, None), (train, shared)):  # azimuth reader on test frames (+ training split)
+        good = object_swap_table(oracle, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store,
+                                 readers=readers)
+        bad = object_swap_table(blind, store, "category", 200, seed=0, width=8, max_epochs=40, pose_store=pose_store,
+                                readers=readers)
         assert good["content_reader_ceiling"] > 0.9 and good["pose_reader_ceiling"] > 0.9
         assert good["content_transfer"] > 0.9 and good["pose_transfer"] > 0.9
         assert bad["content_transfer"] < 0.1 and bad["content_from_pose_clip"] > 0.9  # pairs are different objects

@@ -6,8 +6,11 @@ read ``D(Ec(A), Ep(B))`` for clips of different objects: content transfer = A's 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
+from torch import nn
 
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import predict_proba
@@ -24,23 +27,28 @@ def object_model_swap(drnet, store: VideoStore) -> SwapFn:
     return swap
 
 
-def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pairs: int, seed: int,
-                      width: int = 16, max_epochs: int = 15, pose_store: VideoStore | None = None,
-                      max_pose_frames: int = 20000) -> dict[str, float]:
-    """Swap content and pose between clips of an object dataset with ``swap`` and read the result.
+class ObjectReaders(NamedTuple):
+    """The object and azimuth readers of one test store, with their accuracy on held-out real frames."""
 
-    Content transfer: an object reader (``content_column``: NORB ``category``, chairs ``model``) trained on real
-    test frames reads D(Ec(A_tA), Ep(B_tB)) as A's object; pose transfer: an azimuth reader reads it as B's
-    azimuth tB. Both readers train on a seeded 80% of the real test frames, the azimuth reader also on
-    ``pose_store``'s (the training split: at most ``max_pose_frames``, seeded), and are read on the other 20%
-    (the ceilings). Returns both, what each would score reading the other clip, chance levels and the ceilings.
+    objects: nn.Module
+    objects_ceiling: float
+    azimuths: nn.Module
+    azimuths_ceiling: float
+    n_azimuths: int
+
+
+def object_readers(store: VideoStore, content_column: str, seed: int, width: int = 16, max_epochs: int = 15,
+                   pose_store: VideoStore | None = None, max_pose_frames: int = 20000) -> ObjectReaders:
+    """Train the readers once per store (every model's swaps are read by the same two).
+
+    Both train on a seeded 80% of the real test frames, the azimuth reader also on ``pose_store``'s (the training
+    split: at most ``max_pose_frames``, seeded), and are read on the other 20% (the ceilings).
     """
     items = all_items(store)
     objects = np.unique(store.meta(content_column), return_inverse=True)[1]
-    content_labels = objects[items[:, 0]]
     n_az = int(store.length.max())
-    obj_reader, obj_ceiling = train_frame_reader(store, items, content_labels, int(objects.max()) + 1, seed, width,
-                                                 max_epochs)
+    obj_reader, obj_ceiling = train_frame_reader(store, items, objects[items[:, 0]], int(objects.max()) + 1, seed,
+                                                 width, max_epochs)
     extra = None
     if pose_store is not None:
         pose_items = all_items(pose_store)
@@ -51,6 +59,22 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
         extra = (pose_store, pose_items, pose_items[:, 1])
     az_reader, az_ceiling = train_frame_reader(store, items, items[:, 1], n_az, seed + 1, width, max_epochs,
                                                extra=extra)
+    return ObjectReaders(obj_reader, obj_ceiling, az_reader, az_ceiling, n_az)
+
+
+def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pairs: int, seed: int,
+                      width: int = 16, max_epochs: int = 15, pose_store: VideoStore | None = None,
+                      readers: ObjectReaders | None = None) -> dict[str, float]:
+    """Swap content and pose between clips of an object dataset with ``swap`` and read the result.
+
+    Content transfer: an object reader (``content_column``: NORB ``category``, chairs ``model``) trained on real
+    test frames reads D(Ec(A_tA), Ep(B_tB)) as A's object; pose transfer: an azimuth reader reads it as B's
+    azimuth tB (``readers``, or trained here by ``object_readers``). Returns both, what each would score reading
+    the other clip, chance levels and the readers' accuracy on held-out real frames (the ceilings).
+    """
+    if readers is None:
+        readers = object_readers(store, content_column, seed, width, max_epochs, pose_store)
+    objects = np.unique(store.meta(content_column), return_inverse=True)[1]
     rng = np.random.default_rng([seed, 22])
     a, b = (rng.integers(len(store), size=4 * n_pairs) for _ in range(2))
     keep = np.flatnonzero(objects[a] != objects[b])[:n_pairs]  # different objects, or a swap shows nothing
@@ -59,14 +83,15 @@ def object_swap_table(swap: SwapFn, store: VideoStore, content_column: str, n_pa
     if not len(a):
         raise ValueError(f"{store.path}: every clip shows the same {content_column}; a swap needs two objects")
     swapped = swap(np.stack([a, ta, b, tb], 1))
-    obj = predict_proba(obj_reader, swapped).argmax(1)
-    az = predict_proba(az_reader, swapped).argmax(1)
+    obj = predict_proba(readers.objects, swapped).argmax(1)
+    az = predict_proba(readers.azimuths, swapped).argmax(1)
     return {
         "content_transfer": float((obj == objects[a]).mean()),
         "content_from_pose_clip": float((obj == objects[b]).mean()),
         "pose_transfer": float((az == tb).mean()), "pose_from_content_clip": float((az == ta).mean()),
         "content_chance": float(np.mean(objects[a][:, None] == objects[None, :])),  # a clip's object at random
-        "pose_chance": 1.0 / n_az, "content_reader_ceiling": obj_ceiling, "pose_reader_ceiling": az_ceiling,
+        "pose_chance": 1.0 / readers.n_azimuths, "content_reader_ceiling": readers.objects_ceiling,
+        "pose_reader_ceiling": readers.azimuths_ceiling,
         "n_pairs": int(len(a)),
     }
 
