@@ -40,7 +40,9 @@ def _main(argv: list[str] | None) -> None:
         rows += object_rows(name, r, CONTENT[args.dataset])
     data = "SYNTHETIC" if store.synthetic else "official"
     caption = (f"{args.dataset.upper()} disentanglement by swapping ({data} data, {results['DrNet']['n_pairs']} "
-               f"test pairs of different objects).")
+               f"test pairs of different objects). Readers trained on real frames (object: the test split's; "
+               f"azimuth: the test and training splits'); 'on real frames' = their accuracy on held-out real test "
+               f"frames.")
     markdown = write_swap_table(rows, args.csv_out, args.md_out, caption)
     atomic_write_json(args.summary_out, {"models": results, "synthetic": store.synthetic})
     announce(args.csv_out, args.md_out, args.summary_out)
