@@ -1,4 +1,5 @@
-"""The README's first two commands are the ones that set up + run the demo and set up + run the tests."""
+"""The README opens with the two commands that set up + run the demo and the tests; its and the docs' snakemake
+examples put the target before `--config`."""
 
 import re
 
@@ -13,14 +14,15 @@ def test_readme_commands_exist(repo_root):
     assert "make test" in (repo_root / ".ci/run").read_text()
 
 
-def test_readme_snakemake_examples_put_the_target_before_config(repo_root):
+def test_readme_and_docs_snakemake_examples_put_the_target_before_config(repo_root):
     """`--config` takes every following word as a config entry: a target after it is swallowed."""
     import shlex
 
-    lines = [line.strip().strip("`") for line in (repo_root / "README.md").read_text().splitlines()]
+    pages = [repo_root / "README.md", *sorted((repo_root / "docs").glob("*.md"))]
+    lines = [line.strip().strip("`") for page in pages for line in page.read_text().splitlines()]
     checked = 0
     for line in lines:
-        if "swallows" in line:  # the README's own counter-example
+        if "swallows" in line:  # the docs' own counter-example
             continue
         for part in line.split("`"):
             if not part.startswith("snakemake ") or "--config" not in part:
@@ -31,4 +33,4 @@ def test_readme_snakemake_examples_put_the_target_before_config(repo_root):
             assert any(not w.startswith("-") and "=" not in w and not w.isdigit() for w in
                        words[1:words.index("--config")]), f"no target before --config in: {part}"
             checked += 1
-    assert checked >= 1
+    assert checked >= 2
