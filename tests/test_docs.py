@@ -23,7 +23,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
-INLINE = re.compile(r"`([^`\n]+)`")
+INLINE = re.compile(r"`([^`]+)`")  # a span may wrap onto the next line
 PROGRAMS = ("make", "python", "snakemake", "dvc", "torchrun")
 # Repository paths a page may name, by first component (data/, results/, logs/ and .venv/ are outputs).
 TRACKED_DIRS = {"drnet", "stages", "tests", "tools", "workflow", "benchmarks", "profiles", "docs", ".dvc", ".ci"}
@@ -49,7 +49,7 @@ def commands(text: str) -> list[str]:
         if lang in ("python", "bibtex", "yaml"):
             continue
         found += body.replace("\\\n", " ").splitlines()
-    found += INLINE.findall(prose)
+    found += [" ".join(span.split()) for span in INLINE.findall(prose)]
     lines = []
     for line in found:
         line = line.strip()
@@ -80,7 +80,7 @@ def repo_paths(text: str) -> list[str]:
     prose, _ = split_fences(text)
     paths = []
     for span in INLINE.findall(prose):
-        span = span.strip().rstrip(",.;:")
+        span = " ".join(span.split()).rstrip(",.;:")
         if " " in span or "*" in span or PLACEHOLDER.search(span):
             continue
         first = span.split("/")[0]
