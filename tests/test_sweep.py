@@ -1,4 +1,4 @@
-"""The README's sweep recipe queues one DVC experiment per value (repeating -S for one key queues only one)."""
+"""The sweep recipe in docs/pipeline.md queues one DVC experiment per value (repeating -S for one key: one)."""
 
 import re
 import shlex
@@ -9,9 +9,9 @@ import sys
 import pytest
 
 
-def _readme_sweep(repo_root) -> list[str]:
-    readme = (repo_root / "README.md").read_text()
-    (line,) = [m.strip() for m in re.findall(r"^\s*(dvc exp run --queue .*)$", readme, re.M)]
+def _documented_sweep(repo_root) -> list[str]:
+    page = (repo_root / "docs" / "pipeline.md").read_text()
+    (line,) = [m.strip() for m in re.findall(r"^\s*(dvc exp run --queue .*)$", page, re.M)]
     return shlex.split(line)
 
 
@@ -39,8 +39,8 @@ def _queued(run) -> int:
     return sum(1 for line in run(sys.executable, "-m", "dvc", "queue", "status").splitlines() if " Queued" in line)
 
 
-def test_readme_sweep_queues_one_experiment_per_value(tmp_path, repo_root):
-    cmd = _readme_sweep(repo_root)
+def test_documented_sweep_queues_one_experiment_per_value(tmp_path, repo_root):
+    cmd = _documented_sweep(repo_root)
     assert cmd[:4] == ["dvc", "exp", "run", "--queue"]
     values = cmd[cmd.index("-S") + 1].split("=", 1)[1].split(",")
     assert len(values) >= 2
