@@ -240,7 +240,11 @@ def check_command(cmd: list[str]) -> list[str]:
             module = args[1]
             if PLACEHOLDER.search(module):
                 return []
-            if importlib.util.find_spec(module) is None:
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except ModuleNotFoundError:  # its package is missing
+                found = False
+            if not found:
                 return [f"python -m {module}: no such module"]
             return check_python_args(module, args[2:])
         if args and args[0].endswith(".py") and not (ROOT / args[0]).exists():
@@ -374,6 +378,7 @@ def test_readme_is_a_front_page():
     ("`python -m stages.dag wrte`", "'wrte' is not one of"),
     ("`python -m stages.own_video swapp --out o`", "no command 'swapp'"),
     ("`python -m stages.no_such_stage`", "no such module"),
+    ("`python -m drnet.no_such_package.cli`", "no such module"),
     ("`python -m stages.train_lstm --set mnist.train.stepz=5 ...`", "params.yaml has no key mnist.train.stepz"),
     ("```bash\nmake dmeo\n```", "no such Makefile target"),
     ("`snakemake --cores 2 prof`", "neither a rule"),
