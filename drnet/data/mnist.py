@@ -232,5 +232,5 @@ def source_from_store(store) -> BouncingMnist:
     if store.attrs.get("dataset") != "mnist" or "digits" not in store.arrays:
         raise DrnetError(f"{store.path} holds no MNIST digit bank; fresh clips need a store built by mnist_build "
                          f"(rebuild it) or set train.fresh_clips: false")
-    return BouncingMnist(store.array("digits"), store.array("digit_labels"), int(store.attrs["image_size"]),
-                         int(store.attrs["num_digits"]), int(store.attrs["max_speed"]))
+    return BouncingMnist(store.array("digits"), store.array("digit_labels"), store.int_attr("image_size"),
+                         store.int_attr("num_digits"), store.int_attr("max_speed"))
