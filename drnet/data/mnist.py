@@ -101,6 +101,11 @@ def load_idx_digits(raw_dir: str | Path, split: str, digit_size: int) -> tuple[n
     if len(images) != len(labels):
         raise DrnetError(f"{raw_dir}: {len(images)} {prefix} images but {len(labels)} labels; the files are from "
                          f"different sets: delete them and download them again")
+    bad = np.flatnonzero(labels > 9)
+    if len(bad):
+        raise DrnetError(f"{raw_dir / MNIST_FILES[f'{prefix}_labels'].name}: label {labels[bad[0]]} at index "
+                         f"{bad[0]} ({len(bad)} labels outside 0-9); not an MNIST labels file: delete it and download "
+                         f"it again")
     return _resize(images, digit_size), labels.astype(np.int64)
 
 
