@@ -223,8 +223,9 @@ def _picks(n: int, k: int = 8) -> list[int]:
     return sorted({int(i) for i in np.linspace(0, n - 1, min(k, n))})
 
 
-def _out_folder(out: str | os.PathLike, inputs: Iterable[object]) -> Path:
-    """``out`` as a folder to write the outputs in, refused if it is a file or an output would replace an input."""
+def _out_folder(out: str | os.PathLike, inputs: Iterable[object], create: bool = True) -> Path:
+    """``out`` as a folder to write the outputs in (created unless ``create`` is false: a check before the inputs
+    are read), refused if it is a file or an output would replace an input."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DrnetError(f"output folder {out} is an existing file; pass a folder (it gets "
@@ -234,7 +235,7 @@ def _out_folder(out: str | os.PathLike, inputs: Iterable[object]) -> Path:
         if isinstance(video, (str, os.PathLike)) and Path(video).resolve() in outputs:
             raise DrnetError(f"input video {video} would be overwritten by the output {out / Path(video).name}; pass "
                              f"another output folder")
-    return ensure_dir(out)
+    return ensure_dir(out) if create else out
 
 
 def _write(out: Path, movie: Iterable[np.ndarray], fps: int, grid: Callable[[], np.ndarray]) -> dict[str, Path]:
@@ -277,7 +278,7 @@ def swap(model: Model, content_video, pose_video, out: str | os.PathLike, *, con
         raise DrnetError(f"content_index must be a frame number >= 0, got {content_index!r}")
     _positive("max_frames", max_frames)
     _positive("fps", fps, MAX_FPS)
-    folder = _out_folder(out, (content_video, pose_video))
+    _out_folder(out, (content_video, pose_video), create=False)
     content, seen = None, 0
     for block in _chunks(content_video, model, content_index + 1):  # only the chosen frame is kept
         seen += len(block)
@@ -285,6 +286,7 @@ def swap(model: Model, content_video, pose_video, out: str | os.PathLike, *, con
     if seen <= content_index:
         raise DrnetError(f"content_index {content_index} is past the end of the content video ({seen} frames: 0 to "
                          f"{seen - 1})")
+    folder = _out_folder(out, (content_video, pose_video))
     still = rgb(content)
     samples = _EvenFrames()
 
@@ -314,8 +316,11 @@ def generate(model: Model, video, out: str | os.PathLike, *, length: int = 50, n
     n_past = _n_past(model, n_past)
     _positive("length", length, MAX_LENGTH)
     _positive("fps", fps, MAX_FPS)
-    folder = _out_folder(out, (video,))
+    _out_folder(out, (video,), create=False)
     frames = np.concatenate(list(_chunks(video, model, n_past + length)))
+    if len(frames) < n_past:
+        raise DrnetError(f"the video has {len(frames)} frames; generation observes the first {n_past} (n_past)")
+    folder = _out_folder(out, (video,))
     generated = _generated(model, frames, length, n_past)
     observed = rgb(frames[:n_past])
     real = rgb(frames)

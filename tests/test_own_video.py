@@ -204,7 +204,11 @@ def test_a_long_pose_video_streams_through_swap(trained, tmp_path, monkeypatch):
     assert len(iio.imread(paths["gif"])) == api.MAX_GIF_FRAMES
     with pytest.raises(DrnetError, match="content_index 64 is past the end of the content video"):
         api.swap(model, videos / "clip1.mp4", tmp_path / "long.avi", tmp_path / "swap2", content_index=64)
-    assert not (tmp_path / "swap2").exists() or list((tmp_path / "swap2").iterdir()) == []
+    assert not (tmp_path / "swap2").exists()
+    with pytest.raises(DrnetError, match="the video has 64 frames; generation observes the first 100"):
+        api.generate(api.load(root / "drnet.pt", lstm=root / "lstm.pt"), videos / "clip1.mp4", tmp_path / "gen",
+                     n_past=100)
+    assert not (tmp_path / "gen").exists()
 
 
 def test_a_model_file_declaring_a_giant_network_is_refused_before_allocating(trained, tmp_path, repo_root):
