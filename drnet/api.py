@@ -104,6 +104,7 @@ def iter_video(path: str | os.PathLike, image_size: int, channels: int, max_fram
                chunk: int = CHUNK) -> Iterator[np.ndarray]:
     """Decode a video file ``chunk`` frames at a time -> uint8 [<=chunk, S, S, C] (C = 1 grey, as the KTH ingest,
     or 3 RGB), at most ``max_frames`` in all; only one chunk is held."""
+    _positive("max_frames", max_frames)
     if not Path(path).is_file():
         raise DrnetError(f"video {path} not found" if not Path(path).exists() else f"video {path} is not a file")
     frames = read_frames(open_video(path), image_size, colour=channels == 3, label=str(path))
