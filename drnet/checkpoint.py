@@ -13,7 +13,7 @@ Layer: above ``drnet.models`` (it builds the networks), below ``drnet.train`` an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.models.classifiers import ActionClassifier
 from drnet.models.lstm import PoseLSTM
 from drnet.params import DrnetModel
+from drnet.params.schema import LstmModel
 
 FORMAT = "drnet-checkpoint-v1"
 # What a final model file's ``extra`` must hold, by kind (written by the training loops and the classifier stage).
@@ -150,30 +151,58 @@ def _check_description(extra: dict, kind: str, path: Path) -> None:
         if kind_of is int and not 0 <= extra[name] <= 65536:
             raise DrnetError(f"{path}: the '{kind}' model file records {name}={extra[name]}, outside 0..65536; it is "
                              f"damaged or not a drnet file: retrain it")
-    if kind == "drnet":
+    described = {"drnet": lambda: DrnetModel.model_validate(extra["model"]),
+                 "lstm": lambda: LstmModel.model_validate({"hidden": extra["hidden"], "layers": extra["layers"]})}
+    if kind in described:
         from pydantic import ValidationError
 
         try:
-            DrnetModel.model_validate(extra["model"])
+            described[kind]()
         except ValidationError as exc:
             err = exc.errors()[0]
             raise DrnetError(f"{path}: the model description is invalid ({'.'.join(map(str, err['loc']))}: "
                              f"{err['msg'][:120]}); it is damaged or not a drnet file: retrain it") from None
 
 
+def _check_weights(state: dict, name: str, module: nn.Module, path: str | Path) -> None:
+    """Refuse in one line unless the file holds ``name``'s weights with the names and shapes ``module`` has."""
+    if name not in state["modules"]:
+        raise DrnetError(f"{path} has no '{name}' weights (it holds {sorted(state['modules'])}); "
+                         f"it was written by another stage or architecture")
+    _state_dict_shapes(state["modules"][name], unwrap(module).state_dict(), path, f"'{name}' weights")
+
+
 def restore_modules(state: dict, modules: dict[str, nn.Module], path: str | Path = "checkpoint") -> None:
     """Load module state_dicts; a checkpoint of another architecture is refused with one line."""
     for name, module in modules.items():
-        if name not in state["modules"]:
-            raise DrnetError(f"{path} has no '{name}' weights (it holds {sorted(state['modules'])}); "
-                             f"it was written by another stage or architecture")
-        _state_dict_shapes(state["modules"][name], unwrap(module).state_dict(), path, f"'{name}' weights")
+        _check_weights(state, name, module, path)
         try:
             unwrap(module).load_state_dict(state["modules"][name])
         except RuntimeError as exc:
             detail = str(exc).strip().splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
             raise DrnetError(f"{path}: '{name}' weights do not fit this architecture ({detail[:200]}); the checkpoint "
                              f"was made with other model params: retrain or restore those params") from None
+
+
+def _built(state: dict, path: Path, construct: Callable[[], tuple[nn.Module, dict[str, nn.Module]]]) -> nn.Module:
+    """``construct()``'s model (and its named parts) with the file's weights restored.
+
+    The model is first built on the meta device (no memory) and its parts checked against the file's tensors, so
+    a description asking for a network the weights do not fit (image size 65536, a 65536-cell LSTM) is refused
+    in one line before anything is allocated.
+    """
+    kind = state["extra"]["kind"]
+    try:
+        with torch.device("meta"):
+            _, parts = construct()
+    except ValueError as exc:
+        raise DrnetError(f"{path}: the '{kind}' model file describes a network that cannot be built ({exc}); it is "
+                         f"damaged or not a drnet file: retrain it") from None
+    for name, module in parts.items():
+        _check_weights(state, name, module, path)
+    model, parts = construct()
+    restore_modules(state, parts, path)
+    return model
 
 
 def load_state_dict_checked(module: nn.Module, saved: Any, path: str | Path, what: str) -> None:
@@ -192,25 +221,35 @@ def _old_classifier(state: dict, path: Path) -> dict:
 
 def _build_drnet(state: dict, path: Path) -> nn.Module:
     extra = state["extra"]
-    model = DrNet(DrnetModel(**extra["model"]), channels=extra["channels"], image_size=extra["image_size"])
-    restore_modules(state, {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
-                            "decoder": model.decoder, "discriminator": model.discriminator}, path)
-    return model
+
+    def construct() -> tuple[nn.Module, dict[str, nn.Module]]:
+        model = DrNet(DrnetModel(**extra["model"]), channels=extra["channels"], image_size=extra["image_size"])
+        return model, {"content_encoder": model.content_encoder, "pose_encoder": model.pose_encoder,
+                       "decoder": model.decoder, "discriminator": model.discriminator}
+
+    return _built(state, path, construct)
 
 
 def _build_ae(state: dict, path: Path) -> nn.Module:
     extra = state["extra"]
-    ae = AutoEncoder(extra["encoder"], extra["latent_dim"], extra["channels"], extra["width"], extra["image_size"])
-    restore_modules(state, {"ae": ae}, path)
-    return AeFrameModel(ae)
+
+    def construct() -> tuple[nn.Module, dict[str, nn.Module]]:
+        ae = AutoEncoder(extra["encoder"], extra["latent_dim"], extra["channels"], extra["width"],
+                         extra["image_size"])
+        return AeFrameModel(ae), {"ae": ae}
+
+    return _built(state, path, construct)
 
 
 def _build_lstm(state: dict, path: Path) -> nn.Module:
     extra = state["extra"]
-    lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"],
-                    normalize=extra.get("normalize", False), standardize=extra.get("standardize", False))
-    restore_modules(state, {"lstm": lstm}, path)
-    return lstm
+
+    def construct() -> tuple[nn.Module, dict[str, nn.Module]]:
+        lstm = PoseLSTM(extra["pose_dim"], extra["content_dim"], extra["hidden"], extra["layers"],
+                        normalize=extra.get("normalize", False), standardize=extra.get("standardize", False))
+        return lstm, {"lstm": lstm}
+
+    return _built(state, path, construct)
 
 
 def _build_classifier(state: dict, path: Path) -> nn.Module:

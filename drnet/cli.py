@@ -13,6 +13,7 @@ from pathlib import Path
 from drnet.errors import DrnetError
 from drnet.io import disk_full
 from drnet.params import VARIANTS, load_params
+from drnet.progress import interval
 
 log = logging.getLogger("drnet")
 
@@ -32,8 +33,17 @@ def load_stage_params(args: argparse.Namespace) -> dict:
     return load_params(args.params, args.variant, args.overrides)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def setup_logging() -> None:
-    level = os.environ.get("DRNET_LOG", "INFO").upper()
+    """Log to stderr at ``DRNET_LOG`` (default INFO); a bad ``DRNET_LOG`` or ``DRNET_PROGRESS_INTERVAL`` is refused
+    here, before any work, in one line."""
+    level = os.environ.get("DRNET_LOG", "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise DrnetError(f"DRNET_LOG={os.environ['DRNET_LOG'][:40]!r} is not a log level; set it to one of "
+                         f"{', '.join(LOG_LEVELS)} or unset it")
+    interval()
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
 
 
@@ -42,8 +52,8 @@ def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] 
 
     @functools.wraps(fn)
     def wrapper(argv: list[str] | None = None) -> int:
-        setup_logging()
         try:
+            setup_logging()
             fn(argv)
         except DrnetError as exc:
             print(f"error: {exc}", file=sys.stderr)

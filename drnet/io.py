@@ -198,6 +198,28 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def read_json(path: str | os.PathLike, what: str = "JSON file", keys: Sequence[str] = ()) -> dict:
+    """The JSON object in ``path``, holding ``keys``; one line if it is missing, unreadable, not JSON, not an
+    object or lacks a key. what: what the file is, for the messages (e.g. "MNIST probe JSON")."""
+    path = Path(path)
+    fix = "re-run the stage that writes it"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DrnetError(f"{what} {path} not found; {fix} first") from None
+    except OSError as exc:
+        raise DrnetError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DrnetError(f"{what} {path} is not valid JSON ({str(exc)[:120]}); {fix}") from None
+    if not isinstance(data, dict):
+        raise DrnetError(f"{what} {path} holds a JSON {type(data).__name__}, not an object; {fix}")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise DrnetError(f"{what} {path} lacks {', '.join(map(repr, missing[:5]))}; it is from another stage or an "
+                         f"older version: {fix}")
+    return data
+
+
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
     """Hex digest of a file, read in chunks."""
     h = hashlib.new(algorithm)

@@ -9,10 +9,13 @@ carriage returns. ``progress(...)`` takes tqdm's arguments and, when stderr is n
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 
 from tqdm import tqdm
+
+from drnet.errors import DrnetError
 
 log = logging.getLogger(__name__)
 LINE_FORMAT = "{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
@@ -53,7 +56,16 @@ class LineProgress(tqdm):
 
 
 def interval() -> float:
-    return float(os.environ.get("DRNET_PROGRESS_INTERVAL", "30"))
+    """Seconds between progress lines: ``DRNET_PROGRESS_INTERVAL`` (default 30), a finite number >= 0."""
+    text = os.environ.get("DRNET_PROGRESS_INTERVAL", "30")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise DrnetError(f"DRNET_PROGRESS_INTERVAL={text[:40]!r} is not a number of seconds >= 0; set it to e.g. 30 "
+                         f"or unset it")
+    return value
 
 
 def progress(*args, **kwargs) -> tqdm:

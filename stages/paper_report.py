@@ -12,12 +12,12 @@ previous report (or none), never a half-written one.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
+from drnet.io import read_json
 from drnet.params import load_params
 from drnet.report.items import DATA_SUMMARIES, ITEMS
 from drnet.report.paper import build
@@ -40,7 +40,7 @@ def _main(argv: list[str] | None) -> None:
             if not Path(value).exists():
                 raise DrnetError(f"{item.flag} {value} does not exist; run the stage that writes it first")
             items[item.flag] = Path(value)
-    summaries = {name: json.loads(Path(getattr(args, f"{name}_data")).read_text()) for name in DATA_SUMMARIES
+    summaries = {name: read_json(getattr(args, f"{name}_data"), f"--{name}-data summary") for name in DATA_SUMMARIES
                  if getattr(args, f"{name}_data") is not None}
     html_out = Path(args.html_out) if args.html_out else None
     out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)

@@ -174,3 +174,16 @@ def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
         assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
     assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
     assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"
+
+
+def test_a_configfile_that_is_not_plain_yaml_is_refused(repo_root, tmp_path):
+    """Snakemake reads --configfile through yte (a `__use_yte__: true` file's `?` values run as Python) before the
+    workflow starts; such a file, or one with aliases, is refused before any job is planned."""
+    for name, text, message in [
+            ("yte.yaml", "__use_yte__: true\nseed: ?1 + 1\n", "is a yte template (__use_yte__)"),
+            ("alias.yaml", "seed: &s 3\nmnist: {train: {steps: *s}}\n", "uses a YAML alias (alias *s) at line 2")]:
+        (tmp_path / name).write_text(text)
+        out = subprocess.run([*SNAKEMAKE, "-n", "demo", "--configfile", str(tmp_path / name)], cwd=repo_root,
+                             capture_output=True, text=True)
+        assert out.returncode != 0 and f"error: --configfile {tmp_path / name} {message}" in out.stderr, out.stderr
+        assert "Job stats" not in out.stdout

@@ -375,3 +375,32 @@ def test_a_codec_this_opencv_cannot_write_falls_back_to_mjpg_with_a_note(tmp_pat
         assert write_avi(tmp_path / "v.avi", render_video(0, 1, "walking", "d1", 5), "ZZZZ") == "MJPG"
     assert any("cannot write ZZZZ" in r.getMessage() for r in caplog.records)
     assert count_frames(tmp_path / "v.avi") == (5, 5)
+
+
+def test_a_video_listed_again_and_again_is_warned_about_once_with_a_count(tmp_path, caplog):
+    line = "person01_boxing_d1\t\tframes\t1-95, 90-185\n"
+    (tmp_path / "seq.txt").write_text(line * 200_000)
+    with caplog.at_level("WARNING"):
+        videos = parse_sequences(tmp_path / "seq.txt")
+    assert [v.name for v in videos] == ["person01_boxing_d1"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and all(len(m) < 500 for m in messages)
+    assert "lists 199999 video line(s) again" in messages[0] and "and 199994 more" in messages[0]
+    assert "1 pair(s) of overlapping ranges" in messages[1]
+
+
+def test_a_byte_order_mark_or_another_case_drops_no_video(tmp_path):
+    from drnet.data.kth.videos import extracted_videos
+
+    text = ("\ufeffperson01_boxing_d1\t\tframes\t1-95\nPerson02_Boxing_D1\tFRAMES\t1-50\n"
+            "PERSON03_WALKING_d2 frames 1-9\n")
+    (tmp_path / "seq.txt").write_text(text, encoding="utf-8")
+    videos = parse_sequences(tmp_path / "seq.txt")
+    assert [(v.name, v.ranges) for v in videos] == [("person01_boxing_d1", ((1, 95),)),
+                                                    ("person02_boxing_d1", ((1, 50),)),
+                                                    ("person03_walking_d2", ((1, 9),))]
+    (tmp_path / "raw" / "boxing").mkdir(parents=True)
+    (tmp_path / "raw" / "boxing" / "Person02_Boxing_d1_uncomp.AVI").write_bytes(b"x")
+    (tmp_path / "raw" / "boxing" / "person01_boxing_d1_uncomp.avi").write_bytes(b"x")
+    assert {k: v.name for k, v in extracted_videos(tmp_path / "raw").items()} == {
+        "person01_boxing_d1": "person01_boxing_d1_uncomp.avi", "person02_boxing_d1": "Person02_Boxing_d1_uncomp.AVI"}

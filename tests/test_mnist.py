@@ -105,6 +105,9 @@ def test_swapped_images_and_labels_are_refused_by_shape(tmp_path):
     _idx(tmp_path / labels, 2049, (3,), bytes(3))
     with pytest.raises(DrnetError, match="2 test images but 3 labels"):
         load_idx_digits(tmp_path, "test", 32)
+    _idx(tmp_path / labels, 2049, (2,), bytes([3, 200]))
+    with pytest.raises(DrnetError, match="label 200 at index 1 \\(1 labels outside 0-9\\)"):
+        load_idx_digits(tmp_path, "test", 32)
 
 
 @pytest.mark.parametrize("dims, message", [

@@ -3,6 +3,8 @@
 import io
 import logging
 
+import pytest
+
 from drnet.progress import LineProgress, progress
 
 
@@ -37,3 +39,21 @@ def test_disabled_progress_logs_nothing(caplog):
         bar.update(3)
         bar.close()
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DRNET_LOG", "chatty", "DRNET_LOG='chatty' is not a log level; set it to one of DEBUG, INFO"),
+    ("DRNET_PROGRESS_INTERVAL", "often", "DRNET_PROGRESS_INTERVAL='often' is not a number of seconds >= 0"),
+    ("DRNET_PROGRESS_INTERVAL", "-5", "DRNET_PROGRESS_INTERVAL='-5' is not"),
+    ("DRNET_PROGRESS_INTERVAL", "nan", "DRNET_PROGRESS_INTERVAL='nan' is not"),
+])
+def test_bad_logging_environment_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, name, value, message):
+    from stages import mnist_build
+
+    monkeypatch.setenv(name, value)
+    argv = ["--variant", "demo", "--train-out", str(tmp_path / "a.h5"), "--test-out", str(tmp_path / "b.h5"),
+            "--summary-out", str(tmp_path / "s.json")]
+    assert mnist_build.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -160,3 +160,25 @@ def test_real_continuations_start_at_the_last_observed_frame(tmp_path):
     assert real.shape == (2, 11, 4, 4, 1)
     assert list(real[0, :, 0, 0, 0]) == list(range(3, 14))
     assert list(real[1, :, 0, 0, 0]) == [3, 4, 5, 6, 7] + [0] * 6, "short clip: zero-padded, never scored"
+
+
+@pytest.mark.parametrize("flag, text, message", [
+    ("--mnist-data", None, "--mnist-data summary {path} not found"),
+    ("--kth-data", "{not json", "--kth-data summary {path} is not valid JSON (Expecting property name"),
+    ("--mnist-probe", "[1, 2]", "--mnist-probe JSON {path} holds a JSON list, not an object"),
+    ("--mnist-probe", '{"n_train": 3}', "--mnist-probe JSON {path} lacks 'content_identity_acc'"),
+    ("--kth-classifier", "\xff\xfe", "--kth-classifier JSON {path} is not valid JSON"),
+    ("--kth-inception-csv", 'a,b\n1,2,3,"\n', "{path} is not a readable CSV"),
+    ("--kth-inception-csv", "a,b\n1,2\n", "{path} lacks the column(s) model, offset, inception_score"),
+    ("--norb-table", "x,y\n", "--norb-table {path} comes without its rendering"),
+])
+def test_paper_report_inputs_missing_or_malformed_are_one_line(tmp_path, capsys, flag, text, message):
+    from stages import paper_report
+
+    path = tmp_path / ("in.csv" if flag in ("--kth-inception-csv", "--norb-table") else "in.json")
+    if text is not None:
+        path.write_bytes(text.encode("latin-1"))
+    assert paper_report.main([flag, str(path), "--out", str(tmp_path / "paper")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + message.format(path=path)) and err.count("\n") == 1, err
+    assert not (tmp_path / "paper").exists()

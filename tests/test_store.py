@@ -88,9 +88,9 @@ def test_atomic_dir_swaps_in_whole_or_not_at_all(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"] and [p.name for p in out.iterdir()] == ["new.txt"]
 
 
-def _raw_store(path, frames_shape=(4, 8, 8, 1), start=(0,), length=(4,), dataset="t", fill=True):
+def _raw_store(path, frames_shape=(4, 8, 8, 1), start=(0,), length=(4,), dataset="t", fill=True, chunks=None):
     with h5py.File(path, "w") as f:
-        d = f.create_dataset("frames", shape=frames_shape, dtype=np.uint8, chunks=(1, *frames_shape[1:]),
+        d = f.create_dataset("frames", shape=frames_shape, dtype=np.uint8, chunks=chunks or (1, *frames_shape[1:]),
                              compression="gzip")
         if fill:
             d[:] = 7
@@ -111,6 +111,8 @@ def _raw_store(path, frames_shape=(4, 8, 8, 1), start=(0,), length=(4,), dataset
     ({"start": (0, 3), "length": (3, 1)}, "sequence 1 has start 3, length 1"),
     ({"start": (0,), "length": (-3,)}, "length -3"),
     ({"start": (), "length": ()}, "holds no sequences"),
+    ({"frames_shape": (80, 512, 512, 1), "length": (80,), "chunks": (80, 512, 512, 1)},
+     r"stored in chunks of \[80, 512, 512, 1\] \(20 MiB.*h5repack -l frames:CHUNK=1x512x512x1"),
 ])
 def test_hostile_stores_give_one_line(tmp_path, kwargs, message):
     _raw_store(tmp_path / "s.h5", **kwargs)
@@ -124,6 +126,20 @@ def test_a_crafted_store_asking_for_gigabytes_is_small_and_refused(tmp_path):
     assert (tmp_path / "s.h5").stat().st_size < 64_000  # 2 GB declared in a few KB
     with pytest.raises(DrnetError, match="does not hold them"):
         VideoStore(tmp_path / "s.h5")
+
+
+def test_missing_columns_and_attributes_give_one_line(tmp_path):
+    _write(tmp_path / "s.h5")
+    store = VideoStore(tmp_path / "s.h5")
+    with pytest.raises(DrnetError, match=r"no 'meta/digit_0' column \(it holds \['action', 'person'\]\)"):
+        store.meta("digit_0")
+    with pytest.raises(DrnetError, match="no 'frame_meta/position' column"):
+        store.frame_meta("position", 0)
+    with pytest.raises(DrnetError, match="lacks the integer attribute 'seq_len' \\(it has none\\)"):
+        store.int_attr("seq_len")
+    _raw_store(tmp_path / "bare.h5")
+    with pytest.raises(DrnetError, match="no 'meta/person' column \\(it holds none\\)"):
+        VideoStore(tmp_path / "bare.h5").meta("person")
 
 
 def test_expected_dataset_is_checked(tmp_path):

@@ -8,6 +8,7 @@ os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ
 
 from drnet.dag_support import check_config, merged_config, overrides, params_digest
 from drnet.errors import DrnetError
+from drnet.params.text import safe_yaml
 from stages.dag.registry import targets
 
 
@@ -20,6 +21,23 @@ def load_config(config):
         sys.exit(f"error: {exc}")
     config.clear()
     config.update(merged)
+
+
+def check_configfiles():
+    """Refuse a --configfile that is not plain YAML (a yte template, aliases, a key given twice, ...): Snakemake has
+    already read it through yte, evaluating a `__use_yte__: true` file's expressions as Python, so its values must
+    not reach any job."""
+    for path in workflow.config_settings.configfiles:
+        try:
+            tree = safe_yaml(open(path, encoding="utf-8").read(), f"--configfile {path}")
+        except (DrnetError, OSError, UnicodeDecodeError) as exc:
+            sys.exit(f"error: {exc}")
+        if isinstance(tree, dict) and "__use_yte__" in tree:
+            sys.exit(f"error: --configfile {path} is a yte template (__use_yte__), which Snakemake runs as Python "
+                     f"while reading it; pass plain YAML overrides (README, Paper scale)")
+
+
+check_configfiles()
 
 
 def validate_config(config):

@@ -101,6 +101,11 @@ def load_idx_digits(raw_dir: str | Path, split: str, digit_size: int) -> tuple[n
     if len(images) != len(labels):
         raise DrnetError(f"{raw_dir}: {len(images)} {prefix} images but {len(labels)} labels; the files are from "
                          f"different sets: delete them and download them again")
+    bad = np.flatnonzero(labels > 9)
+    if len(bad):
+        raise DrnetError(f"{raw_dir / MNIST_FILES[f'{prefix}_labels'].name}: label {labels[bad[0]]} at index "
+                         f"{bad[0]} ({len(bad)} labels outside 0-9); not an MNIST labels file: delete it and download "
+                         f"it again")
     return _resize(images, digit_size), labels.astype(np.int64)
 
 
@@ -232,5 +237,5 @@ def source_from_store(store) -> BouncingMnist:
     if store.attrs.get("dataset") != "mnist" or "digits" not in store.arrays:
         raise DrnetError(f"{store.path} holds no MNIST digit bank; fresh clips need a store built by mnist_build "
                          f"(rebuild it) or set train.fresh_clips: false")
-    return BouncingMnist(store.array("digits"), store.array("digit_labels"), int(store.attrs["image_size"]),
-                         int(store.attrs["num_digits"]), int(store.attrs["max_speed"]))
+    return BouncingMnist(store.array("digits"), store.array("digit_labels"), store.int_attr("image_size"),
+                         store.int_attr("num_digits"), store.int_attr("max_speed"))

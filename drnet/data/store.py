@@ -31,6 +31,7 @@ from drnet.io import atomic_path
 
 FORMAT_VERSION = 1
 MAX_IMAGE_SIZE = 1024  # frames are square, a power of two, at most this many pixels a side
+MAX_CHUNK_BYTES = 16 << 20  # every read inflates whole chunks: a frames chunk larger than this makes reads crawl
 _STR = h5py.string_dtype("utf-8")
 
 
@@ -220,6 +221,12 @@ class VideoStore:
         if n and not _holds_last_frame(frames):
             raise DrnetError(f"{self.path} declares {n} frames of {h}x{w}x{c} ({n * h * w * c} bytes) but does not "
                              f"hold them (a {self.path.stat().st_size}-byte file): corrupt or truncated, rebuild it")
+        chunk_bytes = int(np.prod(frames.chunks)) if frames.chunks is not None else 0
+        if chunk_bytes > MAX_CHUNK_BYTES:
+            raise DrnetError(f"{self.path}: /frames is stored in chunks of {list(frames.chunks)} "
+                             f"({chunk_bytes >> 20} MiB; every frame read inflates a whole chunk); rebuild the store "
+                             f"with the drnet stages (one frame per chunk) or re-chunk it: h5repack -l "
+                             f"frames:CHUNK=1x{h}x{w}x{c} {self.path.name} rechunked.h5")
         self._check_index(f["index/start"], f["index/length"], n)
 
     def _check_index(self, start_ds: h5py.Dataset, length_ds: h5py.Dataset, n: int) -> None:
@@ -254,14 +261,33 @@ class VideoStore:
     def synthetic(self) -> bool:
         return bool(self.attrs.get("synthetic"))
 
+    def int_attr(self, name: str) -> int:
+        """An integer attribute the store's builder records (e.g. MNIST's ``seq_len``); one line if absent."""
+        value = self.attrs.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            found = "has none" if value is None else f"has {str(value)[:40]!r}"
+            raise DrnetError(f"{self.path} lacks the integer attribute '{name}' (it {found}); it was not built by "
+                             f"this stage's builder: rebuild the store")
+        return int(value)
+
+    def _column(self, group: str, column: str) -> h5py.Dataset:
+        """The dataset ``group/column``; one line naming what the store holds if it is absent."""
+        if column not in self.file.get(group, {}):
+            held = sorted(self.file[group].keys()) if group in self.file else []
+            raise DrnetError(f"{self.path} has no '{group}/{column}' column (it holds {held or 'none'}); this stage "
+                             f"needs a store built by its own dataset's builder: rebuild the store")
+        return self.file[f"{group}/{column}"]
+
     def meta(self, column: str) -> np.ndarray:
-        data = self.file[f"meta/{column}"]
+        """Per-sequence metadata column [S] (strings decoded)."""
+        data = self._column("meta", column)
         if h5py.check_string_dtype(data.dtype):
             return data.asstr()[:]
         return data[:]
 
     def frame_meta(self, column: str, seq: int | None = None) -> np.ndarray:
-        data = self.file[f"frame_meta/{column}"]
+        """Per-frame metadata column [N, ...], or one sequence's rows [T, ...]."""
+        data = self._column("frame_meta", column)
         if seq is None:
             return data[:]
         s = int(self.start[seq])

@@ -9,12 +9,14 @@ and ``start_frame`` columns, and train with the same stages as KTH (``--dataset 
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from drnet.data.kth.decode import decode_video
+from drnet.data.kth.decode import open_video, read_frames
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
 from drnet.io import file_digest
@@ -41,12 +43,30 @@ def split_videos(videos: list[Path], test_fraction: float, seed: int) -> tuple[l
     return sorted(set(videos) - set(test)), test
 
 
+def _clips(video: Path, image_size: int, max_length: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(first frame, uint8 [<=max_length, S, S, 1]) for consecutive clips of ``video``, decoded as it goes."""
+    frames = read_frames(open_video(video), image_size, label=str(video))
+    start = 0
+    while clip := list(itertools.islice(frames, max_length)):
+        yield start, np.stack(clip)
+        start += len(clip)
+
+
 def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike, test_out: str | os.PathLike, *,
                         image_size: int = 64, min_length: int = 30, max_length: int = 300,
                         test_fraction: float = 0.2, seed: int = 0) -> dict:
-    """Write the train and test stores; return a summary (clips, frames and videos per split)."""
+    """Write the train and test stores; return a summary (clips, frames and videos per split).
+
+    Each video streams: at most one clip of frames is held at a time.
+    """
+    for name, value in (("max_length", max_length), ("min_length", min_length)):
+        if value < 2:
+            raise DrnetError(f"{name} must be at least 2 frames (training draws pairs of frames from a clip), got "
+                             f"{value}")
     if min_length > max_length:
         raise DrnetError(f"min_length ({min_length}) must be <= max_length ({max_length})")
+    if not 0 < test_fraction < 1:
+        raise DrnetError(f"test_fraction must be a share of the videos between 0 and 1 (e.g. 0.2), got {test_fraction}")
     folder = Path(folder)
     train, test = split_videos(find_videos(folder), test_fraction, seed)
     summary = {"source": "video_folder", "synthetic": False, "folder": str(folder), "image_size": image_size}
@@ -58,9 +78,7 @@ def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike,
                               frame_shape=(image_size, image_size, 1), raw_checksums=checksums,
                               attrs={"min_length": min_length, "max_length": max_length}) as writer:
             for video in videos:
-                frames, _ = decode_video(video, image_size)
-                for start in range(0, len(frames), max_length):
-                    clip = frames[start:start + max_length]
+                for start, clip in _clips(video, image_size, max_length):
                     if len(clip) >= min_length:
                         writer.add(clip, video=str(video.relative_to(folder)), start_frame=start)
                         clips += 1

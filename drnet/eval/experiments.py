@@ -162,7 +162,7 @@ def pose_factor(store: VideoStore, items: np.ndarray, position_bins: int = 4, az
     (None, reason) for datasets without a pose label (KTH)."""
     dataset = store.attrs.get("dataset")
     if dataset == "mnist":
-        limit = store.frame_shape[0] - store.attrs["digit_size"] + 1
+        limit = store.frame_shape[0] - store.int_attr("digit_size") + 1
         pos = np.stack([store.frame_meta("position", int(q))[int(t), 0] for q, t in items])
         cells = np.minimum(pos * position_bins // limit, position_bins - 1)
         return cells[:, 0] * position_bins + cells[:, 1], f"position ({position_bins}x{position_bins} cell)"

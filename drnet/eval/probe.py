@@ -74,7 +74,7 @@ def _mnist_targets(store: VideoStore, items: np.ndarray, size: int, bins: int) -
     """Identity of the first digit (red channel) and its position cell on a bins x bins grid (``size``: the
     frame size)."""
     identity = store.meta("digit_0")[items[:, 0]]
-    limit = size - store.attrs["digit_size"] + 1
+    limit = size - store.int_attr("digit_size") + 1
     pos = np.stack([store.frame_meta("position", int(q))[int(t), 0] for q, t in items])  # [N, 2] (y, x)
     cells = np.minimum(pos * bins // limit, bins - 1)
     return identity, cells[:, 0] * bins + cells[:, 1]

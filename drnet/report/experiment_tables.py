@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from drnet.errors import DrnetError
 from drnet.io import atomic_write_text
 from drnet.report.scale import paper_section, short_scale
 from drnet.report.tables import to_html, to_markdown, write_table
@@ -159,6 +160,14 @@ INCEPTION_LABELS = {"inception_score": "Inception score", "std": "std over parts
 
 
 def readable_inception_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The Fig. 9 CSV with readable headers, and its column formats."""
+    """The Fig. 9 CSV with readable headers, and its column formats; one line if it is no such table."""
     formats = {INCEPTION_LABELS.get(c, c): k for c, k in INCEPTION_FORMATS.items()}
-    return pd.read_csv(path).rename(columns=INCEPTION_LABELS), formats
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DrnetError(f"{path} is not a readable CSV ({str(exc).strip()[:120]}); re-run kth_inception") from None
+    missing = [c for c in ("model", "offset", "inception_score") if c not in table.columns]
+    if missing:
+        raise DrnetError(f"{path} lacks the column(s) {', '.join(missing)} of the Inception table; re-run "
+                         f"kth_inception")
+    return table.rename(columns=INCEPTION_LABELS), formats

@@ -21,14 +21,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from drnet.io import atomic_dir, atomic_write_text
+from drnet.errors import DrnetError
+from drnet.io import atomic_dir, atomic_write_text, read_json
 from drnet.params import params_hash
-from drnet.report.experiment_tables import probe_table, readable_inception_table
+from drnet.report.experiment_tables import PROBE_ROWS, probe_table, readable_inception_table
 from drnet.report.items import DATA_SUMMARIES, ITEMS, Item
 from drnet.report.scale import scale_note
 from drnet.report.tables import format_cell, to_html, to_markdown
 
 KEY_JSONS = ("--mnist-probe", "--kth-classifier")  # copied into json/ beside the tables
+# what the tables and captions read from each key JSON
+KEY_JSON_KEYS = {"--mnist-probe": (*(k for row in PROBE_ROWS for k in row[1:]), "n_train", "n_test"),
+                 "--kth-classifier": ("test_accuracy", "chance", "n_test")}
 STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:auto}td,th{padding:4px}"
          ".warn{background:#fee;padding:6px;border:2px solid #c00}.stamp{color:#c00;font-weight:bold}")
 
@@ -149,6 +153,10 @@ def _section(item: Item, path: Path, tmp: Path, provenance: dict[str, str], note
         return md + [f"![{item.title}]({name})", ""], body + [
             f"<img src='{name}' alt='{html.escape(item.title)}' style='{size}'>"]
     if item.kind == "table":  # the stage's own rendering, byte for byte
+        missing = [str(path.with_suffix(s)) for s in (".md", ".html") if not path.with_suffix(s).exists()]
+        if missing:
+            raise DrnetError(f"{item.flag} {path} comes without its rendering {', '.join(missing)}; re-run the stage "
+                             f"that writes the table")
         for suffix in (".csv", ".md", ".tex", ".html"):
             src = path.with_suffix(suffix)
             if src.exists():
@@ -160,7 +168,7 @@ def _section(item: Item, path: Path, tmp: Path, provenance: dict[str, str], note
     elif item.kind == "probe":
         df, formats = probe_table(loaded[item.flag])
     else:
-        df, formats = json_table(json.loads(path.read_text()))
+        df, formats = json_table(read_json(path, f"{item.flag} JSON"))
     if item.flag in KEY_JSONS:
         shutil.copyfile(path, tmp / "json" / f"{stem}.json")
     return md + [to_markdown(df, formats), ""], body + [to_html(df, formats)]
@@ -173,7 +181,8 @@ def build(items: dict[str, Path], summaries: dict[str, dict], params: dict, out:
     provenance = _provenance(summaries)
     notes = scale_notes(params, paper, summaries)
     phash, commit = params_hash(params), git_commit()
-    loaded = {flag: json.loads(items[flag].read_text()) for flag in KEY_JSONS if flag in items}
+    loaded = {flag: read_json(items[flag], f"{flag} JSON", KEY_JSON_KEYS[flag]) for flag in KEY_JSONS
+              if flag in items}
     with atomic_dir(out) as tmp:
         for sub in ("figures", "tables", "json"):
             (tmp / sub).mkdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from drnet.eval.experiments import SUPERVISED_SOA  # noqa: E402
-from drnet.io import atomic_path  # noqa: E402
+from drnet.io import atomic_path, read_json  # noqa: E402
 from drnet.report.tables import format_cell  # noqa: E402
 
 MODEL_NAMES = {"drnet": "DrNet", "ae_lstm": "AE-LSTM baseline", "ground_truth": "ground truth (real frames)"}
@@ -71,7 +70,7 @@ def scorer_note(classifier_summary: str | Path | None) -> str:
     Fig. 9; empty without one."""
     if not classifier_summary:
         return ""
-    classifier = json.loads(Path(classifier_summary).read_text())
+    classifier = read_json(classifier_summary, "action classifier summary", ("test_accuracy", "chance"))
     return (f"scorer: action classifier, test accuracy {format_cell(classifier['test_accuracy'], 'percent')} "
             f"(chance {format_cell(classifier['chance'], 'percent')})")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from drnet.io import read_json
+
+PROBE_KEYS = ("data_source", "synthetic", "content_identity_acc", "pose_identity_acc", "identity_chance",
+              "pose_position_acc", "content_position_acc", "position_chance")
 
 
 def demo_summary(results: Path) -> list[str]:
@@ -12,14 +16,14 @@ def demo_summary(results: Path) -> list[str]:
     lines = []
     probe = results / "mnist_probe.json"
     if probe.exists():
-        p = json.loads(probe.read_text())
+        p = read_json(probe, "MNIST probe JSON", PROBE_KEYS)
         lines.append(f"MNIST probes ({p['data_source']}, synthetic={p['synthetic']}): identity from content "
                      f"{p['content_identity_acc']:.1%} vs from pose {p['pose_identity_acc']:.1%} "
                      f"(chance {p['identity_chance']:.1%}); position from pose {p['pose_position_acc']:.1%} "
                      f"vs from content {p['content_position_acc']:.1%} (chance {p['position_chance']:.1%})")
     classifier = results / "kth_classifier.json"
     if classifier.exists():
-        c = json.loads(classifier.read_text())
+        c = read_json(classifier, "KTH classifier JSON", ("synthetic", "test_accuracy", "chance"))
         lines.append(f"KTH action classifier (synthetic={c['synthetic']}): test accuracy {c['test_accuracy']:.1%} "
                      f"(chance {c['chance']:.1%})")
     inception = results / "kth_inception.csv"
@@ -30,7 +34,7 @@ def demo_summary(results: Path) -> list[str]:
         lines.append("KTH Inception score by offset:\n" + table.round(3).to_string())
     fewshot = results / "kth_fewshot.json"
     if fewshot.exists():
-        f = json.loads(fewshot.read_text())
+        f = read_json(fewshot, "KTH few-shot JSON")
         lines.append("KTH few-shot actions (Fig. 8): " + ", ".join(
             f"{k.replace('_acc_', ' ').replace('_', ' ')} {v:.1%}" for k, v in f.items() if "_acc_" in k))
     for name in ("norb_classification.md", "leakage.md"):  # each table's Markdown opens with its caption

@@ -126,7 +126,7 @@ def pair_source(store: VideoStore, batch_size: int, max_step: int | None, fresh_
     """The dataset and batch plan of DrNet (and AE) training: the store's clips, or fresh clips generated from
     the store's source (``train.fresh_clips``, MNIST)."""
     if fresh_clips:
-        seq_len = int(store.attrs["seq_len"])
+        seq_len = store.int_attr("seq_len")
         return (FreshPairDataset(source_from_store(store), seed),
                 lambda step: fresh_pair_plan(seq_len, batch_size, max_step, seed, step))
     if batch_size > len(store):

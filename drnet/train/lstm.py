@@ -104,7 +104,7 @@ def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run
 
     seed = run.seed
     if cfg.fresh_clips:  # a new clip for every item, from the store's source (MNIST)
-        seq_len = int(store.attrs["seq_len"])
+        seq_len = store.int_attr("seq_len")
         dataset = FreshWindowDataset(source_from_store(store), seed, window)
 
         def plan(step: int):

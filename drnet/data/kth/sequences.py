@@ -23,9 +23,11 @@ SEQUENCES_FILE = "00sequences.txt"
 MISSING_MARK = "*missing*"
 _ACTION_GROUP = "|".join(KTH_ACTIONS)
 _NAME = rf"person(\d{{2}})_({_ACTION_GROUP})_d([1-4])"
-_LINE = re.compile(rf"^\s*{_NAME}\b(.*)$")
+# Names match in any case (``Person01_Boxing_d1``: a copy renamed by hand or by a case-insensitive file system)
+_LINE = re.compile(rf"^\s*{_NAME}\b(.*)$", re.IGNORECASE)
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-_VIDEO_FILE = re.compile(rf"^{_NAME}_uncomp\.avi$")
+_VIDEO_FILE = re.compile(rf"^{_NAME}_uncomp\.avi$", re.IGNORECASE)
+_SHOWN = 5  # names shown in a warning that counts many
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,11 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
     """Parse the official ``00sequences.txt`` by meaning: video name, the word ``frames``, ``a-b`` ranges.
 
     Prose lines (the header, which also names persons) and blank lines are skipped; line endings may be CRLF and
-    the whitespace between the fields any mix of spaces and tabs. A video listed as ``*missing*`` (the official
+    the whitespace between the fields any mix of spaces and tabs; a UTF-8 byte-order mark is skipped and names
+    match in any case (``Person01_Boxing_d1`` is ``person01_boxing_d1``). A video listed as ``*missing*`` (the official
     file's ``person13_handclapping_d3``) is returned with no ranges: reported by the callers, not fatal.
-    Overlapping ranges (the official file has 7 pairs) are kept as listed and warned about once. Returns the
+    Overlapping ranges (the official file has 7 pairs) are kept as listed and a video listed twice keeps its
+    first line; each is warned about once for the whole file, with a count. Returns the
     videos sorted by name. A line that names a video but whose ranges cannot be read, or a file with no video
     lines, raises a one-line DrnetError naming the file and line.
     """
@@ -67,11 +71,12 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
     if not path.exists():
         raise DrnetError(f"{path} not found; run the kth_download stage or place the official {SEQUENCES_FILE} there")
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     except OSError as exc:
         raise DrnetError(f"cannot read {path}: {exc.strerror}") from None
     videos: dict[str, KthVideo] = {}
     overlaps: list[str] = []
+    repeated: list[str] = []
     for number, line in enumerate(lines, start=1):
         match = _LINE.match(line)
         if not match:
@@ -87,21 +92,30 @@ def parse_sequences(path: str | os.PathLike) -> list[KthVideo]:
         else:
             ranges = _parse_ranges(fields[1], where)
         ranges.sort()
+        video = KthVideo(int(person), action.lower(), f"d{scenario}", tuple(ranges))
+        if video.name in videos:
+            repeated.append(f"{video.name} (line {number})")
+            continue
         for (a0, a1), (b0, b1) in zip(ranges, ranges[1:]):
             if b0 <= a1:
-                overlaps.append(f"{match.group(0).split()[0]} {a0}-{a1}, {b0}-{b1}")
-        video = KthVideo(int(person), action, f"d{scenario}", tuple(ranges))
-        if video.name in videos:
-            log.warning("%s lists %s twice; keeping the first line", path, video.name)
-            continue
+                overlaps.append(f"{video.name} {a0}-{a1}, {b0}-{b1}")
         videos[video.name] = video
     if not videos:
         raise DrnetError(f"{path} lists no videos (expected lines like 'person01_boxing_d1 frames 1-95, 96-185'); "
                          f"it is empty or not the KTH sequences file: delete it and download it again")
+    if repeated:
+        log.warning("%s lists %d video line(s) again after the first (each video keeps its first line): %s", path,
+                    len(repeated), _some(repeated))
     if overlaps:
         log.warning("%s has %d pair(s) of overlapping ranges (kept as listed, like the authors' subsequences): %s",
-                    path, len(overlaps), "; ".join(overlaps))
+                    path, len(overlaps), _some(overlaps))
     return [videos[name] for name in sorted(videos)]
+
+
+def _some(items: list[str]) -> str:
+    """The first few of ``items`` joined, with how many more there are."""
+    more = f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return "; ".join(items[:_SHOWN]) + more
 
 
 def _parse_ranges(text: str, where: str) -> list[tuple[int, int]]:
@@ -120,6 +134,7 @@ def _parse_ranges(text: str, where: str) -> list[tuple[int, int]]:
 
 
 def video_name(filename: str) -> str | None:
-    """``person01_boxing_d1`` for ``.../person01_boxing_d1_uncomp.avi``; None for other names."""
+    """``person01_boxing_d1`` for ``.../person01_boxing_d1_uncomp.avi`` (any case: ``Person01_Boxing_d1_uncomp.AVI``
+    too); None for other names."""
     match = _VIDEO_FILE.match(Path(filename).name)
-    return f"person{match.group(1)}_{match.group(2)}_d{match.group(3)}" if match else None
+    return f"person{match.group(1)}_{match.group(2).lower()}_d{match.group(3)}" if match else None

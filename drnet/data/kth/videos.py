@@ -35,12 +35,11 @@ class VideoSource:
 def extracted_videos(raw_dir: str | os.PathLike) -> dict[str, Path]:
     """KTH AVIs found anywhere below ``raw_dir``, by video name (sorted paths: the first one wins)."""
     found: dict[str, Path] = {}
-    for path in sorted(Path(raw_dir).rglob("*_uncomp.avi")):
-        if any(is_temp_name(part) for part in path.relative_to(raw_dir).parts):
-            continue  # a killed run's temporary, not a video
+    for path in sorted(Path(raw_dir).rglob("*")):  # any case: Person01_Boxing_d1_uncomp.AVI is a KTH video too
         name = video_name(path.name)
-        if name and name not in found:
-            found[name] = path
+        if name is None or name in found or any(is_temp_name(part) for part in path.relative_to(raw_dir).parts):
+            continue  # not a KTH video, a second copy, or a killed run's temporary
+        found[name] = path
     return found
 
 
