@@ -9,6 +9,7 @@
 #   snakemake --profile profiles/slurm all                # on a SLURM cluster (README)
 #   snakemake demo --report report.html                   # browsable report of what was run
 #   snakemake --cores 2 proof                             # disentanglement shown on a 2-core CPU (README)
+#   snakemake --cores 2 proof_kth                         # KTH generations that move, on a 2-core CPU
 #
 # params.yaml is read by workflow/common.smk with the project's safe YAML loader, not by `configfile:` (Snakemake
 # reads configfiles through yte, so a params.yaml with `__use_yte__: true` would run Python on `snakemake -n`);
@@ -30,6 +31,7 @@ localrules:
     paper,
     demo,
     proof,
+    proof_kth,
 
 
 rule all:
@@ -50,6 +52,11 @@ rule demo:
 rule proof:
     input:
         targets("proof"),
+
+
+rule proof_kth:
+    input:
+        targets("proof_kth"),
 
 
 include: "workflow/stages.smk"

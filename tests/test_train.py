@@ -106,6 +106,26 @@ def test_lstm_trains_and_loads(mnist, tmp_path, standardize):
         load_model(tmp_path / "ckpt.pt", kinds=("drnet",))
 
 
+@pytest.mark.parametrize("standardize", [False, True])
+def test_lstm_on_codes_encoded_once_equals_encoding_every_step(mnist, tmp_path, standardize):
+    """``lstm.encode_once`` reads the same poses and content as an encoder pass per step: the same LSTM."""
+    cfg, store = mnist
+    _train(cfg, store, tmp_path, 4)
+    model_cfg = cfg.lstm_model.model_copy(update={"standardize": standardize})
+    weights = {}
+    for once in (False, True):
+        lstm_cfg = cfg.lstm.model_copy(update={"steps": 6, "log_every": 3, "fresh_clips": False, "encode_once": once})
+        train_lstm(tmp_path / "model.pt", model_cfg, lstm_cfg, _run(store, tmp_path, prefix=f"l{once}", key="x"))
+        weights[once] = ckpt.load_checkpoint(tmp_path / f"l{once}model.pt")["modules"]["lstm"]
+        load_model(tmp_path / f"l{once}model.pt", kinds=("lstm",))  # a model file like any other
+    for key, value in weights[False].items():
+        torch.testing.assert_close(value, weights[True][key], rtol=1e-4, atol=1e-5, msg=key)
+    with pytest.raises(DrnetError, match="encode_once"):
+        train_lstm(tmp_path / "model.pt", model_cfg,
+                   cfg.lstm.model_copy(update={"steps": 2, "fresh_clips": True, "encode_once": True}),
+                   _run(store, tmp_path, prefix="lx", key="x"))
+
+
 def test_checkpoints_are_refused_cleanly(mnist, tmp_path):
     cfg, store = mnist
     _train(cfg, store, tmp_path, 2)

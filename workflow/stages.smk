@@ -1318,6 +1318,24 @@ rule demo_kth_synth:
     shell:
         f"python -m stages.kth_synth --variant demo --out {{output.out}}{OVERRIDES(['kth.synthetic'])} 2>&1 | tee {{log}}"
 
+rule proof_kth_synth:
+    input:
+        src=SOURCES["stages.kth_synth"],
+    output:
+        out=directory("data/proof/raw/kth"),
+    params:
+        **OVERRIDE_PARAMS(['kth.synthetic'], 'proof'),
+    log:
+        "logs/proof_kth_synth.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_synth.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        f"python -m stages.kth_synth --variant proof --out {{output.out}}{OVERRIDES(['kth.synthetic'])} 2>&1 | tee {{log}}"
+
 rule kth_ingest:
     input:
         raw="data/raw/kth",
@@ -1359,6 +1377,27 @@ rule demo_kth_ingest:
         runtime=120,
     shell:
         f"python -m stages.kth_ingest --variant demo --threads 2 --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['kth.data'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_ingest:
+    input:
+        raw="data/proof/raw/kth",
+        src=SOURCES["stages.kth_ingest"],
+    output:
+        train_out="data/proof/processed/kth/train.h5",
+        test_out="data/proof/processed/kth/test.h5",
+        summary_out=report("results/proof/kth_data.json", caption="report/outputs/proof_kth_ingest.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['kth.data'], 'proof'),
+    log:
+        "logs/proof_kth_ingest.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_ingest.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        f"python -m stages.kth_ingest --variant proof --threads 2 --raw {{input.raw}} --train-out {{output.train_out}} --test-out {{output.test_out}} --summary-out {{output.summary_out}}{OVERRIDES(['kth.data'])} 2>&1 | tee {{log}}"
 
 rule kth_train:
     input:
@@ -1404,6 +1443,28 @@ rule demo_kth_train:
         runtime=2880,
     shell:
         f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_train:
+    input:
+        train="data/proof/processed/kth/train.h5",
+        src=SOURCES["stages.train_drnet"],
+    output:
+        model_out="data/proof/models/kth/drnet.pt",
+        metrics_out=report("results/proof/kth_train_metrics.csv", caption="report/outputs/proof_kth_train.metrics_out.rst", category="KTH", subcategory="proof"),
+        summary_out=report("results/proof/kth_train.json", caption="report/outputs/proof_kth_train.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'proof'),
+        checkpoint="data/proof/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_kth_train.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_train.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        f"python -m stages.train_drnet --variant proof --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
 
 rule kth_lstm:
     input:
@@ -1452,6 +1513,29 @@ rule demo_kth_lstm:
     shell:
         f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
+rule proof_kth_lstm:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        train="data/proof/processed/kth/train.h5",
+        src=SOURCES["stages.train_lstm"],
+    output:
+        model_out="data/proof/models/kth/lstm.pt",
+        metrics_out=report("results/proof/kth_lstm_metrics.csv", caption="report/outputs/proof_kth_lstm.metrics_out.rst", category="KTH", subcategory="proof"),
+        summary_out=report("results/proof/kth_lstm.json", caption="report/outputs/proof_kth_lstm.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'proof'),
+        checkpoint="data/proof/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_kth_lstm.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+
 rule kth_ae:
     input:
         train="data/processed/kth/train.h5",
@@ -1496,6 +1580,28 @@ rule demo_kth_ae:
         runtime=2880,
     shell:
         f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_ae:
+    input:
+        train="data/proof/processed/kth/train.h5",
+        src=SOURCES["stages.train_ae"],
+    output:
+        model_out="data/proof/models/kth/ae.pt",
+        metrics_out=report("results/proof/kth_ae_metrics.csv", caption="report/outputs/proof_kth_ae.metrics_out.rst", category="KTH", subcategory="proof"),
+        summary_out=report("results/proof/kth_ae.json", caption="report/outputs/proof_kth_ae.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'proof'),
+        checkpoint="data/proof/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_kth_ae.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_ae.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        f"python -m stages.train_ae --variant proof --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
 
 rule kth_ae_lstm:
     input:
@@ -1544,6 +1650,29 @@ rule demo_kth_ae_lstm:
     shell:
         f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
 
+rule proof_kth_ae_lstm:
+    input:
+        drnet="data/proof/models/kth/ae.pt",
+        train="data/proof/processed/kth/train.h5",
+        src=SOURCES["stages.train_lstm"],
+    output:
+        model_out="data/proof/models/kth/ae_lstm.pt",
+        metrics_out=report("results/proof/kth_ae_lstm_metrics.csv", caption="report/outputs/proof_kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="proof"),
+        summary_out=report("results/proof/kth_ae_lstm.json", caption="report/outputs/proof_kth_ae_lstm.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'proof'),
+        checkpoint="data/proof/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
+    log:
+        "logs/proof_kth_ae_lstm.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_ae_lstm.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+    shell:
+        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+
 rule kth_generate:
     input:
         drnet="data/models/kth/drnet.pt",
@@ -1588,6 +1717,28 @@ rule demo_kth_generate:
     shell:
         f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
 
+rule proof_kth_generate:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        lstm="data/proof/models/kth/lstm.pt",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.generate"],
+    output:
+        strip_out=report("results/proof/kth/generation.png", caption="report/outputs/proof_kth_generate.strip_out.rst", category="KTH", subcategory="proof"),
+        video_out=report("results/proof/kth/generation.gif", caption="report/outputs/proof_kth_generate.video_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'proof'),
+    log:
+        "logs/proof_kth_generate.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_generate.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.generate --variant proof --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+
 rule kth_figures:
     input:
         drnet="data/models/kth/drnet.pt",
@@ -1629,6 +1780,27 @@ rule demo_kth_figures:
         runtime=60,
     shell:
         f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_figures:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.figures"],
+    output:
+        reconstruction_out=report("results/proof/kth/reconstruction.png", caption="report/outputs/proof_kth_figures.reconstruction_out.rst", category="KTH", subcategory="proof"),
+        swap_out=report("results/proof/kth/swap.png", caption="report/outputs/proof_kth_figures.swap_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed'], 'proof'),
+    log:
+        "logs/proof_kth_figures.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_figures.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
 
 rule kth_disentangle:
     input:
@@ -1676,6 +1848,29 @@ rule demo_kth_disentangle:
     shell:
         f"python -m stages.kth_disentangle --variant demo --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.disentangle'])} 2>&1 | tee {{log}}"
 
+rule proof_kth_disentangle:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        lstm="data/proof/models/kth/lstm.pt",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.kth_disentangle"],
+    output:
+        csv_out=report("results/proof/kth_disentanglement.csv", caption="report/outputs/proof_kth_disentangle.csv_out.rst", category="KTH", subcategory="proof"),
+        md_out="results/proof/kth_disentanglement.md",
+        summary_out=report("results/proof/kth_disentanglement.json", caption="report/outputs/proof_kth_disentangle.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.disentangle'], 'proof'),
+    log:
+        "logs/proof_kth_disentangle.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_disentangle.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.kth_disentangle --variant proof --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.disentangle'])} 2>&1 | tee {{log}}"
+
 rule kth_classifier:
     input:
         train="data/processed/kth/train.h5",
@@ -1717,6 +1912,27 @@ rule demo_kth_classifier:
         runtime=240,
     shell:
         f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_classifier:
+    input:
+        train="data/proof/processed/kth/train.h5",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.kth_classifier"],
+    output:
+        model_out="data/proof/models/kth/classifier.pt",
+        summary_out=report("results/proof/kth_classifier.json", caption="report/outputs/proof_kth_classifier.summary_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'proof'),
+    log:
+        "logs/proof_kth_classifier.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_classifier.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    shell:
+        f"python -m stages.kth_classifier --variant proof --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
 
 rule kth_inception:
     input:
@@ -1773,6 +1989,34 @@ rule demo_kth_inception:
         runtime=120,
     shell:
         f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_inception:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        drnet_lstm="data/proof/models/kth/lstm.pt",
+        ae="data/proof/models/kth/ae.pt",
+        ae_lstm="data/proof/models/kth/ae_lstm.pt",
+        classifier="data/proof/models/kth/classifier.pt",
+        classifier_summary="results/proof/kth_classifier.json",
+        train="data/proof/processed/kth/train.h5",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.kth_inception"],
+    output:
+        csv_out=report("results/proof/kth_inception.csv", caption="report/outputs/proof_kth_inception.csv_out.rst", category="KTH", subcategory="proof"),
+        plot_out=report("results/proof/kth/inception.png", caption="report/outputs/proof_kth_inception.plot_out.rst", category="KTH", subcategory="proof"),
+        neighbours_out=report("results/proof/kth/neighbours.png", caption="report/outputs/proof_kth_inception.neighbours_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'proof'),
+    log:
+        "logs/proof_kth_inception.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_inception.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        f"python -m stages.kth_inception --variant proof --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
 
 rule norb_download:
     input:

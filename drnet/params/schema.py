@@ -115,6 +115,8 @@ class LstmTrain(Strict):
     n_past: int = Field(gt=0)
     n_future: int = Field(gt=0)
     fresh_clips: bool = Field(False, description="a new clip for every item (MNIST), as train.fresh_clips")
+    encode_once: bool = Field(False, description="encode the store's frames once before training, not every "
+                                                 "step (the same codes: the frozen model is in eval mode)")
     checkpoint_every: int = Field(500, gt=0)
     log_every: int = Field(10, gt=0)
 

@@ -4,16 +4,22 @@ The trained DrNet is frozen. For a window of n_past + n_future frames, poses com
 from the last observed frame (x[n_past - 1]); the LSTM is trained with teacher forcing to predict pose(t) from
 pose(t - 1) and the content, for t = 1 .. n_past + n_future - 1 (authors' schedule), with an MSE loss. The
 frozen model is a DrNet or the autoencoder baseline (``AeFrameModel``); the loop is ``drnet.train.loop``.
+
+With ``lstm.encode_once`` every frame of the store is encoded once before training (the frozen model is in eval
+mode, so a frame's pose and content do not depend on its batch) and the steps read the codes: the same windows
+and targets, without an encoder pass per step (most of a KTH LSTM step's time is encoding its 20 x B frames).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import Dataset
 
 from drnet.checkpoint import load_model
 from drnet.data.mnist import source_from_store
@@ -59,10 +65,12 @@ class LstmStep(Step):
             self.trained = DDP(self.lstm)
 
     def __call__(self, batch, step: int) -> torch.Tensor:
-        frames, _ = batch
-        x = self.ctx.to_input(frames)
+        if len(batch) == 3:  # codes encoded once (``EncodedWindowDataset``): poses [B, T, P], content [B, Dc]
+            poses, content = (v.to(self.ctx.device, self.ctx.dtype) for v in batch[:2])
+        else:
+            with self.ctx.autocast():
+                poses, content = encode_window(self.frozen, self.ctx.to_input(batch[0]), self.n_past)
         with self.ctx.autocast():
-            poses, content = encode_window(self.frozen, x, self.n_past)
             loss = lstm_loss(self.trained, poses, content, self.lstm.loss_scale())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -73,12 +81,48 @@ class LstmStep(Step):
         return {"mse": f"{row['mse']:.5f}"}
 
 
+class EncodedWindowDataset(Dataset):
+    """Item (seq, t0) -> (poses float [T, P], content float [Dc] of frame t0 + n_past - 1, seq), read from the
+    store's frames encoded once (``encode_store``): what ``encode_window`` computes for the same window."""
+
+    def __init__(self, store: VideoStore, poses: torch.Tensor, contents: torch.Tensor, window: int, n_past: int):
+        self.offsets = np.concatenate([[0], np.cumsum(store.length)[:-1]]).astype(np.int64)
+        self.poses, self.contents, self.window, self.n_past = poses, contents, window, n_past
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, item: tuple[int, int]):
+        seq, t0 = item
+        first = int(self.offsets[seq]) + t0
+        return self.poses[first:first + self.window], self.contents[first + self.n_past - 1], seq
+
+
+@torch.no_grad()
+def encode_store(model, store: VideoStore, ctx: Context, chunk: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every frame of ``store``, sequence after sequence, through the frozen ``model``: (poses float32 [N, P],
+    contents float32 [N, Dc]) on the CPU, N = the store's frame count."""
+    poses, contents = [], []
+    for seq in range(len(store)):
+        length = int(store.length[seq])
+        for t0 in range(0, length, chunk):
+            x = ctx.to_input(torch.from_numpy(store.frames(seq, t0, min(chunk, length - t0))))
+            with ctx.autocast():
+                poses.append(model.encode_pose(x).float().cpu())
+                contents.append(model.encode_content(x)[0].float().cpu())
+    return torch.cat(poses), torch.cat(contents)
+
+
 @torch.no_grad()
 def fit_standardization(lstm: PoseLSTM, frozen: nn.Module, dataset, plan, ctx: Context, batches: int = 4) -> None:
     """Set the LSTM's pose mean/std from the frozen encoder's poses of the first ``batches`` planned batches."""
     poses = []
     for step in range(batches):
-        frames = ctx.to_input(torch.stack([dataset[tuple(int(v) for v in row)][0] for row in plan(step)]))
+        items = [dataset[tuple(int(v) for v in row)][0] for row in plan(step)]
+        if isinstance(dataset, EncodedWindowDataset):
+            poses.append(torch.cat(items).to(ctx.device))
+            continue
+        frames = ctx.to_input(torch.stack(items))
         poses.append(frozen.encode_pose(frames.flatten(0, 1)).float())  # poses only: no content pass
     lstm.fit_standardization(torch.cat(poses))
 
@@ -103,6 +147,9 @@ def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run
     step = LstmStep(frozen, lstm, cfg, ctx)
 
     seed = run.seed
+    if cfg.fresh_clips and cfg.encode_once:
+        raise DrnetError("lstm.encode_once encodes a store's frames once, but lstm.fresh_clips draws new clips every "
+                         "step: set one of them to false")
     if cfg.fresh_clips:  # a new clip for every item, from the store's source (MNIST)
         seq_len = store.int_attr("seq_len")
         dataset = FreshWindowDataset(source_from_store(store), seed, window)
@@ -110,7 +157,8 @@ def train_lstm(drnet_path: str | Path, model_cfg: LstmModel, cfg: LstmTrain, run
         def plan(step: int):
             return fresh_window_plan(seq_len, cfg.batch_size, window, seed, step)
     else:
-        dataset = WindowDataset(store, window)
+        dataset = (EncodedWindowDataset(store, *encode_store(frozen, store, ctx), window, cfg.n_past)
+                   if cfg.encode_once else WindowDataset(store, window))
 
         def plan(step: int):
             return window_plan(store.length, cfg.batch_size, window, seed, step)

@@ -93,16 +93,17 @@ def _kth() -> list[Stage]:
     drnet, lstm = "{d}/models/kth/drnet.pt", "{d}/models/kth/lstm.pt"
     ae, ae_lstm = "{d}/models/kth/ae.pt", "{d}/models/kth/ae_lstm.pt"
     classifier = "{d}/models/kth/classifier.pt"
-    gpu = {"threads": 2, "mem_mb": 16000, "runtime_min": 48 * 60, "gpu": 1}
+    gpu = {"threads": 2, "mem_mb": 16000, "runtime_min": 48 * 60, "gpu": 1, "variants": ALL_VARIANTS}
+    every = {"variants": ALL_VARIANTS}
     return [
         Stage("kth_download", "stages.kth_download", {}, {"--out": raw}, ["kth.download"],
               dir_outs=frozenset({"--out"}), variants=("paper",), runtime_min=120),
         Stage("kth_synth", "stages.kth_synth", {}, {"--out": raw}, ["kth.synthetic"],
-              dir_outs=frozenset({"--out"}), variants=("demo",), runtime_min=30),
+              dir_outs=frozenset({"--out"}), variants=("demo", "proof"), runtime_min=30),
         Stage("kth_ingest", "stages.kth_ingest", {"--raw": raw},
               {"--train-out": train, "--test-out": test, "--summary-out": "{r}/kth_data.json"},
               ["kth.data"], args=["--threads", "2"], metrics=frozenset({"--summary-out"}), threads=2,
-              mem_mb=8000, runtime_min=120),
+              mem_mb=8000, runtime_min=120, **every),
         Stage("kth_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/kth_train_metrics.csv",
                "--summary-out": "{r}/kth_train.json"},
@@ -124,23 +125,23 @@ def _kth() -> list[Stage]:
               plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
         Stage("kth_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/kth/generation.png", "--video-out": "{r}/kth/generation.gif"},
-              ["seed", "kth.generate"], args=["--dataset", "kth"], threads=2),
+              ["seed", "kth.generate"], args=["--dataset", "kth"], threads=2, **every),
         Stage("kth_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/kth/reconstruction.png", "--swap-out": "{r}/kth/swap.png"},
-              ["seed"], threads=2),
+              ["seed"], threads=2, **every),
         Stage("kth_disentangle", "stages.kth_disentangle", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--csv-out": "{r}/kth_disentanglement.csv", "--md-out": "{r}/kth_disentanglement.md",
                "--summary-out": "{r}/kth_disentanglement.json"}, ["seed", "kth.disentangle"],
-              metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60),
+              metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, **every),
         Stage("kth_classifier", "stages.kth_classifier", {"--train": train, "--test": test},
               {"--model-out": classifier, "--summary-out": "{r}/kth_classifier.json"}, ["seed", "kth.classifier"],
-              metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240),
+              metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240, **every),
         Stage("kth_inception", "stages.kth_inception",
               {"--drnet": drnet, "--drnet-lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--classifier": classifier,
                "--classifier-summary": "{r}/kth_classifier.json", "--train": train, "--test": test},
               {"--csv-out": "{r}/kth_inception.csv", "--plot-out": "{r}/kth/inception.png",
                "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception"], threads=2, mem_mb=8000,
-              runtime_min=120),
+              runtime_min=120, **every),
     ]
 
 
@@ -261,11 +262,14 @@ def registry() -> list[Stage]:
     return [*_mnist(), *_kth(), *_norb(), *_chairs(), *_paper()]
 
 
-# Final targets per variant (used by Snakemake's `all`/`demo`/`proof` rules and the demo command): the paper
-# report needs every table and figure, so it pulls in the whole DAG; the proof run is MNIST and NORB only.
+# Final targets (Snakemake's `all`/`paper`/`demo`/`proof`/`proof_kth` rules and the demo command): the paper
+# report needs every table and figure, so it pulls in the whole DAG; the proof runs are MNIST and NORB
+# (`proof`) and KTH (`proof_kth`), each sized for 90 minutes on 2 cores, in the proof variant.
 TARGET_STAGES = {"paper": ["paper_report"], "demo": ["paper_report"],
                  "proof": ["mnist_disentangle", "mnist_figures", "mnist_generate", "norb_classification",
-                           "norb_disentangle", "norb_figures", "norb_figures_noadv"]}
+                           "norb_disentangle", "norb_figures", "norb_figures_noadv"],
+                 "proof_kth": ["kth_disentangle", "kth_figures", "kth_generate", "kth_inception"]}
+TARGET_VARIANT = {"proof_kth": "proof"}  # a target's variant, where it is not the target's own name
 
 
 @dataclass(frozen=True)
@@ -331,7 +335,8 @@ def jobs() -> list[Job]:
     return [Job(s, v) for s in registry() for v in ALL_VARIANTS if v in s.variants]
 
 
-def targets(variant: str) -> list[str]:
-    """The outputs of the variant's final stages (Snakemake's ``all``/``demo``/``proof`` rules, the demo)."""
-    return [p for job in jobs() if job.variant == variant and job.stage.name in TARGET_STAGES[variant]
+def targets(target: str) -> list[str]:
+    """The outputs of a target's final stages (``TARGET_STAGES``: Snakemake's rules of that name, the demo)."""
+    variant = TARGET_VARIANT.get(target, target)
+    return [p for job in jobs() if job.variant == variant and job.stage.name in TARGET_STAGES[target]
             for p in job.outs().values()]
