@@ -81,7 +81,7 @@ class DrnetTrain(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0, le=1)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     max_step: int | None = Field(20, gt=0, description="largest frame offset k between x_t and x_t+k; null: any "
                                                       "two frames of the clip (authors' KTH loader)")
     fresh_clips: bool = Field(False, description="draw a new clip for every item (MNIST; authors) instead of "
@@ -91,8 +91,8 @@ class DrnetTrain(Strict):
     lr_drop_at: float | None = Field(None, gt=0, lt=1, description="fraction of the steps after which the lr "
                                      "is multiplied by lr_drop_factor; null: constant lr (authors)")
     lr_drop_factor: float = Field(0.1, gt=0, le=1)
-    checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    checkpoint_every: int = Field(1000, gt=0)
+    log_every: int = Field(20, gt=0)
 
     def lr_at(self, step: int) -> float:
         """The learning rate of step ``step`` (steps done before it): lr, times lr_drop_factor past the drop."""
@@ -111,12 +111,12 @@ class LstmTrain(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=0, le=8192)
     lr: float = Field(0.002, gt=0, le=1)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     n_past: int = Field(gt=0)
     n_future: int = Field(gt=0)
     fresh_clips: bool = Field(False, description="a new clip for every item (MNIST), as train.fresh_clips")
-    checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    checkpoint_every: int = Field(1000, gt=0)
+    log_every: int = Field(20, gt=0)
 
 
 class Generate(Strict):
@@ -223,9 +223,9 @@ class AeBaseline(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    log_every: int = Field(600, gt=0)
 
 
 class ActionClassifier(Strict):
@@ -233,7 +233,7 @@ class ActionClassifier(Strict):
 
     clip_len: int = Field(1, ge=1, le=64, description="frames per classifier input (1 = single frames)")
     width: int = Field(32, gt=0, le=1024)
-    steps: int = Field(2000, gt=0)
+    steps: int = Field(5000, gt=0)
     batch_size: int = Field(64, gt=1, le=8192)
     lr: float = Field(0.001, gt=0)
     max_epochs: int = Field(10, gt=0, description="most epochs of steps // max_epochs batches; early stopping")
