@@ -329,3 +329,15 @@ def test_documented_knobs_are_settable(repo_root, key):
     dataset, part, name = key.split(".")
     config = merged_config({dataset: {part: {name: flipped}}}, str(path))
     assert overrides(config, [f"{dataset}.{part}"], str(path)) == f"--set {key}={flipped}"
+
+
+@pytest.mark.parametrize("override", ["mnist.train.steps=true", "mnist.train.adv_weight=off", "norb.data.camera=yes",
+                                      "kth.data.train_persons=[1, on]", "mnist.train.max_step=no", "seed=true"])
+def test_yaml_booleans_are_not_numbers(repo_root, override):
+    """`--set mnist.train.steps=true` trained 1 step and `adv_weight=off` gave 0.0: a boolean is refused in one
+    line wherever a number is expected; boolean knobs still take yes/no/on/off."""
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert f"{override.split('=')[0]}: a YAML boolean" in str(err.value) and "\n" not in str(err.value)
+    assert load_params(repo_root / "params.yaml", overrides=["mnist.model.normalize=off"])["mnist"]["model"][
+        "normalize"] is False

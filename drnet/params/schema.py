@@ -9,7 +9,7 @@ over the paper values (drnet.params.overlay), with the merged section's rules.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -18,11 +18,33 @@ SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow
 INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
 
 
+def _takes(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field of this type annotation admits a value of one of ``kinds``: directly, as a ``Literal``
+    member, or inside a union or list (``int | None``, ``list[float]``, ``Literal[0, 1]``)."""
+    if annotation is Any or (isinstance(annotation, type) and issubclass(annotation, kinds)):
+        return True
+    if get_origin(annotation) is Literal:
+        return any(isinstance(arg, kinds) for arg in get_args(annotation))
+    return any(_takes(arg, kinds) for arg in get_args(annotation))
+
+
 class Strict(BaseModel):
     """Base of every section: unknown keys, out-of-range integers and ``.inf``/``.nan`` are refused; frozen."""
 
     # allow_inf_nan=False: .inf / .nan are refused for every float in the schema (weights, lrs, timeouts, ...)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A YAML boolean (true/false, yes/no, on/off) is refused where a number is expected: pydantic would read
+        ``steps: true`` as 1 and ``adv_weight: off`` as 0.0 (``bool`` is a subclass of ``int``)."""
+        annotation = cls.model_fields[info.field_name].annotation
+        if _takes(annotation, (int, float)) and not _takes(annotation, (bool,)):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool):
+                    raise ValueError("a YAML boolean (true/false, yes/no, on/off) is not a number; write the number")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
