@@ -722,6 +722,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_ae.py",
     ],
     "stages.train_drnet": [
@@ -760,6 +762,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_drnet.py",
     ],
     "stages.train_lstm": [
@@ -797,6 +801,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_lstm.py",
     ],
 }
