@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from stages.dag.cli import main
@@ -174,3 +175,50 @@ def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
         assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
     assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
     assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"
+
+
+def _leaves(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def test_every_params_key_is_read_by_a_stage(repo_root):
+    """Every key of params.yaml (overlays included) is a declared param of some stage, so that `dvc exp run -S`
+    on any key re-runs what reads it (DVC runs nothing for a key no stage declares: the value would be dropped)."""
+    from drnet.params import load_raw
+
+    raw = load_raw(repo_root / "params.yaml")
+    declared = {key for job in jobs() for key in job.params(raw)}
+    unread = [leaf for leaf in _leaves(raw) if not any(leaf == k or leaf.startswith(k + ".") for k in declared)]
+    assert not unread, f"params.yaml keys no stage declares: {unread}"
+
+
+def test_config_value_no_stage_reads_is_refused(repo_root):
+    from drnet.dag_support import check_overrides_reach, merged_config, overrides
+    from drnet.errors import DrnetError
+
+    path = str(repo_root / "params.yaml")
+    keys = sorted({key for job in jobs() for key in job.stage.params})
+    config = merged_config({"runtime": {"precision": "fp32"}}, path)
+    check_overrides_reach(config, keys, path)  # read by the training stages now
+    train = next(job.stage for job in jobs() if job.name == "mnist_train")
+    assert overrides(config, train.params, path) == "--set runtime.precision=fp32"
+    figures = next(job.stage for job in jobs() if job.name == "mnist_figures")
+    assert overrides(config, figures.params, path) == ""  # read by training, not by the figures
+    for value, message in (({"runtime": {"precision": "fp32"}}, "--config sets runtime.precision, which no stage "
+                            "reads"), ({"mnist": {"train": {"stepz": "3"}}}, "unknown key mnist.train.stepz")):
+        with pytest.raises(DrnetError, match=message):
+            check_overrides_reach(merged_config(value, path), [k for k in keys if k != "runtime"], path)
+    check_overrides_reach(merged_config({"seed": "0"}, path), [], path)  # the value params.yaml has: no change
+
+
+def test_snakemake_passes_runtime_config_to_the_training_rules(repo_root):
+    out = subprocess.run([*SNAKEMAKE, "-n", "-p", "--forceall", "proof", "--config", "runtime={precision: fp32}"],
+                         cwd=repo_root, capture_output=True, text=True, check=True).stdout
+    lines = [x for x in out.splitlines() if "python -m stages." in x]
+    training = [x for x in lines if "stages.train_" in x]
+    assert training and all("--set runtime.precision=fp32" in x for x in training)
+    assert not any("--set " in x for x in lines if x not in training)

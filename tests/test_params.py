@@ -214,7 +214,7 @@ def test_training_stages_hash_the_keys_the_registry_lists(repo_root):
     for stage in training:
         dataset = stage.args[stage.args.index("--dataset") + 1] if "--dataset" in stage.args else "kth"
         extra = ["ablation.noadv"] if stage.name.endswith("_noadv") else []
-        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra], stage.name
+        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra, "runtime"], stage.name
 
 
 def test_resume_hash_changes_with_a_tracked_key_only(repo_root):

@@ -895,7 +895,7 @@ rule mnist_train:
         metrics_out=report("results/mnist_train_metrics.csv", caption="report/outputs/mnist_train.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_train.json", caption="report/outputs/mnist_train.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_train.log",
@@ -907,7 +907,7 @@ rule mnist_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_train:
     input:
@@ -918,7 +918,7 @@ rule demo_mnist_train:
         metrics_out=report("results/demo/mnist_train_metrics.csv", caption="report/outputs/demo_mnist_train.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_train.json", caption="report/outputs/demo_mnist_train.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_train.log",
@@ -929,7 +929,7 @@ rule demo_mnist_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_train:
     input:
@@ -940,7 +940,7 @@ rule proof_mnist_train:
         metrics_out=report("results/proof/mnist_train_metrics.csv", caption="report/outputs/proof_mnist_train.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_train.json", caption="report/outputs/proof_mnist_train.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_train.log",
@@ -951,7 +951,7 @@ rule proof_mnist_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule mnist_lstm:
     input:
@@ -963,7 +963,7 @@ rule mnist_lstm:
         metrics_out=report("results/mnist_lstm_metrics.csv", caption="report/outputs/mnist_lstm.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_lstm.json", caption="report/outputs/mnist_lstm.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_lstm.log",
@@ -975,7 +975,7 @@ rule mnist_lstm:
         runtime=720,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_lstm:
     input:
@@ -987,7 +987,7 @@ rule demo_mnist_lstm:
         metrics_out=report("results/demo/mnist_lstm_metrics.csv", caption="report/outputs/demo_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_lstm.json", caption="report/outputs/demo_mnist_lstm.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_lstm.log",
@@ -998,7 +998,7 @@ rule demo_mnist_lstm:
         mem_mb=8000,
         runtime=720,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_lstm:
     input:
@@ -1010,7 +1010,7 @@ rule proof_mnist_lstm:
         metrics_out=report("results/proof/mnist_lstm_metrics.csv", caption="report/outputs/proof_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_lstm.json", caption="report/outputs/proof_mnist_lstm.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_lstm.log",
@@ -1021,7 +1021,7 @@ rule proof_mnist_lstm:
         mem_mb=8000,
         runtime=720,
     shell:
-        f"python -m stages.train_lstm --variant proof --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant proof --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule mnist_generate:
     input:
@@ -1353,7 +1353,7 @@ rule kth_train:
         metrics_out=report("results/kth_train_metrics.csv", caption="report/outputs/kth_train.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_train.json", caption="report/outputs/kth_train.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_train.log",
@@ -1365,7 +1365,7 @@ rule kth_train:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_train:
     input:
@@ -1376,7 +1376,7 @@ rule demo_kth_train:
         metrics_out=report("results/demo/kth_train_metrics.csv", caption="report/outputs/demo_kth_train.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_train.json", caption="report/outputs/demo_kth_train.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_train.log",
@@ -1387,7 +1387,7 @@ rule demo_kth_train:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_lstm:
     input:
@@ -1399,7 +1399,7 @@ rule kth_lstm:
         metrics_out=report("results/kth_lstm_metrics.csv", caption="report/outputs/kth_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_lstm.json", caption="report/outputs/kth_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_lstm.log",
@@ -1411,7 +1411,7 @@ rule kth_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_lstm:
     input:
@@ -1423,7 +1423,7 @@ rule demo_kth_lstm:
         metrics_out=report("results/demo/kth_lstm_metrics.csv", caption="report/outputs/demo_kth_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_lstm.json", caption="report/outputs/demo_kth_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_lstm.log",
@@ -1434,7 +1434,7 @@ rule demo_kth_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_ae:
     input:
@@ -1445,7 +1445,7 @@ rule kth_ae:
         metrics_out=report("results/kth_ae_metrics.csv", caption="report/outputs/kth_ae.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae.json", caption="report/outputs/kth_ae.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae.log",
@@ -1457,7 +1457,7 @@ rule kth_ae:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_ae --variant paper --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_ae --variant paper --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae:
     input:
@@ -1468,7 +1468,7 @@ rule demo_kth_ae:
         metrics_out=report("results/demo/kth_ae_metrics.csv", caption="report/outputs/demo_kth_ae.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae.json", caption="report/outputs/demo_kth_ae.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae.log",
@@ -1479,7 +1479,7 @@ rule demo_kth_ae:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_ae_lstm:
     input:
@@ -1491,7 +1491,7 @@ rule kth_ae_lstm:
         metrics_out=report("results/kth_ae_lstm_metrics.csv", caption="report/outputs/kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae_lstm.json", caption="report/outputs/kth_ae_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae_lstm.log",
@@ -1503,7 +1503,7 @@ rule kth_ae_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae_lstm:
     input:
@@ -1515,7 +1515,7 @@ rule demo_kth_ae_lstm:
         metrics_out=report("results/demo/kth_ae_lstm_metrics.csv", caption="report/outputs/demo_kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae_lstm.json", caption="report/outputs/demo_kth_ae_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae_lstm.log",
@@ -1526,7 +1526,7 @@ rule demo_kth_ae_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_generate:
     input:
@@ -1669,7 +1669,7 @@ rule kth_classifier:
         model_out="data/models/kth/classifier.pt",
         summary_out=report("results/kth_classifier.json", caption="report/outputs/kth_classifier.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier', 'runtime'], 'paper'),
     log:
         "logs/kth_classifier.log",
     benchmark:
@@ -1679,7 +1679,7 @@ rule kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_classifier --variant paper --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_classifier --variant paper --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_classifier:
     input:
@@ -1690,7 +1690,7 @@ rule demo_kth_classifier:
         model_out="data/demo/models/kth/classifier.pt",
         summary_out=report("results/demo/kth_classifier.json", caption="report/outputs/demo_kth_classifier.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier', 'runtime'], 'demo'),
     log:
         "logs/demo_kth_classifier.log",
     benchmark:
@@ -1700,7 +1700,7 @@ rule demo_kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_inception:
     input:
@@ -1884,7 +1884,7 @@ rule norb_train:
         metrics_out=report("results/norb_train_metrics.csv", caption="report/outputs/norb_train.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train.json", caption="report/outputs/norb_train.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train.log",
@@ -1896,7 +1896,7 @@ rule norb_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train:
     input:
@@ -1907,7 +1907,7 @@ rule demo_norb_train:
         metrics_out=report("results/demo/norb_train_metrics.csv", caption="report/outputs/demo_norb_train.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train.json", caption="report/outputs/demo_norb_train.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train.log",
@@ -1918,7 +1918,7 @@ rule demo_norb_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_train:
     input:
@@ -1929,7 +1929,7 @@ rule proof_norb_train:
         metrics_out=report("results/proof/norb_train_metrics.csv", caption="report/outputs/proof_norb_train.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train.json", caption="report/outputs/proof_norb_train.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train.log",
@@ -1940,7 +1940,7 @@ rule proof_norb_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule norb_figures:
     input:
@@ -2014,7 +2014,7 @@ rule norb_train_noadv:
         metrics_out=report("results/norb_train_noadv_metrics.csv", caption="report/outputs/norb_train_noadv.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train_noadv.json", caption="report/outputs/norb_train_noadv.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train_noadv.log",
@@ -2026,7 +2026,7 @@ rule norb_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train_noadv:
     input:
@@ -2037,7 +2037,7 @@ rule demo_norb_train_noadv:
         metrics_out=report("results/demo/norb_train_noadv_metrics.csv", caption="report/outputs/demo_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train_noadv.json", caption="report/outputs/demo_norb_train_noadv.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train_noadv.log",
@@ -2048,7 +2048,7 @@ rule demo_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_train_noadv:
     input:
@@ -2059,7 +2059,7 @@ rule proof_norb_train_noadv:
         metrics_out=report("results/proof/norb_train_noadv_metrics.csv", caption="report/outputs/proof_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train_noadv.json", caption="report/outputs/proof_norb_train_noadv.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train_noadv.log",
@@ -2070,7 +2070,7 @@ rule proof_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule norb_figures_noadv:
     input:
@@ -2366,7 +2366,7 @@ rule chairs_train:
         metrics_out=report("results/chairs_train_metrics.csv", caption="report/outputs/chairs_train.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train.json", caption="report/outputs/chairs_train.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train.log",
@@ -2378,7 +2378,7 @@ rule chairs_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train:
     input:
@@ -2389,7 +2389,7 @@ rule demo_chairs_train:
         metrics_out=report("results/demo/chairs_train_metrics.csv", caption="report/outputs/demo_chairs_train.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train.json", caption="report/outputs/demo_chairs_train.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train.log",
@@ -2400,7 +2400,7 @@ rule demo_chairs_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures:
     input:
@@ -2453,7 +2453,7 @@ rule chairs_train_noadv:
         metrics_out=report("results/chairs_train_noadv_metrics.csv", caption="report/outputs/chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train_noadv.json", caption="report/outputs/chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train_noadv.log",
@@ -2465,7 +2465,7 @@ rule chairs_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train_noadv:
     input:
@@ -2476,7 +2476,7 @@ rule demo_chairs_train_noadv:
         metrics_out=report("results/demo/chairs_train_noadv_metrics.csv", caption="report/outputs/demo_chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train_noadv.json", caption="report/outputs/demo_chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train_noadv.log",
@@ -2487,7 +2487,7 @@ rule demo_chairs_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures_noadv:
     input:
