@@ -69,9 +69,10 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     lines = [x for x in out.splitlines() if "python -m stages." in x]
     train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
     assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
-    report = [x for x in lines if "stages.paper_report" in x]  # stamps each figure with its training steps
-    assert len(report) == 1 and "--set demo.mnist.train.steps=7" in report[0]
-    assert not any("--set " in x for x in lines if x not in train + report)
+    # the MNIST figures, the generation, the leakage table and the report stamp their scale (steps) on themselves
+    stamps = [x for x in lines if re.search(r"stages\.(paper_report|leakage|generate .*mnist|figures .*/mnist/)", x)]
+    assert len(stamps) == 4 and all("--set demo.mnist.train.steps=7" in x for x in stamps)
+    assert not any("--set " in x for x in lines if x not in train + stamps)
 
 
 def test_cluster_profile_parses(repo_root):
@@ -222,3 +223,22 @@ def test_snakemake_passes_runtime_config_to_the_training_rules(repo_root):
     training = [x for x in lines if "stages.train_" in x]
     assert training and all("--set runtime.precision=fp32" in x for x in training)
     assert not any("--set " in x for x in lines if x not in training)
+
+
+def test_stages_that_stamp_their_scale_declare_the_paper_keys(repo_root):
+    """A figure's or table's scale stamp reads the paper's training steps and width from params.yaml
+    (drnet.report.scale.paper_section): every stage that stamps declares them, so that an edit of those values
+    re-runs it (a demo figure would keep saying "paper 120000" after the paper value changed)."""
+    from stages.dag.registry import DATASETS, scale_keys
+
+    stamping = {job.stage.module for job in jobs()
+                if re.search(r"\b(paper_section|leakage_stamp)\(|paper=load_params",
+                             (repo_root / (job.stage.module.replace(".", "/") + ".py")).read_text())}
+    assert stamping == {"stages.figures", "stages.generate", "stages.kth_inception", "stages.kth_fewshot",
+                        "stages.norb_classification", "stages.leakage", "stages.paper_report"}
+    for job in jobs():
+        if job.stage.module in stamping:
+            args = job.stage.args
+            datasets = [args[args.index("--dataset") + 1]] if "--dataset" in args else \
+                [ds for ds in DATASETS if job.stage.name.startswith(ds + "_")] or list(DATASETS)
+            assert set(scale_keys(*datasets)) <= set(job.stage.params), job.name

@@ -1033,7 +1033,7 @@ rule mnist_generate:
         strip_out=report("results/mnist/generation.png", caption="report/outputs/mnist_generate.strip_out.rst", category="MNIST", subcategory="paper"),
         video_out=report("results/mnist/generation.gif", caption="report/outputs/mnist_generate.video_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'paper'),
     log:
         "logs/mnist_generate.log",
     benchmark:
@@ -1043,7 +1043,7 @@ rule mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_generate:
     input:
@@ -1055,7 +1055,7 @@ rule demo_mnist_generate:
         strip_out=report("results/demo/mnist/generation.png", caption="report/outputs/demo_mnist_generate.strip_out.rst", category="MNIST", subcategory="demo"),
         video_out=report("results/demo/mnist/generation.gif", caption="report/outputs/demo_mnist_generate.video_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'demo'),
     log:
         "logs/demo_mnist_generate.log",
     benchmark:
@@ -1065,7 +1065,7 @@ rule demo_mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_generate:
     input:
@@ -1077,7 +1077,7 @@ rule proof_mnist_generate:
         strip_out=report("results/proof/mnist/generation.png", caption="report/outputs/proof_mnist_generate.strip_out.rst", category="MNIST", subcategory="proof"),
         video_out=report("results/proof/mnist/generation.gif", caption="report/outputs/proof_mnist_generate.video_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'proof'),
     log:
         "logs/proof_mnist_generate.log",
     benchmark:
@@ -1087,7 +1087,7 @@ rule proof_mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant proof --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant proof --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule mnist_figures:
     input:
@@ -1098,7 +1098,7 @@ rule mnist_figures:
         reconstruction_out=report("results/mnist/reconstruction.png", caption="report/outputs/mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="paper"),
         swap_out=report("results/mnist/swap.png", caption="report/outputs/mnist_figures.swap_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'paper'),
     log:
         "logs/mnist_figures.log",
     benchmark:
@@ -1108,7 +1108,7 @@ rule mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_figures:
     input:
@@ -1119,7 +1119,7 @@ rule demo_mnist_figures:
         reconstruction_out=report("results/demo/mnist/reconstruction.png", caption="report/outputs/demo_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="demo"),
         swap_out=report("results/demo/mnist/swap.png", caption="report/outputs/demo_mnist_figures.swap_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'demo'),
     log:
         "logs/demo_mnist_figures.log",
     benchmark:
@@ -1129,7 +1129,7 @@ rule demo_mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_figures:
     input:
@@ -1140,7 +1140,7 @@ rule proof_mnist_figures:
         reconstruction_out=report("results/proof/mnist/reconstruction.png", caption="report/outputs/proof_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="proof"),
         swap_out=report("results/proof/mnist/swap.png", caption="report/outputs/proof_mnist_figures.swap_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'proof'),
     log:
         "logs/proof_mnist_figures.log",
     benchmark:
@@ -1150,7 +1150,7 @@ rule proof_mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule mnist_probe:
     input:
@@ -1538,7 +1538,7 @@ rule kth_generate:
         strip_out=report("results/kth/generation.png", caption="report/outputs/kth_generate.strip_out.rst", category="KTH", subcategory="paper"),
         video_out=report("results/kth/generation.gif", caption="report/outputs/kth_generate.video_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_generate.log",
     benchmark:
@@ -1548,7 +1548,7 @@ rule kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_generate:
     input:
@@ -1560,7 +1560,7 @@ rule demo_kth_generate:
         strip_out=report("results/demo/kth/generation.png", caption="report/outputs/demo_kth_generate.strip_out.rst", category="KTH", subcategory="demo"),
         video_out=report("results/demo/kth/generation.gif", caption="report/outputs/demo_kth_generate.video_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_generate.log",
     benchmark:
@@ -1570,7 +1570,7 @@ rule demo_kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule kth_figures:
     input:
@@ -1581,7 +1581,7 @@ rule kth_figures:
         reconstruction_out=report("results/kth/reconstruction.png", caption="report/outputs/kth_figures.reconstruction_out.rst", category="KTH", subcategory="paper"),
         swap_out=report("results/kth/swap.png", caption="report/outputs/kth_figures.swap_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_figures.log",
     benchmark:
@@ -1591,7 +1591,7 @@ rule kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_figures:
     input:
@@ -1602,7 +1602,7 @@ rule demo_kth_figures:
         reconstruction_out=report("results/demo/kth/reconstruction.png", caption="report/outputs/demo_kth_figures.reconstruction_out.rst", category="KTH", subcategory="demo"),
         swap_out=report("results/demo/kth/swap.png", caption="report/outputs/demo_kth_figures.swap_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_figures.log",
     benchmark:
@@ -1612,7 +1612,7 @@ rule demo_kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule kth_disentangle:
     input:
@@ -1718,7 +1718,7 @@ rule kth_inception:
         plot_out=report("results/kth/inception.png", caption="report/outputs/kth_inception.plot_out.rst", category="KTH", subcategory="paper"),
         neighbours_out=report("results/kth/neighbours.png", caption="report/outputs/kth_inception.neighbours_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_inception.log",
     benchmark:
@@ -1728,7 +1728,7 @@ rule kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.kth_inception --variant paper --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_inception --variant paper --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_inception:
     input:
@@ -1746,7 +1746,7 @@ rule demo_kth_inception:
         plot_out=report("results/demo/kth/inception.png", caption="report/outputs/demo_kth_inception.plot_out.rst", category="KTH", subcategory="demo"),
         neighbours_out=report("results/demo/kth/neighbours.png", caption="report/outputs/demo_kth_inception.neighbours_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_inception.log",
     benchmark:
@@ -1756,7 +1756,7 @@ rule demo_kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_download:
     input:
@@ -1951,7 +1951,7 @@ rule norb_figures:
         reconstruction_out=report("results/norb/reconstruction.png", caption="report/outputs/norb_figures.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap.png", caption="report/outputs/norb_figures.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_figures.log",
     benchmark:
@@ -1961,7 +1961,7 @@ rule norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures:
     input:
@@ -1972,7 +1972,7 @@ rule demo_norb_figures:
         reconstruction_out=report("results/demo/norb/reconstruction.png", caption="report/outputs/demo_norb_figures.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap.png", caption="report/outputs/demo_norb_figures.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_figures.log",
     benchmark:
@@ -1982,7 +1982,7 @@ rule demo_norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_figures:
     input:
@@ -1993,7 +1993,7 @@ rule proof_norb_figures:
         reconstruction_out=report("results/proof/norb/reconstruction.png", caption="report/outputs/proof_norb_figures.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap.png", caption="report/outputs/proof_norb_figures.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_figures.log",
     benchmark:
@@ -2003,7 +2003,7 @@ rule proof_norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_train_noadv:
     input:
@@ -2081,7 +2081,7 @@ rule norb_figures_noadv:
         reconstruction_out=report("results/norb/reconstruction_noadv.png", caption="report/outputs/norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap_noadv.png", caption="report/outputs/norb_figures_noadv.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_figures_noadv.log",
     benchmark:
@@ -2091,7 +2091,7 @@ rule norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures_noadv:
     input:
@@ -2102,7 +2102,7 @@ rule demo_norb_figures_noadv:
         reconstruction_out=report("results/demo/norb/reconstruction_noadv.png", caption="report/outputs/demo_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap_noadv.png", caption="report/outputs/demo_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_figures_noadv.log",
     benchmark:
@@ -2112,7 +2112,7 @@ rule demo_norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_figures_noadv:
     input:
@@ -2123,7 +2123,7 @@ rule proof_norb_figures_noadv:
         reconstruction_out=report("results/proof/norb/reconstruction_noadv.png", caption="report/outputs/proof_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap_noadv.png", caption="report/outputs/proof_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_figures_noadv.log",
     benchmark:
@@ -2133,7 +2133,7 @@ rule proof_norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_disentangle:
     input:
@@ -2219,7 +2219,7 @@ rule norb_classification:
         long_out=report("results/norb_classification_long.csv", caption="report/outputs/norb_classification.long_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_classification.json", caption="report/outputs/norb_classification.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_classification.log",
     benchmark:
@@ -2229,7 +2229,7 @@ rule norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant paper --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant paper --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_classification:
     input:
@@ -2243,7 +2243,7 @@ rule demo_norb_classification:
         long_out=report("results/demo/norb_classification_long.csv", caption="report/outputs/demo_norb_classification.long_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_classification.json", caption="report/outputs/demo_norb_classification.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_classification.log",
     benchmark:
@@ -2253,7 +2253,7 @@ rule demo_norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant demo --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant demo --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_classification:
     input:
@@ -2267,7 +2267,7 @@ rule proof_norb_classification:
         long_out=report("results/proof/norb_classification_long.csv", caption="report/outputs/proof_norb_classification.long_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_classification.json", caption="report/outputs/proof_norb_classification.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_classification.log",
     benchmark:
@@ -2277,7 +2277,7 @@ rule proof_norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant proof --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant proof --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_meshes:
     input:
@@ -2411,7 +2411,7 @@ rule chairs_figures:
         reconstruction_out=report("results/chairs/reconstruction.png", caption="report/outputs/chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap.png", caption="report/outputs/chairs_figures.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/chairs_figures.log",
     benchmark:
@@ -2421,7 +2421,7 @@ rule chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures:
     input:
@@ -2432,7 +2432,7 @@ rule demo_chairs_figures:
         reconstruction_out=report("results/demo/chairs/reconstruction.png", caption="report/outputs/demo_chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap.png", caption="report/outputs/demo_chairs_figures.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_chairs_figures.log",
     benchmark:
@@ -2442,7 +2442,7 @@ rule demo_chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_train_noadv:
     input:
@@ -2498,7 +2498,7 @@ rule chairs_figures_noadv:
         reconstruction_out=report("results/chairs/reconstruction_noadv.png", caption="report/outputs/chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap_noadv.png", caption="report/outputs/chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/chairs_figures_noadv.log",
     benchmark:
@@ -2508,7 +2508,7 @@ rule chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures_noadv:
     input:
@@ -2519,7 +2519,7 @@ rule demo_chairs_figures_noadv:
         reconstruction_out=report("results/demo/chairs/reconstruction_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_chairs_figures_noadv.log",
     benchmark:
@@ -2529,7 +2529,7 @@ rule demo_chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_disentangle:
     input:
@@ -2591,7 +2591,7 @@ rule kth_fewshot:
         plot_out=report("results/kth/fewshot.png", caption="report/outputs/kth_fewshot.plot_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_fewshot.json", caption="report/outputs/kth_fewshot.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_fewshot.log",
     benchmark:
@@ -2601,7 +2601,7 @@ rule kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_fewshot --variant paper --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_fewshot --variant paper --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_fewshot:
     input:
@@ -2615,7 +2615,7 @@ rule demo_kth_fewshot:
         plot_out=report("results/demo/kth/fewshot.png", caption="report/outputs/demo_kth_fewshot.plot_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_fewshot.json", caption="report/outputs/demo_kth_fewshot.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_fewshot.log",
     benchmark:
@@ -2625,7 +2625,7 @@ rule demo_kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_fewshot --variant demo --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_fewshot --variant demo --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule leakage:
     input:
@@ -2646,7 +2646,7 @@ rule leakage:
         csv_out=report("results/leakage.csv", caption="report/outputs/leakage.csv_out.rst", category="Paper", subcategory="paper"),
         summary_out=report("results/leakage.json", caption="report/outputs/leakage.summary_out.rst", category="Paper", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/leakage.log",
     benchmark:
@@ -2656,7 +2656,7 @@ rule leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.leakage --variant paper --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
+        f"python -m stages.leakage --variant paper --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_leakage:
     input:
@@ -2677,7 +2677,7 @@ rule demo_leakage:
         csv_out=report("results/demo/leakage.csv", caption="report/outputs/demo_leakage.csv_out.rst", category="Paper", subcategory="demo"),
         summary_out=report("results/demo/leakage.json", caption="report/outputs/demo_leakage.summary_out.rst", category="Paper", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_leakage.log",
     benchmark:
@@ -2687,7 +2687,7 @@ rule demo_leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.leakage --variant demo --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
+        f"python -m stages.leakage --variant demo --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule paper_report:
     input:

@@ -17,6 +17,12 @@ from drnet.params import training_keys
 DATASETS = ("mnist", "kth", "norb", "chairs")
 
 
+def scale_keys(*datasets: str) -> list[str]:
+    """The paper-scale params a figure's or table's scale stamp compares its model with (drnet.report.scale:
+    training steps and width), read from params.yaml by every stage that stamps its outputs."""
+    return [f"{ds}.{key}" for ds in datasets for key in ("train.steps", "model.width")]
+
+
 @dataclass(frozen=True)
 class Stage:
     """One pipeline stage. ``deps``/``outs`` map a command-line flag to a path (``{d}`` = data root,
@@ -75,10 +81,11 @@ def _mnist() -> list[Stage]:
               runtime_min=12 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/mnist/generation.png", "--video-out": "{r}/mnist/generation.gif"},
-              ["seed", "mnist.generate"], args=["--dataset", "mnist"], threads=2, variants=ALL_VARIANTS),
+              ["seed", "mnist.generate", *scale_keys("mnist")], args=["--dataset", "mnist"], threads=2,
+              variants=ALL_VARIANTS),
         Stage("mnist_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/mnist/reconstruction.png", "--swap-out": "{r}/mnist/swap.png"},
-              ["seed"], threads=2, variants=ALL_VARIANTS),
+              ["seed", *scale_keys("mnist")], threads=2, variants=ALL_VARIANTS),
         Stage("mnist_probe", "stages.mnist_probe", {"--drnet": drnet, "--train": train, "--test": test},
               {"--out": "{r}/mnist_probe.json"}, ["seed", "mnist.probe"], metrics=frozenset({"--out"}), threads=2),
         Stage("mnist_disentangle", "stages.mnist_disentangle",
@@ -129,10 +136,10 @@ def _kth() -> list[Stage]:
               persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
         Stage("kth_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/kth/generation.png", "--video-out": "{r}/kth/generation.gif"},
-              ["seed", "kth.generate"], args=["--dataset", "kth"], threads=2),
+              ["seed", "kth.generate", *scale_keys("kth")], args=["--dataset", "kth"], threads=2),
         Stage("kth_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/kth/reconstruction.png", "--swap-out": "{r}/kth/swap.png"},
-              ["seed"], threads=2),
+              ["seed", *scale_keys("kth")], threads=2),
         Stage("kth_disentangle", "stages.kth_disentangle", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--csv-out": "{r}/kth_disentanglement.csv", "--md-out": "{r}/kth_disentanglement.md",
                "--summary-out": "{r}/kth_disentanglement.json"}, ["seed", "kth.disentangle"],
@@ -145,8 +152,8 @@ def _kth() -> list[Stage]:
               {"--drnet": drnet, "--drnet-lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--classifier": classifier,
                "--classifier-summary": "{r}/kth_classifier.json", "--train": train, "--test": test},
               {"--csv-out": "{r}/kth_inception.csv", "--plot-out": "{r}/kth/inception.png",
-               "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception"], threads=2, mem_mb=8000,
-              runtime_min=120),
+               "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception", *scale_keys("kth")], threads=2,
+              mem_mb=8000, runtime_min=120),
     ]
 
 
@@ -169,7 +176,8 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
                   persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, variants=variants, **gpu),
             Stage(f"{ds}_figures{suffix}", "stages.figures", {"--drnet": model, "--test": test},
                   {"--reconstruction-out": f"{{r}}/{ds}/reconstruction{suffix}.png",
-                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed"], threads=2, variants=variants),
+                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed", *scale_keys(ds)], threads=2,
+                  variants=variants),
         ]
     stages.append(
         Stage(f"{ds}_disentangle", "stages.object_disentangle",
@@ -201,8 +209,8 @@ def _norb() -> list[Stage]:
                "--train": "{d}/processed/norb/train.h5", "--test": "{d}/processed/norb/test.h5"},
               {"--csv-out": "{r}/norb_classification.csv", "--long-out": "{r}/norb_classification_long.csv",
                "--summary-out": "{r}/norb_classification.json"},
-              ["seed", "norb.classifier"], metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000,
-              runtime_min=120, variants=ALL_VARIANTS))
+              ["seed", "norb.classifier", *scale_keys("norb")], metrics=frozenset({"--summary-out"}), threads=2,
+              mem_mb=8000, runtime_min=120, variants=ALL_VARIANTS))
     return stages
 
 
@@ -250,14 +258,14 @@ def _paper() -> list[Stage]:
               {"--drnet": f"{d}/kth/drnet.pt", "--ae": f"{d}/kth/ae.pt", "--train": "{d}/processed/kth/train.h5",
                "--test": "{d}/processed/kth/test.h5"},
               {"--csv-out": "{r}/kth_fewshot.csv", "--plot-out": "{r}/kth/fewshot.png",
-               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot"],
+               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot", *scale_keys("kth")],
               metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240),
         Stage("leakage", "stages.leakage", leak_deps, {"--csv-out": "{r}/leakage.csv", "--summary-out":
-              "{r}/leakage.json"}, ["seed", "leakage"], metrics=frozenset({"--summary-out"}), threads=2,
-              mem_mb=8000, runtime_min=120),
+              "{r}/leakage.json"}, ["seed", "leakage", *scale_keys(*DATASETS)], metrics=frozenset({"--summary-out"}),
+              threads=2, mem_mb=8000, runtime_min=120),
         Stage("paper_report", "stages.paper_report", report_deps,
               {"--out": "{r}/paper", "--html-out": "{r}/paper_report.html"},
-              ["seed", *(f"{ds}.{key}" for ds in DATASETS for key in ("train.steps", "model.width"))],
+              ["seed", *scale_keys(*DATASETS)],
               dir_outs=frozenset({"--out"}), runtime_min=10),
     ]
 
