@@ -393,8 +393,10 @@ def test_edited_training_code_trains_afresh(tmp_path, code_copy, caplog, capsys,
         fh.write("# an unrelated edit\n")
     monkeypatch.setenv("DRNET_RESUME_ACROSS_CODE", "1")  # the opt-in: keep the run across the edit
     caplog.clear()
+    kept = (tmp_path / "drnet.pt").read_bytes()
     assert _drnet_stage(tmp_path, store, sets=["seed=1"]) == 0
     assert "DRNET_RESUME_ACROSS_CODE=1: resuming" in caplog.text and "resumed from" in caplog.text
+    assert (tmp_path / "drnet.pt").read_bytes() == kept, "the kept run rewrites its own file: no LSTM retrain"
     caplog.clear()
     assert _drnet_stage(tmp_path, store, sets=["seed=2"]) == 0  # the opt-in never covers other params
     assert "starting fresh, not resuming" in caplog.text and "with other params" in caplog.text
@@ -415,13 +417,18 @@ def test_lstm_and_ae_keys_hold_their_code(code_copy):
 
 
 def test_runtime_settings_that_change_results_are_in_the_key(tmp_path, caplog):
-    """fp64 over an fp32 checkpoint trains afresh (other numbers); another thread count resumes (the same run)."""
+    """fp64 over an fp32 checkpoint trains afresh (other numbers); another thread count (DVC and Snakemake re-run
+    training for it: a declared param) resumes the same run."""
     store = tmp_path / "train.h5"
     _build(store, 4)
     assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp32", "runtime.threads=1"]) == 0
+    model = (tmp_path / "drnet.pt").read_bytes()
     caplog.set_level("INFO", logger="drnet")
     assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp32", "runtime.threads=2"]) == 0
     assert "resumed from" in caplog.text
+    # the finished run, written again, is the same file: the LSTM built on it is not retrained (its key holds the
+    # file's sha256; the RNG state a loader consumed and unshared metric names made other bytes)
+    assert (tmp_path / "drnet.pt").read_bytes() == model
     caplog.clear()
     assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp64", "runtime.threads=2"]) == 0
     assert "starting fresh, not resuming" in caplog.text and "with other runtime settings" in caplog.text

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -186,14 +187,16 @@ def restore_training(state: dict, modules: dict[str, nn.Module], optimizers: dic
 
 
 def resume(checkpoint_path: str | Path, params_hash: str, mode: str, modules: dict[str, nn.Module],
-           optimizers: dict[str, torch.optim.Optimizer]) -> tuple[int, list[dict]]:
-    """Continue from ``checkpoint_path`` if allowed; return (start step, metric rows logged so far).
+           optimizers: dict[str, torch.optim.Optimizer]) -> tuple[int, list[dict], str]:
+    """Continue from ``checkpoint_path`` if allowed; return (start step, metric rows logged so far, the key the
+    run goes on under).
 
     params_hash: the run's resume key (``resume_key``: params hash + data, upstream-model, code and runtime
     identities; a bare params hash also works). mode 'auto': resume when a checkpoint with the same key exists,
     else start fresh with one INFO line saying why; 'yes': a matching checkpoint is required; 'no': always start
     fresh. With ``DRNET_RESUME_ACROSS_CODE=1`` a key that differs in its code part alone still resumes (one
-    WARNING line).
+    WARNING line) and the run goes on under the checkpoint's own key: it stays the run it was, so a finished run
+    rewrites the same model file and what was trained from that file is not retrained.
     A file that is not a resumable checkpoint for these modules (a final model file, missing keys, wrong
     shapes) is refused in one line in every mode but 'no'.
     """
@@ -201,7 +204,7 @@ def resume(checkpoint_path: str | Path, params_hash: str, mode: str, modules: di
     if mode == "no" or not path.exists():
         if mode == "yes":
             raise DrnetError(f"--resume yes but no checkpoint at {path}")
-        return 0, []
+        return 0, [], params_hash
     state = load_checkpoint(path)
     # What the file is first, then whether it was made from these inputs: a checkpoint of other params (say another
     # pose size) starts a fresh run in 'auto' mode, not a shape error; shapes are checked once the key matches.
@@ -210,12 +213,15 @@ def resume(checkpoint_path: str | Path, params_hash: str, mode: str, modules: di
     if why and os.environ.get(ACROSS_CODE_ENV) == "1" and key_mismatch(state["params_hash"], params_hash, {"code"}) \
             is None:
         log.warning("%s=1: resuming %s although it was made %s", ACROSS_CODE_ENV, path, why)
-        why = None
+        why, params_hash = None, state["params_hash"]
     if why:
         if mode == "yes":
             raise DrnetError(f"--resume yes but {path} was made {why}; use --resume no (or auto) to start over")
         log.info("starting fresh, not resuming: %s was made %s", path, why)
-        return 0, []
+        return 0, [], params_hash
     start = restore_training(state, modules, optimizers, path)
     log.info("resumed from %s at step %d", path, start)
-    return start, list(state["extra"].get("metrics", []))
+    # metric names interned, as the loop's literal names are: pickle shares equal objects, so a finished run
+    # resumed and written again gives a file of the same bytes
+    rows = [{sys.intern(name): value for name, value in row.items()} for row in state["extra"].get("metrics", [])]
+    return start, rows, params_hash
