@@ -3,8 +3,9 @@
 A file holds state_dicts only and is loaded with ``weights_only=True`` (loading never executes code). A training
 checkpoint holds the state_dict of every module and optimizer, the step, torch RNG states, the resolved params
 section, its resume key and the metric rows logged so far (resuming: ``drnet.train.resume``). A final model file
-holds the modules only, and in ``extra`` its ``kind`` (drnet, ae, lstm, classifier) with the architecture it was
-built with, so ``load_model`` rebuilds it from the file alone, never from params (nanoGPT's ``model_args``).
+holds the modules only (no optimizer or RNG state), and in ``extra`` its ``kind`` (drnet, ae, lstm, classifier)
+with the architecture it was built with, so ``load_model`` rebuilds it from the file alone, never from params
+(nanoGPT's ``model_args``).
 Files are written to a temporary name and renamed. Every file is checked for the keys, kinds and tensor shapes
 it must have before anything is restored from it; each refusal is one line that says what to do.
 
@@ -57,8 +58,10 @@ def save_checkpoint(path: str | Path, *, modules: dict[str, nn.Module], optimize
         "step": step,
         "modules": {name: unwrap(m).state_dict() for name, m in modules.items()},
         "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
+        # a model file (no optimizers) holds no RNG state: nothing resumes from it, and the RNG a loader consumed
+        # would make a finished run, resumed and written again, a file of other bytes (its dependents re-run)
         "rng": {"torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []} if optimizers else {},
         "params": params,
         "params_hash": params_hash,
         "extra": extra or {},

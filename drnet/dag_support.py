@@ -1,5 +1,5 @@
-"""Helpers the Snakefile uses: config validation, per-rule ``--set`` overrides from ``--config`` and the digest
-of the params values each rule runs with (its re-run trigger)."""
+"""Helpers the Snakefile uses: config validation (a --config value no rule reads is refused), per-rule ``--set``
+overrides from ``--config`` and the digest of the params values each rule runs with (its re-run trigger)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,24 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
+def _reads(key: str, keys: list[str]) -> bool:
+    """Whether dotted ``key`` (a --config key, demo./proof. prefix included) lies under one of the params ``keys``."""
+    key = key.split(".", 1)[1] if key.split(".")[0] in VARIANTS else key
+    return any(key == k or key.startswith(k + ".") for k in keys)
+
+
+def check_overrides_reach(config: dict, keys: list[str], path: str = "params.yaml") -> None:
+    """Refuse in one line a --config value that no rule would receive: one set under a key absent from ``path``
+    or under a key none of the rules' params ``keys`` covers (it would be dropped: no rule re-runs)."""
+    base, now = _flatten(load_raw(path)), _flatten(config)
+    for dotted, value in sorted(now.items()):
+        if dotted not in base:
+            raise DrnetError(f"--config sets unknown key {dotted}; it must already exist in {path}")
+        if value != base[dotted] and not _reads(dotted, keys):
+            raise DrnetError(f"--config sets {dotted}, which no stage reads (no rule declares it), so it would "
+                             f"change nothing; set a key a stage reads (the params of the rules in dvc.yaml)")
+
+
 def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
     """``--set k=v`` flags for values where Snakemake's config differs from params.yaml, limited to ``keys``
     (and their demo/proof-overlay counterparts), so that a rule re-runs only when its own params change."""
@@ -48,8 +66,7 @@ def overrides(config: dict, keys: list[str], path: str = "params.yaml") -> str:
     for dotted, value in sorted(now.items()):
         if value == base[dotted]:
             continue
-        key = dotted.split(".", 1)[1] if dotted.split(".")[0] in VARIANTS else dotted
-        if any(key == k or key.startswith(k + ".") for k in keys):
+        if _reads(dotted, keys):
             text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
             flags.append(f"--set {shlex.quote(f'{dotted}={text}')}")
     return " ".join(flags)

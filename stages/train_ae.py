@@ -12,7 +12,8 @@ from drnet.params import Runtime, params_hash, section, tracked_params, training
 from drnet.train.ae import train_ae
 from drnet.train.loop import Run
 from drnet.train.resume import resume_key
-from drnet.train.runtime import setup
+from drnet.train.runtime import result_settings, setup
+from stages.dag.sources import code_digest
 
 
 def _main(argv: list[str] | None) -> None:
@@ -32,7 +33,8 @@ def _main(argv: list[str] | None) -> None:
     tracked = tracked_params(params, training_keys("ae", "kth"))
     run = Run(store=Path(args.train), model_out=Path(args.model_out), checkpoint=Path(args.checkpoint),
               metrics_out=Path(args.metrics_out), seed=params["seed"], params=tracked,
-              key=resume_key(params_hash(tracked), data=args.train), ctx=ctx, runtime=runtime, resume=args.resume)
+              key=resume_key(params_hash(tracked), data=args.train, code=code_digest("stages.train_ae"),
+                             runtime=result_settings(ctx, runtime)), ctx=ctx, runtime=runtime, resume=args.resume)
     summary = train_ae(kth.baseline, kth.train.max_step, kth.model.width, run)
     if ctx.is_main:
         atomic_write_json(args.summary_out, summary)

@@ -15,7 +15,8 @@ from drnet.params import Runtime, params_hash, section, tracked_params, training
 from drnet.train.drnet import train_drnet
 from drnet.train.loop import Run
 from drnet.train.resume import resume_key
-from drnet.train.runtime import setup
+from drnet.train.runtime import result_settings, setup
+from stages.dag.sources import code_digest
 
 
 def _main(argv: list[str] | None) -> None:
@@ -38,7 +39,9 @@ def _main(argv: list[str] | None) -> None:
     runtime = Runtime(**params.get("runtime", {}))
     ctx = setup(runtime)
     tracked = tracked_params(params, training_keys("drnet", args.dataset))
-    key = resume_key(params_hash(tracked), data=args.train)  # a rebuilt store or other params: no stale resume
+    # a rebuilt store, other params, edited code or other results-changing runtime settings: no stale resume
+    key = resume_key(params_hash(tracked), data=args.train, code=code_digest("stages.train_drnet"),
+                     runtime=result_settings(ctx, runtime))
     run = Run(store=Path(args.train), model_out=Path(args.model_out), checkpoint=Path(args.checkpoint),
               metrics_out=Path(args.metrics_out), seed=params["seed"], params=tracked, key=key, ctx=ctx,
               runtime=runtime, resume=args.resume)

@@ -12,7 +12,8 @@ from drnet.params import Runtime, params_hash, section, tracked_params, training
 from drnet.train.loop import Run
 from drnet.train.lstm import train_lstm
 from drnet.train.resume import resume_key
-from drnet.train.runtime import setup
+from drnet.train.runtime import result_settings, setup
+from stages.dag.sources import code_digest
 
 
 def _main(argv: list[str] | None) -> None:
@@ -32,7 +33,8 @@ def _main(argv: list[str] | None) -> None:
     VideoStore(args.train, dataset=args.dataset)  # another dataset's store is refused in one line, before any work
     ctx = setup(runtime)
     tracked = tracked_params(params, training_keys("lstm", args.dataset))
-    key = resume_key(params_hash(tracked), data=args.train, upstream={"drnet": args.drnet})
+    key = resume_key(params_hash(tracked), data=args.train, upstream={"drnet": args.drnet},
+                     code=code_digest("stages.train_lstm"), runtime=result_settings(ctx, runtime))
     run = Run(store=Path(args.train), model_out=Path(args.model_out), checkpoint=Path(args.checkpoint),
               metrics_out=Path(args.metrics_out), seed=params["seed"], params=tracked, key=key, ctx=ctx,
               runtime=runtime, resume=args.resume)

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from stages.dag.cli import main
@@ -68,9 +69,10 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     lines = [x for x in out.splitlines() if "python -m stages." in x]
     train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
     assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
-    report = [x for x in lines if "stages.paper_report" in x]  # stamps each figure with its training steps
-    assert len(report) == 1 and "--set demo.mnist.train.steps=7" in report[0]
-    assert not any("--set " in x for x in lines if x not in train + report)
+    # the MNIST figures, the generation, the leakage table and the report stamp their scale (steps) on themselves
+    stamps = [x for x in lines if re.search(r"stages\.(paper_report|leakage|generate .*mnist|figures .*/mnist/)", x)]
+    assert len(stamps) == 4 and all("--set demo.mnist.train.steps=7" in x for x in stamps)
+    assert not any("--set " in x for x in lines if x not in train + stamps)
 
 
 def test_cluster_profile_parses(repo_root):
@@ -187,3 +189,69 @@ def test_a_configfile_that_is_not_plain_yaml_is_refused(repo_root, tmp_path):
                              capture_output=True, text=True)
         assert out.returncode != 0 and f"error: --configfile {tmp_path / name} {message}" in out.stderr, out.stderr
         assert "Job stats" not in out.stdout
+
+
+def _leaves(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def test_every_params_key_is_read_by_a_stage(repo_root):
+    """Every key of params.yaml (overlays included) is a declared param of some stage, so that `dvc exp run -S`
+    on any key re-runs what reads it (DVC runs nothing for a key no stage declares: the value would be dropped)."""
+    from drnet.params import load_raw
+
+    raw = load_raw(repo_root / "params.yaml")
+    declared = {key for job in jobs() for key in job.params(raw)}
+    unread = [leaf for leaf in _leaves(raw) if not any(leaf == k or leaf.startswith(k + ".") for k in declared)]
+    assert not unread, f"params.yaml keys no stage declares: {unread}"
+
+
+def test_config_value_no_stage_reads_is_refused(repo_root):
+    from drnet.dag_support import check_overrides_reach, merged_config, overrides
+    from drnet.errors import DrnetError
+
+    path = str(repo_root / "params.yaml")
+    keys = sorted({key for job in jobs() for key in job.stage.params})
+    config = merged_config({"runtime": {"precision": "fp32"}}, path)
+    check_overrides_reach(config, keys, path)  # read by the training stages now
+    train = next(job.stage for job in jobs() if job.name == "mnist_train")
+    assert overrides(config, train.params, path) == "--set runtime.precision=fp32"
+    figures = next(job.stage for job in jobs() if job.name == "mnist_figures")
+    assert overrides(config, figures.params, path) == ""  # read by training, not by the figures
+    for value, message in (({"runtime": {"precision": "fp32"}}, "--config sets runtime.precision, which no stage "
+                            "reads"), ({"mnist": {"train": {"stepz": "3"}}}, "unknown key mnist.train.stepz")):
+        with pytest.raises(DrnetError, match=message):
+            check_overrides_reach(merged_config(value, path), [k for k in keys if k != "runtime"], path)
+    check_overrides_reach(merged_config({"seed": "0"}, path), [], path)  # the value params.yaml has: no change
+
+
+def test_snakemake_passes_runtime_config_to_the_training_rules(repo_root):
+    out = subprocess.run([*SNAKEMAKE, "-n", "-p", "--forceall", "proof", "--config", "runtime={precision: fp32}"],
+                         cwd=repo_root, capture_output=True, text=True, check=True).stdout
+    lines = [x for x in out.splitlines() if "python -m stages." in x]
+    training = [x for x in lines if "stages.train_" in x]
+    assert training and all("--set runtime.precision=fp32" in x for x in training)
+    assert not any("--set " in x for x in lines if x not in training)
+
+
+def test_stages_that_stamp_their_scale_declare_the_paper_keys(repo_root):
+    """A figure's or table's scale stamp reads the paper's training steps and width from params.yaml
+    (drnet.report.scale.paper_section): every stage that stamps declares them, so that an edit of those values
+    re-runs it (a demo figure would keep saying "paper 120000" after the paper value changed)."""
+    from stages.dag.registry import DATASETS, scale_keys
+
+    stamping = {job.stage.module for job in jobs()
+                if re.search(r"\b(paper_section|leakage_stamp)\(|paper=load_params",
+                             (repo_root / (job.stage.module.replace(".", "/") + ".py")).read_text())}
+    assert stamping == {"stages.figures", "stages.generate", "stages.kth_inception", "stages.kth_fewshot",
+                        "stages.norb_classification", "stages.leakage", "stages.paper_report"}
+    for job in jobs():
+        if job.stage.module in stamping:
+            args = job.stage.args
+            datasets = [args[args.index("--dataset") + 1]] if "--dataset" in args else \
+                [ds for ds in DATASETS if job.stage.name.startswith(ds + "_")] or list(DATASETS)
+            assert set(scale_keys(*datasets)) <= set(job.stage.params), job.name

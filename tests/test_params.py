@@ -214,7 +214,7 @@ def test_training_stages_hash_the_keys_the_registry_lists(repo_root):
     for stage in training:
         dataset = stage.args[stage.args.index("--dataset") + 1] if "--dataset" in stage.args else "kth"
         extra = ["ablation.noadv"] if stage.name.endswith("_noadv") else []
-        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra], stage.name
+        assert stage.params == [*training_keys(kinds[stage.module], dataset), *extra, "runtime"], stage.name
 
 
 def test_resume_hash_changes_with_a_tracked_key_only(repo_root):
@@ -273,3 +273,71 @@ def test_snakemake_config_of_the_ablation_reaches_only_the_ablated_rules(repo_ro
     flags = {s.name: overrides(config, s.params, str(repo_root / "params.yaml")) for s in registry()}
     assert {name for name, flag in flags.items() if flag} == {"norb_train_noadv", "chairs_train_noadv"}
     assert flags["norb_train_noadv"] == "--set ablation.noadv.adv_weight=0.01"
+
+
+def _schema_fields(model, tree, prefix=""):
+    """(dotted key, pydantic field, value in ``tree`` or KeyError) for every leaf field of ``model`` (no overlays)."""
+    from pydantic import BaseModel
+
+    for name, info in model.model_fields.items():
+        if name in ("demo", "proof"):
+            continue
+        ann, key = info.annotation, f"{prefix}{name}"
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from _schema_fields(ann, tree.get(name, {}), key + ".")
+        else:
+            yield key, model, name, info, tree.get(name, KeyError)
+
+
+def test_params_yaml_sets_every_schema_field(repo_root):
+    """Every knob is in params.yaml, so that `--set`/`--config`/`-S` can reach it (they refuse absent keys)."""
+    from drnet.params.schema import Params
+
+    raw = load_raw(repo_root / "params.yaml")
+    missing = [key for key, _, _, _, value in _schema_fields(Params, raw) if value is KeyError]
+    assert not missing, f"schema fields absent from params.yaml: {missing}"
+
+
+def test_schema_defaults_are_values_params_yaml_gives(repo_root):
+    """A default is the value of at least one section of params.yaml that uses it (shared models such as
+    DrnetModel have per-dataset values); a default no section holds is a stale second copy (beta1 was 0.5 in
+    the schema, 0.9 in the file and in both author codes)."""
+    from pydantic_core import PydanticUndefined
+
+    from drnet.params.schema import Params
+
+    raw = load_raw(repo_root / "params.yaml")
+    values: dict[tuple[type, str], list] = {}
+    for _, model, name, info, value in _schema_fields(Params, raw):
+        values.setdefault((model, name), [info.get_default(call_default_factory=True)]).append(value)
+    stale = [f"{model.__name__}.{name}={seen[0]!r} (file: {seen[1:]})" for (model, name), seen in values.items()
+             if seen[0] is not PydanticUndefined and seen[0] not in seen[1:]]
+    assert not stale, f"schema defaults that no section of params.yaml holds: {stale}"
+
+
+@pytest.mark.parametrize("key", ["mnist.model.normalize_content", "kth.train.fresh_clips", "kth.lstm.fresh_clips",
+                                 "norb.model.normalize_content"])
+def test_documented_knobs_are_settable(repo_root, key):
+    """The README's knobs take `--set` (stage CLI) and `--config` (Snakemake, passed on as --set)."""
+    from drnet.dag_support import merged_config, overrides
+    from drnet.params import lookup
+
+    path = repo_root / "params.yaml"
+    for value in (True, False):
+        assert lookup(load_params(path, overrides=[f"{key}={str(value).lower()}"]), key) is value
+    flipped = str(not lookup(load_raw(path), key)).lower()
+    dataset, part, name = key.split(".")
+    config = merged_config({dataset: {part: {name: flipped}}}, str(path))
+    assert overrides(config, [f"{dataset}.{part}"], str(path)) == f"--set {key}={flipped}"
+
+
+@pytest.mark.parametrize("override", ["mnist.train.steps=true", "mnist.train.adv_weight=off", "norb.data.camera=yes",
+                                      "kth.data.train_persons=[1, on]", "mnist.train.max_step=no", "seed=true"])
+def test_yaml_booleans_are_not_numbers(repo_root, override):
+    """`--set mnist.train.steps=true` trained 1 step and `adv_weight=off` gave 0.0: a boolean is refused in one
+    line wherever a number is expected; boolean knobs still take yes/no/on/off."""
+    with pytest.raises(DrnetError) as err:
+        load_params(repo_root / "params.yaml", overrides=[override])
+    assert f"{override.split('=')[0]}: a YAML boolean" in str(err.value) and "\n" not in str(err.value)
+    assert load_params(repo_root / "params.yaml", overrides=["mnist.model.normalize=off"])["mnist"]["model"][
+        "normalize"] is False

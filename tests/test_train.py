@@ -366,3 +366,90 @@ def test_resume_key_names_what_changed(mnist, tmp_path):
     assert key_mismatch("abc", "abc") is None  # a bare params hash still works as a key
     with pytest.raises(DrnetError, match="cannot read .*Is a directory"):
         resume_key("abc", data=store, upstream={"drnet": tmp_path})
+
+
+@pytest.fixture
+def code_copy(tmp_path, monkeypatch):
+    """A copy of the repository's drnet/ and stages/ sources that the stages' code digest reads instead of the
+    checkout: editing it is editing the code the training stages run, without touching the checkout."""
+    import shutil
+
+    from stages.dag import sources
+
+    root = tmp_path / "code"
+    for package in ("drnet", "stages"):
+        shutil.copytree(sources.ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sources, "ROOT", root)
+    return root
+
+
+def test_edited_training_code_trains_afresh(tmp_path, code_copy, caplog, capsys, monkeypatch):
+    """A comment added to drnet/models/dcgan.py re-runs training (both front doors see the file change); the
+    finished checkpoint of the old code must not be "resumed" at its last step and its weights written again."""
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store) == 0
+    old = _weights(tmp_path / "drnet.pt")
+    caplog.set_level("INFO", logger="drnet")
+    assert _drnet_stage(tmp_path, store) == 0  # same code: the finished run is resumed, nothing retrained
+    assert "resumed from" in caplog.text and _same(old, _weights(tmp_path / "drnet.pt"))
+    with open(code_copy / "drnet/models/dcgan.py", "a") as fh:
+        fh.write("# a comment\n")
+    caplog.clear()
+    capsys.readouterr()
+    assert _drnet_stage(tmp_path, store, "--resume", "yes") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --resume yes but") and "with other code" in err and "\n" not in err
+    assert _drnet_stage(tmp_path, store, sets=["seed=1"]) == 0  # other weights for the store, so that a stale
+    retrained = _weights(tmp_path / "drnet.pt")                 # resume below would be seen
+    with open(code_copy / "drnet/train/drnet.py", "a") as fh:
+        fh.write("# another comment\n")
+    caplog.clear()
+    assert _drnet_stage(tmp_path, store, sets=["seed=1"]) == 0
+    assert "starting fresh, not resuming" in caplog.text and "with other code" in caplog.text
+    assert "resumed from" not in caplog.text
+    assert _same(retrained, _weights(tmp_path / "drnet.pt")), "a fresh run of unchanged maths: the same weights"
+    with open(code_copy / "drnet/models/dcgan.py", "a") as fh:
+        fh.write("# an unrelated edit\n")
+    monkeypatch.setenv("DRNET_RESUME_ACROSS_CODE", "1")  # the opt-in: keep the run across the edit
+    caplog.clear()
+    kept = (tmp_path / "drnet.pt").read_bytes()
+    assert _drnet_stage(tmp_path, store, sets=["seed=1"]) == 0
+    assert "DRNET_RESUME_ACROSS_CODE=1: resuming" in caplog.text and "resumed from" in caplog.text
+    assert (tmp_path / "drnet.pt").read_bytes() == kept, "the kept run rewrites its own file: no LSTM retrain"
+    caplog.clear()
+    assert _drnet_stage(tmp_path, store, sets=["seed=2"]) == 0  # the opt-in never covers other params
+    assert "starting fresh, not resuming" in caplog.text and "with other params" in caplog.text
+
+
+def test_lstm_and_ae_keys_hold_their_code(code_copy):
+    from stages.dag.sources import code_digest
+
+    before = {m: code_digest(m) for m in ("stages.train_lstm", "stages.train_ae", "stages.train_drnet")}
+    with open(code_copy / "drnet/models/lstm.py", "a") as fh:
+        fh.write("# a comment\n")
+    after = {m: code_digest(m) for m in before}
+    assert after["stages.train_lstm"] != before["stages.train_lstm"]
+    key = resume_key("abc", code=before["stages.train_lstm"])
+    assert "with other code" in key_mismatch(key, resume_key("abc", code=after["stages.train_lstm"]))
+    assert key_mismatch(key, resume_key("abc", code=after["stages.train_lstm"]), ignore={"code"}) is None
+    assert "before its code identity was recorded" in key_mismatch("params=abc", key)
+
+
+def test_runtime_settings_that_change_results_are_in_the_key(tmp_path, caplog):
+    """fp64 over an fp32 checkpoint trains afresh (other numbers); another thread count (DVC and Snakemake re-run
+    training for it: a declared param) resumes the same run."""
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp32", "runtime.threads=1"]) == 0
+    model = (tmp_path / "drnet.pt").read_bytes()
+    caplog.set_level("INFO", logger="drnet")
+    assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp32", "runtime.threads=2"]) == 0
+    assert "resumed from" in caplog.text
+    # the finished run, written again, is the same file: the LSTM built on it is not retrained (its key holds the
+    # file's sha256; the RNG state a loader consumed and unshared metric names made other bytes)
+    assert (tmp_path / "drnet.pt").read_bytes() == model
+    caplog.clear()
+    assert _drnet_stage(tmp_path, store, sets=["runtime.precision=fp64", "runtime.threads=2"]) == 0
+    assert "starting fresh, not resuming" in caplog.text and "with other runtime settings" in caplog.text
+    assert "precision:fp32" in caplog.text and "precision:fp64" in caplog.text

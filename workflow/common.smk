@@ -6,10 +6,10 @@ import sys
 sys.path.insert(0, workflow.basedir)
 os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))  # stages use this venv
 
-from drnet.dag_support import check_config, merged_config, overrides, params_digest
+from drnet.dag_support import check_config, check_overrides_reach, merged_config, overrides, params_digest
 from drnet.errors import DrnetError
 from drnet.params.text import safe_yaml
-from stages.dag.registry import targets
+from stages.dag.registry import jobs, targets
 
 
 def load_config(config):
@@ -41,8 +41,10 @@ check_configfiles()
 
 
 def validate_config(config):
+    """The config is valid for every variant, and every value --config changes is read by some rule."""
     try:
         check_config(config)
+        check_overrides_reach(config, sorted({key for job in jobs() for key in job.stage.params}))
     except DrnetError as exc:
         sys.exit(f"error: {exc}")
 

@@ -744,6 +744,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_ae.py",
     ],
     "stages.train_drnet": [
@@ -782,6 +784,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_drnet.py",
     ],
     "stages.train_lstm": [
@@ -819,6 +823,8 @@ SOURCES = {
         "drnet/train/resume.py",
         "drnet/train/runtime.py",
         "stages/__init__.py",
+        "stages/dag/__init__.py",
+        "stages/dag/sources.py",
         "stages/train_lstm.py",
     ],
 }
@@ -911,7 +917,7 @@ rule mnist_train:
         metrics_out=report("results/mnist_train_metrics.csv", caption="report/outputs/mnist_train.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_train.json", caption="report/outputs/mnist_train.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_train.log",
@@ -923,7 +929,7 @@ rule mnist_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_train:
     input:
@@ -934,7 +940,7 @@ rule demo_mnist_train:
         metrics_out=report("results/demo/mnist_train_metrics.csv", caption="report/outputs/demo_mnist_train.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_train.json", caption="report/outputs/demo_mnist_train.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_train.log",
@@ -945,7 +951,7 @@ rule demo_mnist_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_train:
     input:
@@ -956,7 +962,7 @@ rule proof_mnist_train:
         metrics_out=report("results/proof/mnist_train_metrics.csv", caption="report/outputs/proof_mnist_train.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_train.json", caption="report/outputs/proof_mnist_train.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.model', 'mnist.train', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_train.log",
@@ -967,7 +973,7 @@ rule proof_mnist_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset mnist --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.model', 'mnist.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule mnist_lstm:
     input:
@@ -979,7 +985,7 @@ rule mnist_lstm:
         metrics_out=report("results/mnist_lstm_metrics.csv", caption="report/outputs/mnist_lstm.metrics_out.rst", category="MNIST", subcategory="paper"),
         summary_out=report("results/mnist_lstm.json", caption="report/outputs/mnist_lstm.summary_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/mnist_lstm.log",
@@ -991,7 +997,7 @@ rule mnist_lstm:
         runtime=720,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_lstm:
     input:
@@ -1003,7 +1009,7 @@ rule demo_mnist_lstm:
         metrics_out=report("results/demo/mnist_lstm_metrics.csv", caption="report/outputs/demo_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="demo"),
         summary_out=report("results/demo/mnist_lstm.json", caption="report/outputs/demo_mnist_lstm.summary_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_mnist_lstm.log",
@@ -1014,7 +1020,7 @@ rule demo_mnist_lstm:
         mem_mb=8000,
         runtime=720,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_lstm:
     input:
@@ -1026,7 +1032,7 @@ rule proof_mnist_lstm:
         metrics_out=report("results/proof/mnist_lstm_metrics.csv", caption="report/outputs/proof_mnist_lstm.metrics_out.rst", category="MNIST", subcategory="proof"),
         summary_out=report("results/proof/mnist_lstm.json", caption="report/outputs/proof_mnist_lstm.summary_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/mnist/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_mnist_lstm.log",
@@ -1037,7 +1043,7 @@ rule proof_mnist_lstm:
         mem_mb=8000,
         runtime=720,
     shell:
-        f"python -m stages.train_lstm --variant proof --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant proof --dataset mnist --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'mnist.lstm_model', 'mnist.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule mnist_generate:
     input:
@@ -1049,7 +1055,7 @@ rule mnist_generate:
         strip_out=report("results/mnist/generation.png", caption="report/outputs/mnist_generate.strip_out.rst", category="MNIST", subcategory="paper"),
         video_out=report("results/mnist/generation.gif", caption="report/outputs/mnist_generate.video_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'paper'),
     log:
         "logs/mnist_generate.log",
     benchmark:
@@ -1059,7 +1065,7 @@ rule mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_generate:
     input:
@@ -1071,7 +1077,7 @@ rule demo_mnist_generate:
         strip_out=report("results/demo/mnist/generation.png", caption="report/outputs/demo_mnist_generate.strip_out.rst", category="MNIST", subcategory="demo"),
         video_out=report("results/demo/mnist/generation.gif", caption="report/outputs/demo_mnist_generate.video_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'demo'),
     log:
         "logs/demo_mnist_generate.log",
     benchmark:
@@ -1081,7 +1087,7 @@ rule demo_mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_generate:
     input:
@@ -1093,7 +1099,7 @@ rule proof_mnist_generate:
         strip_out=report("results/proof/mnist/generation.png", caption="report/outputs/proof_mnist_generate.strip_out.rst", category="MNIST", subcategory="proof"),
         video_out=report("results/proof/mnist/generation.gif", caption="report/outputs/proof_mnist_generate.video_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'mnist.generate'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'], 'proof'),
     log:
         "logs/proof_mnist_generate.log",
     benchmark:
@@ -1103,7 +1109,7 @@ rule proof_mnist_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant proof --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant proof --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'mnist.generate', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule mnist_figures:
     input:
@@ -1114,7 +1120,7 @@ rule mnist_figures:
         reconstruction_out=report("results/mnist/reconstruction.png", caption="report/outputs/mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="paper"),
         swap_out=report("results/mnist/swap.png", caption="report/outputs/mnist_figures.swap_out.rst", category="MNIST", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'paper'),
     log:
         "logs/mnist_figures.log",
     benchmark:
@@ -1124,7 +1130,7 @@ rule mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_mnist_figures:
     input:
@@ -1135,7 +1141,7 @@ rule demo_mnist_figures:
         reconstruction_out=report("results/demo/mnist/reconstruction.png", caption="report/outputs/demo_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="demo"),
         swap_out=report("results/demo/mnist/swap.png", caption="report/outputs/demo_mnist_figures.swap_out.rst", category="MNIST", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'demo'),
     log:
         "logs/demo_mnist_figures.log",
     benchmark:
@@ -1145,7 +1151,7 @@ rule demo_mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_mnist_figures:
     input:
@@ -1156,7 +1162,7 @@ rule proof_mnist_figures:
         reconstruction_out=report("results/proof/mnist/reconstruction.png", caption="report/outputs/proof_mnist_figures.reconstruction_out.rst", category="MNIST", subcategory="proof"),
         swap_out=report("results/proof/mnist/swap.png", caption="report/outputs/proof_mnist_figures.swap_out.rst", category="MNIST", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'mnist.train.steps', 'mnist.model.width'], 'proof'),
     log:
         "logs/proof_mnist_figures.log",
     benchmark:
@@ -1166,7 +1172,7 @@ rule proof_mnist_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width'])} 2>&1 | tee {{log}}"
 
 rule mnist_probe:
     input:
@@ -1408,7 +1414,7 @@ rule kth_train:
         metrics_out=report("results/kth_train_metrics.csv", caption="report/outputs/kth_train.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_train.json", caption="report/outputs/kth_train.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_train.log",
@@ -1420,7 +1426,7 @@ rule kth_train:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_train:
     input:
@@ -1431,7 +1437,7 @@ rule demo_kth_train:
         metrics_out=report("results/demo/kth_train_metrics.csv", caption="report/outputs/demo_kth_train.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_train.json", caption="report/outputs/demo_kth_train.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_train.log",
@@ -1442,7 +1448,7 @@ rule demo_kth_train:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_train:
     input:
@@ -1453,7 +1459,7 @@ rule proof_kth_train:
         metrics_out=report("results/proof/kth_train_metrics.csv", caption="report/outputs/proof_kth_train.metrics_out.rst", category="KTH", subcategory="proof"),
         summary_out=report("results/proof/kth_train.json", caption="report/outputs/proof_kth_train.summary_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.model', 'kth.train', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/kth/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_kth_train.log",
@@ -1464,7 +1470,7 @@ rule proof_kth_train:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset kth --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.model', 'kth.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_lstm:
     input:
@@ -1476,7 +1482,7 @@ rule kth_lstm:
         metrics_out=report("results/kth_lstm_metrics.csv", caption="report/outputs/kth_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_lstm.json", caption="report/outputs/kth_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_lstm.log",
@@ -1488,7 +1494,7 @@ rule kth_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_lstm:
     input:
@@ -1500,7 +1506,7 @@ rule demo_kth_lstm:
         metrics_out=report("results/demo/kth_lstm_metrics.csv", caption="report/outputs/demo_kth_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_lstm.json", caption="report/outputs/demo_kth_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_lstm.log",
@@ -1511,7 +1517,7 @@ rule demo_kth_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_lstm:
     input:
@@ -1523,7 +1529,7 @@ rule proof_kth_lstm:
         metrics_out=report("results/proof/kth_lstm_metrics.csv", caption="report/outputs/proof_kth_lstm.metrics_out.rst", category="KTH", subcategory="proof"),
         summary_out=report("results/proof/kth_lstm.json", caption="report/outputs/proof_kth_lstm.summary_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/kth/lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_kth_lstm.log",
@@ -1534,7 +1540,7 @@ rule proof_kth_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_ae:
     input:
@@ -1545,7 +1551,7 @@ rule kth_ae:
         metrics_out=report("results/kth_ae_metrics.csv", caption="report/outputs/kth_ae.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae.json", caption="report/outputs/kth_ae.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae.log",
@@ -1557,7 +1563,7 @@ rule kth_ae:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_ae --variant paper --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_ae --variant paper --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae:
     input:
@@ -1568,7 +1574,7 @@ rule demo_kth_ae:
         metrics_out=report("results/demo/kth_ae_metrics.csv", caption="report/outputs/demo_kth_ae.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae.json", caption="report/outputs/demo_kth_ae.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae.log",
@@ -1579,7 +1585,7 @@ rule demo_kth_ae:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_ae --variant demo --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_ae:
     input:
@@ -1590,7 +1596,7 @@ rule proof_kth_ae:
         metrics_out=report("results/proof/kth_ae_metrics.csv", caption="report/outputs/proof_kth_ae.metrics_out.rst", category="KTH", subcategory="proof"),
         summary_out=report("results/proof/kth_ae.json", caption="report/outputs/proof_kth_ae.summary_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/kth/ae.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_kth_ae.log",
@@ -1601,7 +1607,7 @@ rule proof_kth_ae:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_ae --variant proof --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_ae --variant proof --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.baseline', 'kth.model.width', 'kth.train.max_step', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_ae_lstm:
     input:
@@ -1613,7 +1619,7 @@ rule kth_ae_lstm:
         metrics_out=report("results/kth_ae_lstm_metrics.csv", caption="report/outputs/kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_ae_lstm.json", caption="report/outputs/kth_ae_lstm.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/kth_ae_lstm.log",
@@ -1625,7 +1631,7 @@ rule kth_ae_lstm:
         runtime=2880,
         gpu=1,
     shell:
-        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant paper --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_ae_lstm:
     input:
@@ -1637,7 +1643,7 @@ rule demo_kth_ae_lstm:
         metrics_out=report("results/demo/kth_ae_lstm_metrics.csv", caption="report/outputs/demo_kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_ae_lstm.json", caption="report/outputs/demo_kth_ae_lstm.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_kth_ae_lstm.log",
@@ -1648,7 +1654,7 @@ rule demo_kth_ae_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant demo --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_ae_lstm:
     input:
@@ -1660,7 +1666,7 @@ rule proof_kth_ae_lstm:
         metrics_out=report("results/proof/kth_ae_lstm_metrics.csv", caption="report/outputs/proof_kth_ae_lstm.metrics_out.rst", category="KTH", subcategory="proof"),
         summary_out=report("results/proof/kth_ae_lstm.json", caption="report/outputs/proof_kth_ae_lstm.summary_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/kth/ae_lstm.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_kth_ae_lstm.log",
@@ -1671,7 +1677,7 @@ rule proof_kth_ae_lstm:
         mem_mb=16000,
         runtime=2880,
     shell:
-        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_lstm --variant proof --dataset kth --drnet {{input.drnet}} --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'kth.lstm_model', 'kth.lstm', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_generate:
     input:
@@ -1683,7 +1689,7 @@ rule kth_generate:
         strip_out=report("results/kth/generation.png", caption="report/outputs/kth_generate.strip_out.rst", category="KTH", subcategory="paper"),
         video_out=report("results/kth/generation.gif", caption="report/outputs/kth_generate.video_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_generate.log",
     benchmark:
@@ -1693,7 +1699,7 @@ rule kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_generate:
     input:
@@ -1705,7 +1711,7 @@ rule demo_kth_generate:
         strip_out=report("results/demo/kth/generation.png", caption="report/outputs/demo_kth_generate.strip_out.rst", category="KTH", subcategory="demo"),
         video_out=report("results/demo/kth/generation.gif", caption="report/outputs/demo_kth_generate.video_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_generate.log",
     benchmark:
@@ -1715,7 +1721,7 @@ rule demo_kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_generate:
     input:
@@ -1727,7 +1733,7 @@ rule proof_kth_generate:
         strip_out=report("results/proof/kth/generation.png", caption="report/outputs/proof_kth_generate.strip_out.rst", category="KTH", subcategory="proof"),
         video_out=report("results/proof/kth/generation.gif", caption="report/outputs/proof_kth_generate.video_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.generate'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'], 'proof'),
     log:
         "logs/proof_kth_generate.log",
     benchmark:
@@ -1737,7 +1743,7 @@ rule proof_kth_generate:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.generate --variant proof --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate'])} 2>&1 | tee {{log}}"
+        f"python -m stages.generate --variant proof --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --strip-out {{output.strip_out}} --video-out {{output.video_out}}{OVERRIDES(['seed', 'kth.generate', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule kth_figures:
     input:
@@ -1748,7 +1754,7 @@ rule kth_figures:
         reconstruction_out=report("results/kth/reconstruction.png", caption="report/outputs/kth_figures.reconstruction_out.rst", category="KTH", subcategory="paper"),
         swap_out=report("results/kth/swap.png", caption="report/outputs/kth_figures.swap_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_figures.log",
     benchmark:
@@ -1758,7 +1764,7 @@ rule kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_figures:
     input:
@@ -1769,7 +1775,7 @@ rule demo_kth_figures:
         reconstruction_out=report("results/demo/kth/reconstruction.png", caption="report/outputs/demo_kth_figures.reconstruction_out.rst", category="KTH", subcategory="demo"),
         swap_out=report("results/demo/kth/swap.png", caption="report/outputs/demo_kth_figures.swap_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_figures.log",
     benchmark:
@@ -1779,7 +1785,7 @@ rule demo_kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_figures:
     input:
@@ -1790,7 +1796,7 @@ rule proof_kth_figures:
         reconstruction_out=report("results/proof/kth/reconstruction.png", caption="report/outputs/proof_kth_figures.reconstruction_out.rst", category="KTH", subcategory="proof"),
         swap_out=report("results/proof/kth/swap.png", caption="report/outputs/proof_kth_figures.swap_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.train.steps', 'kth.model.width'], 'proof'),
     log:
         "logs/proof_kth_figures.log",
     benchmark:
@@ -1800,7 +1806,7 @@ rule proof_kth_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule kth_disentangle:
     input:
@@ -1880,7 +1886,7 @@ rule kth_classifier:
         model_out="data/models/kth/classifier.pt",
         summary_out=report("results/kth_classifier.json", caption="report/outputs/kth_classifier.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier', 'runtime'], 'paper'),
     log:
         "logs/kth_classifier.log",
     benchmark:
@@ -1890,7 +1896,7 @@ rule kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_classifier --variant paper --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_classifier --variant paper --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_classifier:
     input:
@@ -1901,7 +1907,7 @@ rule demo_kth_classifier:
         model_out="data/demo/models/kth/classifier.pt",
         summary_out=report("results/demo/kth_classifier.json", caption="report/outputs/demo_kth_classifier.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier', 'runtime'], 'demo'),
     log:
         "logs/demo_kth_classifier.log",
     benchmark:
@@ -1911,7 +1917,7 @@ rule demo_kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_classifier --variant demo --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_classifier:
     input:
@@ -1922,7 +1928,7 @@ rule proof_kth_classifier:
         model_out="data/proof/models/kth/classifier.pt",
         summary_out=report("results/proof/kth_classifier.json", caption="report/outputs/proof_kth_classifier.summary_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.classifier'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.classifier', 'runtime'], 'proof'),
     log:
         "logs/proof_kth_classifier.log",
     benchmark:
@@ -1932,7 +1938,7 @@ rule proof_kth_classifier:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_classifier --variant proof --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_classifier --variant proof --train {{input.train}} --test {{input.test}} --model-out {{output.model_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.classifier', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule kth_inception:
     input:
@@ -1950,7 +1956,7 @@ rule kth_inception:
         plot_out=report("results/kth/inception.png", caption="report/outputs/kth_inception.plot_out.rst", category="KTH", subcategory="paper"),
         neighbours_out=report("results/kth/neighbours.png", caption="report/outputs/kth_inception.neighbours_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_inception.log",
     benchmark:
@@ -1960,7 +1966,7 @@ rule kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.kth_inception --variant paper --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_inception --variant paper --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_inception:
     input:
@@ -1978,7 +1984,7 @@ rule demo_kth_inception:
         plot_out=report("results/demo/kth/inception.png", caption="report/outputs/demo_kth_inception.plot_out.rst", category="KTH", subcategory="demo"),
         neighbours_out=report("results/demo/kth/neighbours.png", caption="report/outputs/demo_kth_inception.neighbours_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_inception.log",
     benchmark:
@@ -1988,7 +1994,7 @@ rule demo_kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_inception --variant demo --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_kth_inception:
     input:
@@ -2006,7 +2012,7 @@ rule proof_kth_inception:
         plot_out=report("results/proof/kth/inception.png", caption="report/outputs/proof_kth_inception.plot_out.rst", category="KTH", subcategory="proof"),
         neighbours_out=report("results/proof/kth/neighbours.png", caption="report/outputs/proof_kth_inception.neighbours_out.rst", category="KTH", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.inception'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'], 'proof'),
     log:
         "logs/proof_kth_inception.log",
     benchmark:
@@ -2016,7 +2022,7 @@ rule proof_kth_inception:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.kth_inception --variant proof --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_inception --variant proof --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_download:
     input:
@@ -2144,7 +2150,7 @@ rule norb_train:
         metrics_out=report("results/norb_train_metrics.csv", caption="report/outputs/norb_train.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train.json", caption="report/outputs/norb_train.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train.log",
@@ -2156,7 +2162,7 @@ rule norb_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train:
     input:
@@ -2167,7 +2173,7 @@ rule demo_norb_train:
         metrics_out=report("results/demo/norb_train_metrics.csv", caption="report/outputs/demo_norb_train.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train.json", caption="report/outputs/demo_norb_train.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train.log",
@@ -2178,7 +2184,7 @@ rule demo_norb_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_train:
     input:
@@ -2189,7 +2195,7 @@ rule proof_norb_train:
         metrics_out=report("results/proof/norb_train_metrics.csv", caption="report/outputs/proof_norb_train.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train.json", caption="report/outputs/proof_norb_train.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train.log",
@@ -2200,7 +2206,7 @@ rule proof_norb_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset norb --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule norb_figures:
     input:
@@ -2211,7 +2217,7 @@ rule norb_figures:
         reconstruction_out=report("results/norb/reconstruction.png", caption="report/outputs/norb_figures.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap.png", caption="report/outputs/norb_figures.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_figures.log",
     benchmark:
@@ -2221,7 +2227,7 @@ rule norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures:
     input:
@@ -2232,7 +2238,7 @@ rule demo_norb_figures:
         reconstruction_out=report("results/demo/norb/reconstruction.png", caption="report/outputs/demo_norb_figures.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap.png", caption="report/outputs/demo_norb_figures.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_figures.log",
     benchmark:
@@ -2242,7 +2248,7 @@ rule demo_norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_figures:
     input:
@@ -2253,7 +2259,7 @@ rule proof_norb_figures:
         reconstruction_out=report("results/proof/norb/reconstruction.png", caption="report/outputs/proof_norb_figures.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap.png", caption="report/outputs/proof_norb_figures.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_figures.log",
     benchmark:
@@ -2263,7 +2269,7 @@ rule proof_norb_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_train_noadv:
     input:
@@ -2274,7 +2280,7 @@ rule norb_train_noadv:
         metrics_out=report("results/norb_train_noadv_metrics.csv", caption="report/outputs/norb_train_noadv.metrics_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_train_noadv.json", caption="report/outputs/norb_train_noadv.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/norb_train_noadv.log",
@@ -2286,7 +2292,7 @@ rule norb_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_train_noadv:
     input:
@@ -2297,7 +2303,7 @@ rule demo_norb_train_noadv:
         metrics_out=report("results/demo/norb_train_noadv_metrics.csv", caption="report/outputs/demo_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_train_noadv.json", caption="report/outputs/demo_norb_train_noadv.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_norb_train_noadv.log",
@@ -2308,7 +2314,7 @@ rule demo_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_train_noadv:
     input:
@@ -2319,7 +2325,7 @@ rule proof_norb_train_noadv:
         metrics_out=report("results/proof/norb_train_noadv_metrics.csv", caption="report/outputs/proof_norb_train_noadv.metrics_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_train_noadv.json", caption="report/outputs/proof_norb_train_noadv.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'], 'proof'),
         checkpoint="data/proof/checkpoints/norb/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/proof_norb_train_noadv.log",
@@ -2330,7 +2336,7 @@ rule proof_norb_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant proof --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant proof --dataset norb --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'norb.model', 'norb.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule norb_figures_noadv:
     input:
@@ -2341,7 +2347,7 @@ rule norb_figures_noadv:
         reconstruction_out=report("results/norb/reconstruction_noadv.png", caption="report/outputs/norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="paper"),
         swap_out=report("results/norb/swap_noadv.png", caption="report/outputs/norb_figures_noadv.swap_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_figures_noadv.log",
     benchmark:
@@ -2351,7 +2357,7 @@ rule norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_figures_noadv:
     input:
@@ -2362,7 +2368,7 @@ rule demo_norb_figures_noadv:
         reconstruction_out=report("results/demo/norb/reconstruction_noadv.png", caption="report/outputs/demo_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="demo"),
         swap_out=report("results/demo/norb/swap_noadv.png", caption="report/outputs/demo_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_figures_noadv.log",
     benchmark:
@@ -2372,7 +2378,7 @@ rule demo_norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_figures_noadv:
     input:
@@ -2383,7 +2389,7 @@ rule proof_norb_figures_noadv:
         reconstruction_out=report("results/proof/norb/reconstruction_noadv.png", caption="report/outputs/proof_norb_figures_noadv.reconstruction_out.rst", category="NORB", subcategory="proof"),
         swap_out=report("results/proof/norb/swap_noadv.png", caption="report/outputs/proof_norb_figures_noadv.swap_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_figures_noadv.log",
     benchmark:
@@ -2393,7 +2399,7 @@ rule proof_norb_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant proof --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule norb_disentangle:
     input:
@@ -2479,7 +2485,7 @@ rule norb_classification:
         long_out=report("results/norb_classification_long.csv", caption="report/outputs/norb_classification.long_out.rst", category="NORB", subcategory="paper"),
         summary_out=report("results/norb_classification.json", caption="report/outputs/norb_classification.summary_out.rst", category="NORB", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'paper'),
     log:
         "logs/norb_classification.log",
     benchmark:
@@ -2489,7 +2495,7 @@ rule norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant paper --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant paper --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_norb_classification:
     input:
@@ -2503,7 +2509,7 @@ rule demo_norb_classification:
         long_out=report("results/demo/norb_classification_long.csv", caption="report/outputs/demo_norb_classification.long_out.rst", category="NORB", subcategory="demo"),
         summary_out=report("results/demo/norb_classification.json", caption="report/outputs/demo_norb_classification.summary_out.rst", category="NORB", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'demo'),
     log:
         "logs/demo_norb_classification.log",
     benchmark:
@@ -2513,7 +2519,7 @@ rule demo_norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant demo --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant demo --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule proof_norb_classification:
     input:
@@ -2527,7 +2533,7 @@ rule proof_norb_classification:
         long_out=report("results/proof/norb_classification_long.csv", caption="report/outputs/proof_norb_classification.long_out.rst", category="NORB", subcategory="proof"),
         summary_out=report("results/proof/norb_classification.json", caption="report/outputs/proof_norb_classification.summary_out.rst", category="NORB", subcategory="proof"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'norb.classifier'], 'proof'),
+        **OVERRIDE_PARAMS(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'], 'proof'),
     log:
         "logs/proof_norb_classification.log",
     benchmark:
@@ -2537,7 +2543,7 @@ rule proof_norb_classification:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.norb_classification --variant proof --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier'])} 2>&1 | tee {{log}}"
+        f"python -m stages.norb_classification --variant proof --drnet {{input.drnet}} --drnet-noadv {{input.drnet_noadv}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --long-out {{output.long_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'norb.classifier', 'norb.train.steps', 'norb.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_meshes:
     input:
@@ -2626,7 +2632,7 @@ rule chairs_train:
         metrics_out=report("results/chairs_train_metrics.csv", caption="report/outputs/chairs_train.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train.json", caption="report/outputs/chairs_train.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train.log",
@@ -2638,7 +2644,7 @@ rule chairs_train:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train:
     input:
@@ -2649,7 +2655,7 @@ rule demo_chairs_train:
         metrics_out=report("results/demo/chairs_train_metrics.csv", caption="report/outputs/demo_chairs_train.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train.json", caption="report/outputs/demo_chairs_train.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train.log",
@@ -2660,7 +2666,7 @@ rule demo_chairs_train:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures:
     input:
@@ -2671,7 +2677,7 @@ rule chairs_figures:
         reconstruction_out=report("results/chairs/reconstruction.png", caption="report/outputs/chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap.png", caption="report/outputs/chairs_figures.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/chairs_figures.log",
     benchmark:
@@ -2681,7 +2687,7 @@ rule chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures:
     input:
@@ -2692,7 +2698,7 @@ rule demo_chairs_figures:
         reconstruction_out=report("results/demo/chairs/reconstruction.png", caption="report/outputs/demo_chairs_figures.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap.png", caption="report/outputs/demo_chairs_figures.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_chairs_figures.log",
     benchmark:
@@ -2702,7 +2708,7 @@ rule demo_chairs_figures:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_train_noadv:
     input:
@@ -2713,7 +2719,7 @@ rule chairs_train_noadv:
         metrics_out=report("results/chairs_train_noadv_metrics.csv", caption="report/outputs/chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="paper"),
         summary_out=report("results/chairs_train_noadv.json", caption="report/outputs/chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'], 'paper'),
         checkpoint="data/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/chairs_train_noadv.log",
@@ -2725,7 +2731,7 @@ rule chairs_train_noadv:
         runtime=1440,
         gpu=1,
     shell:
-        f"python -m stages.train_drnet --variant paper --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant paper --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_train_noadv:
     input:
@@ -2736,7 +2742,7 @@ rule demo_chairs_train_noadv:
         metrics_out=report("results/demo/chairs_train_noadv_metrics.csv", caption="report/outputs/demo_chairs_train_noadv.metrics_out.rst", category="CHAIRS", subcategory="demo"),
         summary_out=report("results/demo/chairs_train_noadv.json", caption="report/outputs/demo_chairs_train_noadv.summary_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'], 'demo'),
         checkpoint="data/demo/checkpoints/chairs/drnet_noadv.pt",  # resumable checkpoint, kept across runs (not an output)
     log:
         "logs/demo_chairs_train_noadv.log",
@@ -2747,7 +2753,7 @@ rule demo_chairs_train_noadv:
         mem_mb=8000,
         runtime=1440,
     shell:
-        f"python -m stages.train_drnet --variant demo --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv'])} 2>&1 | tee {{log}}"
+        f"python -m stages.train_drnet --variant demo --dataset chairs --ablation noadv --train {{input.train}} --model-out {{output.model_out}} --metrics-out {{output.metrics_out}} --summary-out {{output.summary_out}} --checkpoint {{params.checkpoint}}{OVERRIDES(['seed', 'chairs.model', 'chairs.train', 'ablation.noadv', 'runtime'])} 2>&1 | tee {{log}}"
 
 rule chairs_figures_noadv:
     input:
@@ -2758,7 +2764,7 @@ rule chairs_figures_noadv:
         reconstruction_out=report("results/chairs/reconstruction_noadv.png", caption="report/outputs/chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="paper"),
         swap_out=report("results/chairs/swap_noadv.png", caption="report/outputs/chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/chairs_figures_noadv.log",
     benchmark:
@@ -2768,7 +2774,7 @@ rule chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant paper --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_chairs_figures_noadv:
     input:
@@ -2779,7 +2785,7 @@ rule demo_chairs_figures_noadv:
         reconstruction_out=report("results/demo/chairs/reconstruction_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.reconstruction_out.rst", category="CHAIRS", subcategory="demo"),
         swap_out=report("results/demo/chairs/swap_noadv.png", caption="report/outputs/demo_chairs_figures_noadv.swap_out.rst", category="CHAIRS", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_chairs_figures_noadv.log",
     benchmark:
@@ -2789,7 +2795,7 @@ rule demo_chairs_figures_noadv:
         mem_mb=4000,
         runtime=60,
     shell:
-        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed'])} 2>&1 | tee {{log}}"
+        f"python -m stages.figures --variant demo --drnet {{input.drnet}} --test {{input.test}} --reconstruction-out {{output.reconstruction_out}} --swap-out {{output.swap_out}}{OVERRIDES(['seed', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule chairs_disentangle:
     input:
@@ -2851,7 +2857,7 @@ rule kth_fewshot:
         plot_out=report("results/kth/fewshot.png", caption="report/outputs/kth_fewshot.plot_out.rst", category="KTH", subcategory="paper"),
         summary_out=report("results/kth_fewshot.json", caption="report/outputs/kth_fewshot.summary_out.rst", category="KTH", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'], 'paper'),
     log:
         "logs/kth_fewshot.log",
     benchmark:
@@ -2861,7 +2867,7 @@ rule kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_fewshot --variant paper --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_fewshot --variant paper --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_kth_fewshot:
     input:
@@ -2875,7 +2881,7 @@ rule demo_kth_fewshot:
         plot_out=report("results/demo/kth/fewshot.png", caption="report/outputs/demo_kth_fewshot.plot_out.rst", category="KTH", subcategory="demo"),
         summary_out=report("results/demo/kth_fewshot.json", caption="report/outputs/demo_kth_fewshot.summary_out.rst", category="KTH", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'kth.fewshot'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'], 'demo'),
     log:
         "logs/demo_kth_fewshot.log",
     benchmark:
@@ -2885,7 +2891,7 @@ rule demo_kth_fewshot:
         mem_mb=8000,
         runtime=240,
     shell:
-        f"python -m stages.kth_fewshot --variant demo --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot'])} 2>&1 | tee {{log}}"
+        f"python -m stages.kth_fewshot --variant demo --drnet {{input.drnet}} --ae {{input.ae}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'kth.fewshot', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
 
 rule leakage:
     input:
@@ -2906,7 +2912,7 @@ rule leakage:
         csv_out=report("results/leakage.csv", caption="report/outputs/leakage.csv_out.rst", category="Paper", subcategory="paper"),
         summary_out=report("results/leakage.json", caption="report/outputs/leakage.summary_out.rst", category="Paper", subcategory="paper"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage'], 'paper'),
+        **OVERRIDE_PARAMS(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'paper'),
     log:
         "logs/leakage.log",
     benchmark:
@@ -2916,7 +2922,7 @@ rule leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.leakage --variant paper --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
+        f"python -m stages.leakage --variant paper --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_leakage:
     input:
@@ -2937,7 +2943,7 @@ rule demo_leakage:
         csv_out=report("results/demo/leakage.csv", caption="report/outputs/demo_leakage.csv_out.rst", category="Paper", subcategory="demo"),
         summary_out=report("results/demo/leakage.json", caption="report/outputs/demo_leakage.summary_out.rst", category="Paper", subcategory="demo"),
     params:
-        **OVERRIDE_PARAMS(['seed', 'leakage'], 'demo'),
+        **OVERRIDE_PARAMS(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'], 'demo'),
     log:
         "logs/demo_leakage.log",
     benchmark:
@@ -2947,7 +2953,7 @@ rule demo_leakage:
         mem_mb=8000,
         runtime=120,
     shell:
-        f"python -m stages.leakage --variant demo --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage'])} 2>&1 | tee {{log}}"
+        f"python -m stages.leakage --variant demo --mnist-model {{input.mnist_model}} --mnist-store {{input.mnist_store}} --norb-model {{input.norb_model}} --norb-store {{input.norb_store}} --norb-noadv-model {{input.norb_noadv_model}} --norb-noadv-store {{input.norb_noadv_store}} --chairs-model {{input.chairs_model}} --chairs-store {{input.chairs_store}} --chairs-noadv-model {{input.chairs_noadv_model}} --chairs-noadv-store {{input.chairs_noadv_store}} --kth-model {{input.kth_model}} --kth-store {{input.kth_store}} --csv-out {{output.csv_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'leakage', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule paper_report:
     input:

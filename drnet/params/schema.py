@@ -9,7 +9,7 @@ over the paper values (drnet.params.overlay), with the merged section's rules.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -18,11 +18,33 @@ SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow
 INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
 
 
+def _takes(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field of this type annotation admits a value of one of ``kinds``: directly, as a ``Literal``
+    member, or inside a union or list (``int | None``, ``list[float]``, ``Literal[0, 1]``)."""
+    if annotation is Any or (isinstance(annotation, type) and issubclass(annotation, kinds)):
+        return True
+    if get_origin(annotation) is Literal:
+        return any(isinstance(arg, kinds) for arg in get_args(annotation))
+    return any(_takes(arg, kinds) for arg in get_args(annotation))
+
+
 class Strict(BaseModel):
     """Base of every section: unknown keys, out-of-range integers and ``.inf``/``.nan`` are refused; frozen."""
 
     # allow_inf_nan=False: .inf / .nan are refused for every float in the schema (weights, lrs, timeouts, ...)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A YAML boolean (true/false, yes/no, on/off) is refused where a number is expected: pydantic would read
+        ``steps: true`` as 1 and ``adv_weight: off`` as 0.0 (``bool`` is a subclass of ``int``)."""
+        annotation = cls.model_fields[info.field_name].annotation
+        if _takes(annotation, (int, float)) and not _takes(annotation, (bool,)):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool):
+                    raise ValueError("a YAML boolean (true/false, yes/no, on/off) is not a number; write the number")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -81,7 +103,7 @@ class DrnetTrain(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0, le=1)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     max_step: int | None = Field(20, gt=0, description="largest frame offset k between x_t and x_t+k; null: any "
                                                       "two frames of the clip (authors' KTH loader)")
     fresh_clips: bool = Field(False, description="draw a new clip for every item (MNIST; authors) instead of "
@@ -91,8 +113,8 @@ class DrnetTrain(Strict):
     lr_drop_at: float | None = Field(None, gt=0, lt=1, description="fraction of the steps after which the lr "
                                      "is multiplied by lr_drop_factor; null: constant lr (authors)")
     lr_drop_factor: float = Field(0.1, gt=0, le=1)
-    checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    checkpoint_every: int = Field(1000, gt=0)
+    log_every: int = Field(20, gt=0)
 
     def lr_at(self, step: int) -> float:
         """The learning rate of step ``step`` (steps done before it): lr, times lr_drop_factor past the drop."""
@@ -111,14 +133,14 @@ class LstmTrain(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=0, le=8192)
     lr: float = Field(0.002, gt=0, le=1)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     n_past: int = Field(gt=0)
     n_future: int = Field(gt=0)
     fresh_clips: bool = Field(False, description="a new clip for every item (MNIST), as train.fresh_clips")
     encode_once: bool = Field(False, description="encode the store's frames once before training, not every "
                                                  "step (the same codes: the frozen model is in eval mode)")
-    checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    checkpoint_every: int = Field(1000, gt=0)
+    log_every: int = Field(20, gt=0)
 
 
 class Generate(Strict):
@@ -225,9 +247,9 @@ class AeBaseline(Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(100, gt=1, le=8192)
     lr: float = Field(0.002, gt=0)
-    beta1: float = Field(0.5, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
     checkpoint_every: int = Field(500, gt=0)
-    log_every: int = Field(10, gt=0)
+    log_every: int = Field(600, gt=0)
 
 
 class ActionClassifier(Strict):
@@ -235,7 +257,7 @@ class ActionClassifier(Strict):
 
     clip_len: int = Field(1, ge=1, le=64, description="frames per classifier input (1 = single frames)")
     width: int = Field(32, gt=0, le=1024)
-    steps: int = Field(2000, gt=0)
+    steps: int = Field(5000, gt=0)
     batch_size: int = Field(64, gt=1, le=8192)
     lr: float = Field(0.001, gt=0)
     max_epochs: int = Field(10, gt=0, description="most epochs of steps // max_epochs batches; early stopping")

@@ -48,7 +48,8 @@ class Run:
     metrics_out: Path  # CSV: one row of metric means per log interval
     seed: int
     params: dict  # the params recorded in every file the run writes
-    key: str  # the resume key (``drnet.train.resume.resume_key``), recorded as the files' ``params_hash``
+    key: str  # the resume key (``drnet.train.resume.resume_key``), recorded as the files' ``params_hash`` (a run
+    # resumed across a code edit under DRNET_RESUME_ACROSS_CODE=1 goes on under its checkpoint's key)
     ctx: Context
     runtime: Runtime
     resume: Literal["auto", "yes", "no"] = "auto"
@@ -90,7 +91,7 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
     ``{"steps": ..., "final_<metric>": ...}`` (the last row's means).
     """
     ctx, workers = run.ctx, run.runtime.num_workers
-    start, rows = resume(run.checkpoint, run.key, run.resume, step.modules, step.optimizers)
+    start, rows, key = resume(run.checkpoint, run.key, run.resume, step.modules, step.optimizers)
     step.start()
     loader = DataLoader(dataset, batch_sampler=StepBatchSampler(plan, start, schedule.steps, ctx.rank, ctx.world_size),
                         num_workers=workers, pin_memory=ctx.device.type == "cuda", persistent_workers=False,
@@ -112,12 +113,12 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
         bar.update(1)
         if ctx.is_main and (done % schedule.checkpoint_every == 0 or done == schedule.steps):
             save_checkpoint(run.checkpoint, modules=step.modules, optimizers=step.optimizers, step=done,
-                            params=run.params, params_hash=run.key, extra={"metrics": rows})
+                            params=run.params, params_hash=key, extra={"metrics": rows})
     bar.close()
     barrier(ctx)
     if ctx.is_main:
         save_checkpoint(run.model_out, modules=step.modules, optimizers={}, step=done, params=run.params,
-                        params_hash=run.key, extra=model_file(rows))
+                        params_hash=key, extra=model_file(rows))
         with atomic_path(run.metrics_out) as tmp:
             pd.DataFrame(rows, columns=["step", *step.metrics]).to_csv(tmp, index=False)
     last = rows[-1] if rows else {}

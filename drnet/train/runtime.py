@@ -52,6 +52,15 @@ class Context:
         return x
 
 
+def result_settings(ctx: Context, runtime) -> str:
+    """The runtime settings that change what training computes, as one resume-key part: the device kind, the
+    precision it runs (``auto`` resolved to bf16 or fp32), ``compile`` and ``channels_last``. ``threads`` and
+    ``num_workers`` are left out: batches come from (seed, step) whichever worker loads them, and the intra-op
+    thread count only changes the order of float sums, so a run resumed with other threads is the same run."""
+    return (f"device:{ctx.device.type},precision:{ctx.precision},compile:{runtime.compile},"
+            f"channels_last:{ctx.channels_last}")
+
+
 def cuda_expected() -> str | None:
     """Why this machine looks like it has an NVIDIA GPU (nvidia-smi on PATH, /dev/nvidia0, CUDA_VISIBLE_DEVICES
     naming a device), or None."""

@@ -17,12 +17,20 @@ from drnet.params import training_keys
 DATASETS = ("mnist", "kth", "norb", "chairs")
 
 
+def scale_keys(*datasets: str) -> list[str]:
+    """The paper-scale params a figure's or table's scale stamp compares its model with (drnet.report.scale:
+    training steps and width), read from params.yaml by every stage that stamps its outputs."""
+    return [f"{ds}.{key}" for ds in datasets for key in ("train.steps", "model.width")]
+
+
 @dataclass(frozen=True)
 class Stage:
     """One pipeline stage. ``deps``/``outs`` map a command-line flag to a path (``{d}`` = data root,
     ``{r}`` = results root, ``{raw}`` = raw-data root); ``args`` are constant flags; ``params`` are the
     params.yaml keys the stage reads (a training stage's are ``drnet.params.training_keys``, the keys it hashes
-    into its resume key, plus any ablation it applies); ``paper_only_deps`` are inputs the demo does without."""
+    into its resume key, plus any ablation it applies, plus ``runtime``: the stages that set up torch read it,
+    and its results-changing settings join the resume key on their own); ``paper_only_deps`` are inputs the demo
+    does without."""
 
     name: str
     module: str
@@ -60,23 +68,24 @@ def _mnist() -> list[Stage]:
         Stage("mnist_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/mnist_train_metrics.csv",
                "--summary-out": "{r}/mnist_train.json"},
-              training_keys("drnet", "mnist"), args=["--dataset", "mnist"],
+              [*training_keys("drnet", "mnist"), "runtime"], args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/drnet.pt"}, threads=2, mem_mb=8000,
               runtime_min=24 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_lstm", "stages.train_lstm", {"--drnet": drnet, "--train": train},
               {"--model-out": lstm, "--metrics-out": "{r}/mnist_lstm_metrics.csv",
                "--summary-out": "{r}/mnist_lstm.json"},
-              training_keys("lstm", "mnist"), args=["--dataset", "mnist"],
+              [*training_keys("lstm", "mnist"), "runtime"], args=["--dataset", "mnist"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/mnist/lstm.pt"}, threads=2, mem_mb=8000,
               runtime_min=12 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/mnist/generation.png", "--video-out": "{r}/mnist/generation.gif"},
-              ["seed", "mnist.generate"], args=["--dataset", "mnist"], threads=2, variants=ALL_VARIANTS),
+              ["seed", "mnist.generate", *scale_keys("mnist")], args=["--dataset", "mnist"], threads=2,
+              variants=ALL_VARIANTS),
         Stage("mnist_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/mnist/reconstruction.png", "--swap-out": "{r}/mnist/swap.png"},
-              ["seed"], threads=2, variants=ALL_VARIANTS),
+              ["seed", *scale_keys("mnist")], threads=2, variants=ALL_VARIANTS),
         Stage("mnist_probe", "stages.mnist_probe", {"--drnet": drnet, "--train": train, "--test": test},
               {"--out": "{r}/mnist_probe.json"}, ["seed", "mnist.probe"], metrics=frozenset({"--out"}), threads=2),
         Stage("mnist_disentangle", "stages.mnist_disentangle",
@@ -107,41 +116,45 @@ def _kth() -> list[Stage]:
         Stage("kth_train", "stages.train_drnet", {"--train": train},
               {"--model-out": drnet, "--metrics-out": "{r}/kth_train_metrics.csv",
                "--summary-out": "{r}/kth_train.json"},
-              training_keys("drnet", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
-              plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/drnet.pt"}, **gpu),
+              [*training_keys("drnet", "kth"), "runtime"], args=["--dataset", "kth"],
+              metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
+              persist={"--checkpoint": "{d}/checkpoints/kth/drnet.pt"}, **gpu),
         Stage("kth_lstm", "stages.train_lstm", {"--drnet": drnet, "--train": train},
               {"--model-out": lstm, "--metrics-out": "{r}/kth_lstm_metrics.csv", "--summary-out": "{r}/kth_lstm.json"},
-              training_keys("lstm", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
-              plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/lstm.pt"}, **gpu),
+              [*training_keys("lstm", "kth"), "runtime"], args=["--dataset", "kth"],
+              metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
+              persist={"--checkpoint": "{d}/checkpoints/kth/lstm.pt"}, **gpu),
         Stage("kth_ae", "stages.train_ae", {"--train": train},
               {"--model-out": ae, "--metrics-out": "{r}/kth_ae_metrics.csv", "--summary-out": "{r}/kth_ae.json"},
-              training_keys("ae", "kth"),
+              [*training_keys("ae", "kth"), "runtime"],
               metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
               persist={"--checkpoint": "{d}/checkpoints/kth/ae.pt"}, **gpu),
         Stage("kth_ae_lstm", "stages.train_lstm", {"--drnet": ae, "--train": train},
               {"--model-out": ae_lstm, "--metrics-out": "{r}/kth_ae_lstm_metrics.csv",
                "--summary-out": "{r}/kth_ae_lstm.json"},
-              training_keys("lstm", "kth"), args=["--dataset", "kth"], metrics=frozenset({"--summary-out"}),
-              plots=frozenset({"--metrics-out"}), persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
+              [*training_keys("lstm", "kth"), "runtime"], args=["--dataset", "kth"],
+              metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
+              persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
         Stage("kth_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/kth/generation.png", "--video-out": "{r}/kth/generation.gif"},
-              ["seed", "kth.generate"], args=["--dataset", "kth"], threads=2, **every),
+              ["seed", "kth.generate", *scale_keys("kth")], args=["--dataset", "kth"], threads=2, **every),
         Stage("kth_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/kth/reconstruction.png", "--swap-out": "{r}/kth/swap.png"},
-              ["seed"], threads=2, **every),
+              ["seed", *scale_keys("kth")], threads=2, **every),
         Stage("kth_disentangle", "stages.kth_disentangle", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--csv-out": "{r}/kth_disentanglement.csv", "--md-out": "{r}/kth_disentanglement.md",
                "--summary-out": "{r}/kth_disentanglement.json"}, ["seed", "kth.disentangle"],
               metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, **every),
         Stage("kth_classifier", "stages.kth_classifier", {"--train": train, "--test": test},
-              {"--model-out": classifier, "--summary-out": "{r}/kth_classifier.json"}, ["seed", "kth.classifier"],
+              {"--model-out": classifier, "--summary-out": "{r}/kth_classifier.json"},
+              ["seed", "kth.classifier", "runtime"],
               metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240, **every),
         Stage("kth_inception", "stages.kth_inception",
               {"--drnet": drnet, "--drnet-lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--classifier": classifier,
                "--classifier-summary": "{r}/kth_classifier.json", "--train": train, "--test": test},
               {"--csv-out": "{r}/kth_inception.csv", "--plot-out": "{r}/kth/inception.png",
-               "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception"], threads=2, mem_mb=8000,
-              runtime_min=120, **every),
+               "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception", *scale_keys("kth")], threads=2,
+              mem_mb=8000, runtime_min=120, **every),
     ]
 
 
@@ -159,12 +172,13 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
             Stage(f"{ds}_train{suffix}", "stages.train_drnet", {"--train": train},
                   {"--model-out": model, "--metrics-out": f"{{r}}/{ds}_train{suffix}_metrics.csv",
                    "--summary-out": f"{{r}}/{ds}_train{suffix}.json"},
-                  [*training_keys("drnet", ds), *ablation_keys], args=["--dataset", ds, *ablation_args],
+                  [*training_keys("drnet", ds), *ablation_keys, "runtime"], args=["--dataset", ds, *ablation_args],
                   metrics=frozenset({"--summary-out"}), plots=frozenset({"--metrics-out"}),
                   persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, variants=variants, **gpu),
             Stage(f"{ds}_figures{suffix}", "stages.figures", {"--drnet": model, "--test": test},
                   {"--reconstruction-out": f"{{r}}/{ds}/reconstruction{suffix}.png",
-                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed"], threads=2, variants=variants),
+                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed", *scale_keys(ds)], threads=2,
+                  variants=variants),
         ]
     stages.append(
         Stage(f"{ds}_disentangle", "stages.object_disentangle",
@@ -196,8 +210,8 @@ def _norb() -> list[Stage]:
                "--train": "{d}/processed/norb/train.h5", "--test": "{d}/processed/norb/test.h5"},
               {"--csv-out": "{r}/norb_classification.csv", "--long-out": "{r}/norb_classification_long.csv",
                "--summary-out": "{r}/norb_classification.json"},
-              ["seed", "norb.classifier"], metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000,
-              runtime_min=120, variants=ALL_VARIANTS))
+              ["seed", "norb.classifier", *scale_keys("norb")], metrics=frozenset({"--summary-out"}), threads=2,
+              mem_mb=8000, runtime_min=120, variants=ALL_VARIANTS))
     return stages
 
 
@@ -245,14 +259,14 @@ def _paper() -> list[Stage]:
               {"--drnet": f"{d}/kth/drnet.pt", "--ae": f"{d}/kth/ae.pt", "--train": "{d}/processed/kth/train.h5",
                "--test": "{d}/processed/kth/test.h5"},
               {"--csv-out": "{r}/kth_fewshot.csv", "--plot-out": "{r}/kth/fewshot.png",
-               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot"],
+               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot", *scale_keys("kth")],
               metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240),
         Stage("leakage", "stages.leakage", leak_deps, {"--csv-out": "{r}/leakage.csv", "--summary-out":
-              "{r}/leakage.json"}, ["seed", "leakage"], metrics=frozenset({"--summary-out"}), threads=2,
-              mem_mb=8000, runtime_min=120),
+              "{r}/leakage.json"}, ["seed", "leakage", *scale_keys(*DATASETS)], metrics=frozenset({"--summary-out"}),
+              threads=2, mem_mb=8000, runtime_min=120),
         Stage("paper_report", "stages.paper_report", report_deps,
               {"--out": "{r}/paper", "--html-out": "{r}/paper_report.html"},
-              ["seed", *(f"{ds}.{key}" for ds in DATASETS for key in ("train.steps", "model.width"))],
+              ["seed", *scale_keys(*DATASETS)],
               dir_outs=frozenset({"--out"}), runtime_min=10),
     ]
 

@@ -5,13 +5,15 @@ Found by walking the import graph with ``ast`` (module-level and function-local 
 the list follows the code: a module that is moved, split or newly imported shows up without anyone listing it.
 Importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` first: those count too. Both front doors
 declare these files per stage (stages/dag/render.py): DVC re-runs a stage when one of them changes content,
-Snakemake when one is newer than the stage's outputs; an edit elsewhere leaves the stage alone.
+Snakemake when one is newer than the stage's outputs; an edit elsewhere leaves the stage alone. The training
+stages hash the same files into their resume key (``code_digest``), so a re-run after an edit trains afresh.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import re
 from pathlib import Path
 
@@ -72,3 +74,15 @@ def sources(module: str, root: Path = ROOT) -> list[str]:
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # the packages it lives in
         todo += sorted(_imported(path, name))
     return sorted(p.relative_to(root).as_posix() for p in files)
+
+
+def code_digest(module: str, root: Path | None = None) -> str:
+    """sha256 over the path and bytes of every file ``sources(module)`` lists (``root``: the repository): the
+    identity of the code ``python -m module`` runs; any edit, a comment included, changes it."""
+    root = ROOT if root is None else root
+    digest = hashlib.sha256()
+    for rel in sources(module, root):
+        data = (root / rel).read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
