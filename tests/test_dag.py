@@ -89,16 +89,25 @@ def test_headline_target_runs_the_whole_kth_chain(repo_root):
         assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"
 
 
-def test_proof_target_is_mnist_and_norb_on_one_thread_per_job(repo_root):
-    """`snakemake proof`: the disentanglement run sized for a 2-core CPU trains MNIST and NORB side by side."""
-    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "proof"], cwd=repo_root, capture_output=True, text=True,
+def _planned(repo_root, target: str) -> set[str]:
+    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", target], cwd=repo_root, capture_output=True, text=True,
                          check=True).stdout
-    planned = set(re.findall(r"^(proof_\w+)\s+1$", out, re.M))
+    return set(re.findall(r"^(proof_\w+)\s+1$", out, re.M))
+
+
+def test_proof_targets_are_mnist_norb_and_kth_on_one_thread_per_job(repo_root):
+    """`snakemake proof` trains MNIST and NORB side by side on a 2-core CPU; `snakemake proof_kth` trains KTH
+    (DrNet, its LSTM, the AE-LSTM baseline, the action classifier) in the same proof variant, on its own."""
+    planned = _planned(repo_root, "proof")
     assert {"proof_mnist_train", "proof_mnist_lstm", "proof_mnist_disentangle", "proof_norb_train",
             "proof_norb_train_noadv", "proof_norb_classification", "proof_norb_disentangle"} <= planned
     assert not any("kth" in job or "chairs" in job for job in planned)
+    planned = _planned(repo_root, "proof_kth")
+    assert {"proof_kth_synth", "proof_kth_ingest", "proof_kth_train", "proof_kth_lstm", "proof_kth_ae",
+            "proof_kth_ae_lstm", "proof_kth_classifier", "proof_kth_disentangle", "proof_kth_inception"} <= planned
+    assert not any("mnist" in job or "norb" in job or "chairs" in job for job in planned)
     proof_jobs = [j for j in jobs() if j.variant == "proof"]
-    assert proof_jobs and all(j.threads == 1 for j in proof_jobs)
+    assert proof_jobs and all(j.threads == 1 or "--threads" in j.stage.args for j in proof_jobs)
     assert all(j.path("{d}").startswith("data/proof") for j in proof_jobs)
 
 
