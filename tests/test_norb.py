@@ -255,6 +255,18 @@ def test_download_checks_digests_and_gzip(server, gz_files, tmp_path):
         fetch_norb(tmp_path / "b", cfg, backoff=0, digests={name: "sha256:" + "0" * 64})
 
 
+def test_download_never_deletes_a_mat_it_did_not_write(gz_files, tmp_path):
+    name = NORB_FILES[0]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / name).write_bytes(b"a user's half-copied matrix")  # placed by hand, not valid
+    (raw / f"{name}.gz").write_bytes(gz_files[f"{name}.gz"][:-12])  # placed by hand, truncated
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    with pytest.raises(DrnetError, match="not a complete gzip file"):
+        fetch_norb(raw, cfg, backoff=0)
+    assert (raw / name).read_bytes() == b"a user's half-copied matrix" and (raw / f"{name}.gz").exists()
+
+
 def test_download_stage_writes_only_below_data(server, gz_files, repo_root, tmp_path, monkeypatch, capsys):
     server.files = gz_files
     monkeypatch.chdir(tmp_path)

@@ -107,11 +107,14 @@ def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | o
                                 retries=cfg.retries, timeout=cfg.timeout_s, backoff=backoff, local_dir=local_dir)
         files[gz.name] = digest
         if fresh or not mat.exists() or not _valid_mat(mat):
+            written = False  # the .mat is replaced only by a complete gunzip: a failed one leaves any .mat as it was
             try:
                 _decompress(path, mat)
+                written = True
                 read_header(mat)
             except DrnetError:  # the download is corrupt (a full disk raises OSError and keeps the .gz)
-                mat.unlink(missing_ok=True)
+                if written:
+                    mat.unlink()
                 if fresh:
                     path.unlink(missing_ok=True)
                 raise
