@@ -202,7 +202,7 @@ class OutputSet:
             missing = [final for tmp, final in zip(self.dirs, self.finals) if not os.path.lexists(tmp / final.name)]
             raise DrnetError(f"the stage did not write {missing[0]}; none of its outputs were replaced")
         moves = [(tmp / name, final.parent / name) for tmp, final in zip(self.dirs, self.finals)
-                 for name in sorted(os.listdir(tmp))]
+                 for name in sorted(os.listdir(tmp)) if not is_temp_name(name)]  # a writer's own debris stays
         for new, _ in moves:
             if new.is_dir() and not new.is_symlink():
                 (new / OWNER_FILE).write_text(json.dumps({"files": folder_files(new)}, indent=1) + "\n")
