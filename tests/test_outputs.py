@@ -54,6 +54,16 @@ def test_every_registry_output_is_an_output_flag_and_clobbers_no_input():
         assert path_conflict(job.deps(), outs) is None, job.name
 
 
+def test_path_conflict_rules(tmp_path):
+    (tmp_path / "raw").mkdir()
+    raw, out = str(tmp_path / "raw"), str(tmp_path / "paper")
+    assert "lies inside the output --out" in path_conflict({}, {"--out": out, "--html-out": f"{out}/r.html"})
+    assert path_conflict({}, {"--out": raw, "--manifest": f"{raw}/m.json"}, in_place=["--out"]) is None
+    assert "lies inside the input folder --raw" in path_conflict({"--raw": raw}, {"--train-out": f"{raw}/t.h5"})
+    assert "holds the input --raw" in path_conflict({"--raw": raw}, {"--out": str(tmp_path)})
+    assert path_conflict({"--raw": raw}, {"--train-out": str(tmp_path / "raw2" / "t.h5")}) is None
+
+
 @pytest.mark.parametrize("case", ["model_on_train", "model_on_metrics", "train_on_test"])
 def test_an_output_on_an_input_or_on_another_output_is_refused_before_any_work(case, mnist_stores, tmp_path, capsys):
     train, test = mnist_stores["train"], mnist_stores["test"]
