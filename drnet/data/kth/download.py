@@ -34,8 +34,8 @@ def fetch_kth(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os
 
     Files already present (zips or extracted AVIs) are used without the network; files in ``local_dir`` (the
     user's own copies: the sequences file, zips, or an action's extracted AVIs at any depth) are copied in
-    instead of downloaded. The zips' checksums are not published, so each zip
-    is checked member by member (CRC) and its sha256 recorded in the manifest.
+    instead of downloaded. The zips' checksums are not published, so each zip is checked member by member (CRC)
+    and its sha256 recorded in the manifest.
     """
     raw_dir = ensure_dir(raw_dir)
     announced = False
