@@ -123,6 +123,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 OWNER_FILE = ".drnet-output.json"  # in every output folder: the files the stage wrote there
+FRONT_DOOR_FILES = frozenset({".snakemake_timestamp"})  # Snakemake's stamp in a directory() output it ran
 
 
 def folder_files(folder: Path) -> list[str]:
@@ -139,7 +140,7 @@ def folder_files(folder: Path) -> list[str]:
 def refuse_foreign(path: str | os.PathLike) -> None:
     """Refuse (one-line DrnetError) to replace an existing folder at an output path that holds anything its
     owner list (written by the stage that made it) does not name: a user's folder, or a user's file added to
-    a stage's folder. Absent paths, files and empty folders pass."""
+    a stage's folder. Absent paths, files, empty folders and the front doors' own stamps pass."""
     path = Path(path)
     if not path.is_dir():
         return
@@ -147,7 +148,7 @@ def refuse_foreign(path: str | os.PathLike) -> None:
         listed = set(json.loads((path / OWNER_FILE).read_text())["files"])
     except (OSError, ValueError, KeyError, TypeError):
         listed = set()
-    foreign = [name for name in folder_files(path) if name not in listed]
+    foreign = [name for name in folder_files(path) if name not in listed and name not in FRONT_DOOR_FILES]
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise DrnetError(f"output {path} is a folder holding {shown}, which no stage wrote there; refusing to "

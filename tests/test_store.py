@@ -102,6 +102,9 @@ def test_atomic_dir_refuses_a_folder_holding_files_it_did_not_write(tmp_path):
     out = tmp_path / "out"
     with atomic_dir(out) as tmp:
         (tmp / "a.txt").write_text("x")
+    (out / ".snakemake_timestamp").touch()  # Snakemake stamps the directory() outputs it ran: not a user's file
+    with atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("x")
     (out / "sub").mkdir()
     (out / "sub" / "added.txt").write_text("added by hand to the stage's folder")
     with pytest.raises(DrnetError, match="sub/added.txt"), atomic_dir(out):
