@@ -1,4 +1,11 @@
-"""Shared plumbing of the stage commands in ``stages/``: arguments, params, logging, one-line errors."""
+"""Shared plumbing of the stage commands in ``stages/``: arguments, params, logging, one-line errors, outputs.
+
+Outputs are the flags named ``--out`` or ``--*-out`` (plus ``--checkpoint`` and ``--manifest``, kept between
+runs); every other path-valued flag naming an existing file or folder is an input. Before any work a stage
+refuses an output that is an input, lies in an input folder or holds an input, and two outputs on one path. Run
+under :func:`stage_main`, a stage writes its outputs under temporary names (:class:`drnet.io.OutputSet`) that
+are renamed into place together once it succeeded, so a failed run leaves the previous outputs as they were.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,89 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from drnet.errors import DrnetError
-from drnet.io import disk_full
+from drnet.io import OutputSet, disk_full
 from drnet.params import VARIANTS, load_params
 from drnet.progress import interval
 
 log = logging.getLogger("drnet")
+KEPT_OUTPUTS = frozenset({"--checkpoint", "--manifest"})  # written in place: resumable state, a raw folder's list
+_pending: list[OutputSet] | None = None  # the output sets of the stage running under stage_main
 
 
-def stage_parser(description: str) -> argparse.ArgumentParser:
-    """An ArgumentParser with the options every stage takes: --params, --variant, --set."""
-    parser = argparse.ArgumentParser(description=description)
+def is_output_flag(flag: str) -> bool:
+    """True for a flag that names an output of its stage."""
+    return flag == "--out" or flag.endswith("-out") or flag in KEPT_OUTPUTS
+
+
+def path_conflict(inputs: Mapping[str, str], outputs: Mapping[str, str], in_place: Iterable[str] = ()) -> str | None:
+    """What is wrong with a stage's paths (flag -> path), or None: an output on an input, in an input folder or
+    holding one; two outputs on one path; an output inside another output replaced whole (not ``in_place``)."""
+    real = {flag: Path(os.path.realpath(path)) for flag, path in {**inputs, **outputs}.items()}
+    for out in outputs:
+        for inp in inputs:
+            o, i = real[out], real[inp]
+            if o == i:
+                return f"{out} {outputs[out]} is also the input {inp}; write outputs to paths of their own"
+            if o.is_relative_to(i) and os.path.isdir(i):
+                return (f"{out} {outputs[out]} lies inside the input folder {inp} {inputs[inp]}; write outputs "
+                        f"outside it")
+            if i.is_relative_to(o):
+                return (f"{out} {outputs[out]} holds the input {inp} {inputs[inp]}, which replacing it would delete; "
+                        f"choose another output path")
+    flags = list(outputs)
+    for n, a in enumerate(flags):
+        for b in flags[n + 1:]:
+            if real[a] == real[b]:
+                return f"{a} and {b} are both {outputs[a]}; give each output its own path"
+            for outer, inner in ((a, b), (b, a)):
+                if real[inner].is_relative_to(real[outer]) and outer not in in_place:
+                    return (f"{inner} {outputs[inner]} lies inside the output {outer} {outputs[outer]}, which is "
+                            f"replaced whole; give it a path outside")
+    return None
+
+
+class StageParser(argparse.ArgumentParser):
+    """An ArgumentParser that checks a stage's input and output paths and, under :func:`stage_main`, points the
+    outputs (but ``in_place`` ones and :data:`KEPT_OUTPUTS`) at temporary paths renamed into place at the end."""
+
+    def __init__(self, *args, in_place: Sequence[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_place = frozenset(in_place) | KEPT_OUTPUTS
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        ns = super().parse_args(args, namespace)
+        inputs, outputs, dests = {}, {}, {}
+        for action in self._actions:
+            value = getattr(ns, action.dest, None)
+            if not action.option_strings or not isinstance(value, str) or action.choices is not None:
+                continue
+            flag = max(action.option_strings, key=len)
+            if is_output_flag(flag):
+                outputs[flag], dests[flag] = value, action.dest
+            elif os.path.lexists(value):
+                inputs[flag] = value
+        problem = path_conflict(inputs, outputs, self.in_place)
+        if problem:
+            raise DrnetError(f"{problem} (nothing was written)")
+        replaced = [flag for flag in outputs if flag not in self.in_place]
+        if _pending is not None and os.environ.get("RANK", "0") == "0":  # other DDP ranks write no output
+            outs = OutputSet([outputs[flag] for flag in replaced])
+            _pending.append(outs)
+            for flag, tmp in zip(replaced, outs.open()):
+                setattr(ns, dests[flag], str(tmp))
+        return ns
+
+
+def stage_parser(description: str, in_place: Sequence[str] = ()) -> StageParser:
+    """A :class:`StageParser` with the options every stage takes: --params, --variant, --set.
+
+    ``in_place``: output flags the stage updates where they are (a resumable download folder)."""
+    parser = StageParser(description=description, in_place=in_place)
     parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
     parser.add_argument("--variant", default="paper", choices=VARIANTS,
                         help="'paper' (paper-scale defaults) or 'demo' (tiny overlay, embedded sources)")
@@ -30,6 +106,7 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
 
 
 def load_stage_params(args: argparse.Namespace) -> dict:
+    """The stage's params: params.yaml (``--params``) with the variant's overlay and ``--set`` overrides."""
     return load_params(args.params, args.variant, args.overrides)
 
 
@@ -48,13 +125,18 @@ def setup_logging() -> None:
 
 
 def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] | None], int]:
-    """Wrap a stage's ``main(argv)``: set up logging, turn DrnetError into one line + exit status 2."""
+    """Wrap a stage's ``main(argv)``: set up logging, rename its outputs into place together once it succeeded
+    (discarding them otherwise), turn DrnetError into one line + exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(argv: list[str] | None = None) -> int:
+        global _pending
+        _pending = []
         try:
             setup_logging()
             fn(argv)
+            for outs in _pending:
+                outs.commit()
         except DrnetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -67,14 +149,24 @@ def stage_main(fn: Callable[[list[str] | None], object]) -> Callable[[list[str] 
             where = f" writing {full.filename}" if getattr(full, "filename", None) else ""
             print(f"error: out of disk space{where} ({reason}); free space or move data/ and results/ to a larger "
                   f"disk, then re-run (no partial output was kept)", file=sys.stderr)
+            _discard_pending()
             _exit_past_broken_hdf5(2)
             return 2
         except KeyboardInterrupt:
             print("error: interrupted; re-run the same command to resume from the last checkpoint", file=sys.stderr)
             return 130
+        finally:
+            _discard_pending()
         return 0
 
     return wrapper
+
+
+def _discard_pending() -> None:
+    global _pending
+    for outs in _pending or ():
+        outs.discard()
+    _pending = None
 
 
 def _exit_past_broken_hdf5(code: int) -> None:
@@ -129,4 +221,6 @@ def finish_build(summary: dict, params: dict, dataset: str, args: argparse.Names
 def announce(*paths: str | Path) -> None:
     """Log where a stage's outputs are."""
     for path in paths:
+        for outs in _pending or ():
+            path = outs.final_of(path)
         log.info("wrote %s", path)

@@ -61,7 +61,7 @@ def temp_name_pattern(name: str, suffix: str = "") -> re.Pattern[str]:
     """The names our temp writers give ``name``'s temporaries: ``.tmp-<name>-<8 random chars><suffix>``.
 
     Also matches a temporary of a temporary (``.tmp-.tmp-<name>-<r>-<r><suffix>``: a writer that makes its own
-    temp file, given a path from :func:`atomic_paths`).
+    temp file, given a path inside an :class:`OutputSet`'s temporary folder).
     """
     prefix = re.escape(TEMP_PREFIX)
     return re.compile(rf"^(?:{prefix})+{re.escape(name)}(?:-{_RANDOM})+{re.escape(suffix)}$")
@@ -122,70 +122,154 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+OWNER_FILE = ".drnet-output.json"  # in every output folder: the files the stage wrote there
+FRONT_DOOR_FILES = frozenset({".snakemake_timestamp"})  # Snakemake's stamp in a directory() output it ran
+
+
+def folder_files(folder: Path) -> list[str]:
+    """Every file and link below ``folder`` (relative POSIX paths, sorted), its owner list excepted."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            rel = Path(root, name).relative_to(folder).as_posix()
+            if rel != OWNER_FILE:
+                found.append(rel)
+    return sorted(found)
+
+
+def refuse_foreign(path: str | os.PathLike) -> None:
+    """Refuse (one-line DrnetError) to replace an existing folder at an output path that holds anything its
+    owner list (written by the stage that made it) does not name: a user's folder, or a user's file added to
+    a stage's folder. Absent paths, files, empty folders and the front doors' own stamps pass."""
+    path = Path(path)
+    if not path.is_dir():
+        return
+    try:
+        listed = set(json.loads((path / OWNER_FILE).read_text())["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    foreign = [name for name in folder_files(path) if name not in listed and name not in FRONT_DOOR_FILES]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise DrnetError(f"output {path} is a folder holding {shown}, which no stage wrote there; refusing to "
+                         f"replace it: move your files out or choose another output path")
+
+
+class OutputSet:
+    """Several outputs replaced as one unit: all written complete under temporary names, then all renamed.
+
+    Each output ``dir/name`` is written at ``dir/.tmp-name-<random>/name`` (final name and suffix kept, so
+    libraries pick formats by it, and files a writer puts beside it, ``name.md`` beside ``name.csv``, travel
+    with it). :meth:`commit` moves the previous outputs aside, renames every new one in, then deletes the old;
+    should a rename fail, the new ones are removed and the old ones put back. Until then no final path is
+    touched, so on any failure the previous outputs stay as they were. Existing folders at output paths must
+    be a stage's own (:func:`refuse_foreign`); a committed folder gets an owner list naming its files.
+    """
+
+    def __init__(self, paths: Sequence[str | os.PathLike]):
+        self.finals = [Path(p) for p in paths]
+        seen: dict[str, Path] = {}
+        for final in self.finals:
+            key = os.path.realpath(final)
+            if key in seen:
+                raise DrnetError(f"{seen[key]} and {final} name the same output; give each output its own path")
+            seen[key] = final
+            refuse_foreign(final)
+        self.dirs: list[Path] = []
+
+    def open(self) -> list[Path]:
+        """Create the temporary folders (removing a killed run's); return the paths to write."""
+        for final in self.finals:
+            ensure_dir(final.parent)
+            remove_stale_temps(final.parent, temp_name_pattern(final.name))
+            self.dirs.append(Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{final.name}-", dir=final.parent)))
+        return [tmp / final.name for tmp, final in zip(self.dirs, self.finals)]
+
+    def final_of(self, path: str | os.PathLike) -> Path:
+        """The final path of a path written inside one of the temporary folders (else ``path`` itself)."""
+        path = Path(path)
+        for tmp, final in zip(self.dirs, self.finals):
+            if path.parent == tmp:
+                return final.parent / path.name
+        return path
+
+    def commit(self) -> list[Path]:
+        """Rename every output into place (nothing, when nothing was written: a DDP rank that writes none)."""
+        written = [tmp / final.name for tmp, final in zip(self.dirs, self.finals)
+                   if os.path.lexists(tmp / final.name)]
+        if not written:
+            return []
+        if len(written) < len(self.finals):
+            missing = [final for tmp, final in zip(self.dirs, self.finals) if not os.path.lexists(tmp / final.name)]
+            raise DrnetError(f"the stage did not write {missing[0]}; none of its outputs were replaced")
+        moves = [(tmp / name, final.parent / name) for tmp, final in zip(self.dirs, self.finals)
+                 for name in sorted(os.listdir(tmp)) if not is_temp_name(name)]  # a writer's own debris stays
+        for new, _ in moves:
+            if new.is_dir() and not new.is_symlink():
+                (new / OWNER_FILE).write_text(json.dumps({"files": folder_files(new)}, indent=1) + "\n")
+        backups: list[tuple[Path, Path]] = []
+        placed: list[Path] = []
+        try:
+            for new, final in moves:
+                if os.path.lexists(final):
+                    backup = new.parent / f".old-{final.name}"
+                    os.replace(final, backup)
+                    backups.append((backup, final))
+                _chmod_new(new)
+                os.replace(new, final)
+                placed.append(final)
+        except BaseException:
+            for final in placed:
+                _remove(final)
+            for backup, final in backups:
+                os.replace(backup, final)
+            raise
+        return [final for _, final in moves]
+
+    def discard(self) -> None:
+        """Remove the temporary folders (with whatever is left in them: failed outputs, replaced old ones)."""
+        for tmp in self.dirs:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.dirs = []
+
+
+def _chmod_new(path: Path) -> None:
+    """mkstemp/mkdtemp create 0600/0700; outputs get the usual permissions."""
+    if path.is_symlink():
+        return
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_UMASK)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def output_set(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
+    """Temporary paths for outputs that must appear together (train + test store + summary): renamed onto
+    their final paths only when the whole block succeeded (:class:`OutputSet`)."""
+    outputs = OutputSet(paths)
+    try:
+        tmps = outputs.open()
+        yield tmps
+        outputs.commit()
+    finally:
+        outputs.discard()
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder next to ``path``; swap it in for ``path`` only if the block succeeds.
+    """Yield a temporary folder for ``path``; swap it in for ``path`` only if the block succeeds.
 
-    An existing ``path`` is moved aside, the new folder renamed in, then the old one removed, so a reader sees
-    the old folder or the new one, never a half-written one; on failure the temporary folder is removed and
-    ``path`` is left as it was.
+    A reader sees the old folder or the new one, never a half-written one; on failure ``path`` is left as it
+    was. An existing ``path`` holding files its writer did not put there is refused (:func:`refuse_foreign`).
     """
-    path = Path(path)
-    ensure_dir(path.parent)
-    remove_stale_temps(path.parent, temp_name_pattern(path.name))
-    remove_stale_temps(path.parent, re.compile(rf"^\.old-{re.escape(path.name)}-{_RANDOM}$"))
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{path.name}-", dir=path.parent))
-    try:
+    with output_set([path]) as (tmp,):
+        tmp.mkdir()
         yield tmp
-        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp creates 0700; the folder gets the usual permissions
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{path.name}-", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_paths(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
-    """Temporary paths for several outputs that must appear together (train + test store, + summary).
-
-    Every temporary is finished inside the block; only when the whole block succeeded are they renamed onto
-    their final paths, one after the other (renames in one folder need no disk space). If the block fails,
-    all temporaries are removed and no final path is touched, so a reader never sees a new train store beside
-    an old test store. Should a rename itself fail, the outputs already renamed are removed too.
-    """
-    finals = [Path(p) for p in paths]
-    with contextlib.ExitStack() as stack:
-        tmps = [stack.enter_context(_temp_file(final)) for final in finals]
-        yield tmps
-        done: list[Path] = []
-        try:
-            for tmp, final in zip(tmps, finals):
-                os.chmod(tmp, 0o666 & ~_UMASK)
-                os.replace(tmp, final)
-                done.append(final)
-        except BaseException:
-            for final in done:
-                final.unlink(missing_ok=True)
-            raise
-
-
-@contextlib.contextmanager
-def _temp_file(path: Path) -> Iterator[Path]:
-    """A temp path next to ``path`` (stale ones removed first), deleted on exit unless renamed away."""
-    ensure_dir(path.parent)
-    remove_stale_temps(path.parent, temp_name_pattern(path.stem, path.suffix))
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -15,7 +15,7 @@ from drnet.params import section
 
 
 def _main(argv: list[str] | None) -> None:
-    parser = stage_parser(__doc__)
+    parser = stage_parser(__doc__, in_place=["--out"])  # resumed downloads stay where they are
     parser.add_argument("--out", default="data/raw/kth", help="raw folder, inside data/ (default: data/raw/kth)")
     parser.add_argument("--manifest", default=None, help=f"manifest JSON (default: OUT/{MANIFEST_FILE})")
     add_local_option(parser, "kth")

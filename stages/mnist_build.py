@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.mnist import build_split
 from drnet.data.store import VideoStore
-from drnet.io import atomic_paths
+from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
 
 
@@ -22,16 +21,13 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = section(params, "mnist").data
     summary = {"source": cfg.source, "params_hash": params_hash(params["mnist"]["data"])}
-    # every output is finished first, then all are renamed together: a failed test split never leaves a new
-    # train.h5 beside an old test.h5 (or beside no summary)
-    with atomic_paths([args.train_out, args.test_out, args.summary_out]) as (train_tmp, test_tmp, summary_tmp):
-        for split, tmp in (("train", train_tmp), ("test", test_tmp)):
-            build_split(tmp, split, cfg, params["seed"], args.raw)
-            store = VideoStore(tmp, dataset="mnist")
-            summary[split] = {"sequences": len(store), "frames": int(store.length.sum()),
-                              "frames_sha256": store.attrs["frames_sha256"], "synthetic": store.synthetic}
-        summary["synthetic"] = any(summary[split]["synthetic"] for split in ("train", "test"))
-        summary_tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    for split, out in (("train", args.train_out), ("test", args.test_out)):
+        build_split(out, split, cfg, params["seed"], args.raw)
+        store = VideoStore(out, dataset="mnist")
+        summary[split] = {"sequences": len(store), "frames": int(store.length.sum()),
+                          "frames_sha256": store.attrs["frames_sha256"], "synthetic": store.synthetic}
+    summary["synthetic"] = any(summary[split]["synthetic"] for split in ("train", "test"))
+    atomic_write_json(args.summary_out, summary)  # stage_main renames the three outputs into place together
     announce(args.train_out, args.test_out, args.summary_out)
 
 

@@ -225,6 +225,21 @@ def test_kth_download_from_a_local_folder_needs_no_network(kth_files, repo_root,
     assert KTH_TERMS not in capsys.readouterr().err  # nothing fetched from the dataset's site
 
 
+def test_kth_download_copies_extracted_local_avis(kth_files, tmp_path):
+    raw, files = kth_files
+    local = tmp_path / "mine"
+    (local / "videos").mkdir(parents=True)
+    (local / "00sequences.txt").write_bytes(files["00sequences.txt"])
+    avis = sorted(raw.glob("*.avi"))
+    for avi in avis:
+        (local / "videos" / avi.name).write_bytes(avi.read_bytes())
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    manifest = fetch_kth(tmp_path / "kth", cfg, backoff=0, local_dir=local)
+    assert sorted(manifest["files"]) == sorted(["00sequences.txt", *(f"videos/{a.name}" for a in avis)])
+    assert all((tmp_path / "kth" / "videos" / a.name).read_bytes() == a.read_bytes() for a in avis)
+    assert sorted(p.name for p in (local / "videos").iterdir()) == sorted(a.name for a in avis)
+
+
 def test_a_complete_part_is_finished_and_an_overlong_one_restarted(server, tmp_path):
     (tmp_path / "f.bin.part").write_bytes(PAYLOAD)  # killed after the transfer, before the rename
     path, _ = download(RemoteFile("f.bin", _sha(PAYLOAD)), [server.url], tmp_path, retries=0, backoff=0)

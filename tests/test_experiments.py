@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from drnet.data.store import VideoStore, VideoStoreWriter
+from drnet.errors import DrnetError
 from drnet.eval.experiments import fewshot_curve, frame_items, leakage, mlp_accuracy, object_classification
 from drnet.report.tables import to_latex, to_markdown, write_table
 
@@ -129,8 +130,8 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
     items = {"--norb-swap": fig, "--norb-table": table}
     summaries = {"norb": {"source": "synthetic", "synthetic": True}, "kth": {"source": "official", "synthetic": False}}
     out = tmp_path / "paper"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an older report")
+    paper.build({**items, "--mnist-swap": fig}, summaries, {"seed": 0}, out)
+    assert (out / "figures" / "mnist-swap.png").exists()
     paper.build(items, summaries, {"seed": 0}, out)
     md = (out / "index.md").read_text()
     assert "Table 1" in md and "Fig. 4 (left)" in md and "SYNTHETIC DATA for norb" in md
@@ -139,8 +140,12 @@ def test_paper_report_folder_lists_items_with_provenance(tmp_path):
     assert "<img src='figures/norb-swap.png'" in (out / "index.html").read_text()
     prov = json.loads((out / "provenance.json").read_text())
     assert len(prov["params_hash"]) == 12 and prov["data"]["norb"] == "synthetic (SYNTHETIC)"
-    assert not (out / "stale.txt").exists(), "the report folder is replaced as a whole"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".paper")] == []
+    assert not (out / "figures" / "mnist-swap.png").exists(), "the report folder is replaced as a whole"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    (out / "my-notes.txt").write_text("a user's file")
+    with pytest.raises(DrnetError, match="my-notes.txt"):
+        paper.build(items, summaries, {"seed": 0}, out)
+    assert (out / "my-notes.txt").exists() and (out / "index.md").read_text() == md
 
 
 def test_paper_report_refuses_missing_input(tmp_path, capsys):

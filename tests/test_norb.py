@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pytest
@@ -253,6 +254,34 @@ def test_download_checks_digests_and_gzip(server, gz_files, tmp_path):
     server.files = gz_files
     with pytest.raises(DrnetError, match="failed its sha256 check"):
         fetch_norb(tmp_path / "b", cfg, backoff=0, digests={name: "sha256:" + "0" * 64})
+
+
+def test_download_never_deletes_a_mat_it_did_not_write(gz_files, tmp_path):
+    name = NORB_FILES[0]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / name).write_bytes(b"a user's half-copied matrix")  # placed by hand, not valid
+    (raw / f"{name}.gz").write_bytes(gz_files[f"{name}.gz"][:-12])  # placed by hand, truncated
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    with pytest.raises(DrnetError, match="not a complete gzip file"):
+        fetch_norb(raw, cfg, backoff=0)
+    assert (raw / name).read_bytes() == b"a user's half-copied matrix" and (raw / f"{name}.gz").exists()
+
+
+def test_decompressed_local_copies_are_used(gz_files, tmp_path):
+    raw, local = tmp_path / "raw", tmp_path / "local"
+    local.mkdir()
+    for name in NORB_FILES:
+        (local / name).write_bytes(gzip.decompress(gz_files[f"{name}.gz"]))
+    cfg = Download(mirrors=["http://127.0.0.1:9/"], retries=0, timeout_s=1)
+    manifest = fetch_norb(raw, cfg, backoff=0, local_dir=local)
+    assert sorted(manifest["files"]) == sorted(NORB_FILES)
+    assert all((raw / n).read_bytes() == (local / n).read_bytes() for n in NORB_FILES)
+    (raw / NORB_FILES[0]).unlink()
+    (local / NORB_FILES[0]).write_bytes(b"not a matrix")
+    with pytest.raises(DrnetError, match=re.escape(str(local / NORB_FILES[0]))):
+        fetch_norb(raw, cfg, backoff=0, local_dir=local)
+    assert (local / NORB_FILES[0]).read_bytes() == b"not a matrix" and not (raw / NORB_FILES[0]).exists()
 
 
 def test_download_stage_writes_only_below_data(server, gz_files, repo_root, tmp_path, monkeypatch, capsys):

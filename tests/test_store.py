@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -74,18 +76,40 @@ def test_bad_stores_give_one_line(tmp_path):
 
 
 def test_atomic_dir_swaps_in_whole_or_not_at_all(tmp_path):
-    from drnet.io import atomic_dir
+    from drnet.io import OWNER_FILE, atomic_dir
 
     out = tmp_path / "raw"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    with atomic_dir(out) as tmp:
+        (tmp / "old.txt").write_text("old")
     with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
         (tmp / "new.txt").write_text("half")
         raise RuntimeError("killed mid-write")
     assert [p.name for p in tmp_path.iterdir()] == ["raw"] and (out / "old.txt").read_text() == "old"
     with atomic_dir(out) as tmp:
         (tmp / "new.txt").write_text("new")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"] and [p.name for p in out.iterdir()] == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["new.txt", OWNER_FILE])
+
+
+def test_atomic_dir_refuses_a_folder_holding_files_it_did_not_write(tmp_path):
+    from drnet.io import atomic_dir
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a user's file")
+    with pytest.raises(DrnetError, match="holding notes.txt, which no stage wrote there"), atomic_dir(mine):
+        pass
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+    (out / ".snakemake_timestamp").touch()  # Snakemake stamps the directory() outputs it ran: not a user's file
+    with atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+    (out / "sub").mkdir()
+    (out / "sub" / "added.txt").write_text("added by hand to the stage's folder")
+    with pytest.raises(DrnetError, match="sub/added.txt"), atomic_dir(out):
+        pass
+    assert (mine / "notes.txt").exists() and (out / "sub" / "added.txt").exists() and (out / "a.txt").exists()
 
 
 def _raw_store(path, frames_shape=(4, 8, 8, 1), start=(0,), length=(4,), dataset="t", fill=True, chunks=None):
@@ -149,21 +173,43 @@ def test_expected_dataset_is_checked(tmp_path):
         VideoStore(tmp_path / "s.h5", dataset="kth")
 
 
-def test_atomic_paths_commit_all_or_nothing(tmp_path):
-    from drnet.io import atomic_paths
+def test_output_set_commits_all_or_nothing(tmp_path, monkeypatch):
+    from drnet import io
 
     (tmp_path / "train.h5").write_text("old train")
     (tmp_path / "test.h5").write_text("old test")
-    with pytest.raises(OSError), atomic_paths([tmp_path / "train.h5", tmp_path / "test.h5"]) as (a, b):
+    outs = [tmp_path / "train.h5", tmp_path / "test.h5"]
+    with pytest.raises(OSError), io.output_set(outs) as (a, b):
         a.write_text("new train")
         b.write_text("new test")
         raise OSError(28, "No space left on device")  # the second output's final flush fails
     assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]
-    with atomic_paths([tmp_path / "train.h5", tmp_path / "test.h5"]) as (a, b):
+    real_replace = io.os.replace
+
+    def fail_on_test(src, dst):  # the second rename fails: the first new output must be taken back
+        if Path(src).name == "test.h5":
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", fail_on_test)
+    with pytest.raises(OSError, match="Input/output"), io.output_set(outs) as (a, b):
+        a.write_text("new train")
+        b.write_text("new test")
+    monkeypatch.undo()
+    assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]
+    with pytest.raises(DrnetError, match="did not write"), io.output_set(outs) as (a, b):
+        a.write_text("new train")  # a writer that forgot one output replaces none
+    with io.output_set(outs) as (a, b):
         a.write_text("new train")
         b.write_text("new test")
     assert (tmp_path / "train.h5").read_text() == "new train" and (tmp_path / "test.h5").read_text() == "new test"
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "mine.txt").write_text("a user's file")
+    with pytest.raises(DrnetError, match="mine.txt"), io.output_set([tmp_path / "results"]):
+        pass  # a file output given as a user's folder is refused before any work
+    assert (tmp_path / "results" / "mine.txt").exists()
 
 
 def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
@@ -180,14 +226,12 @@ def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
     with atomic_path(tmp_path / "ckpt.pt") as tmp:
         tmp.write_text("new")
     assert not stale.exists() and not nested.exists() and other.exists() and lookalike.exists()
-    (tmp_path / "out").mkdir()
     (tmp_path / ".tmp-out-k2j4h5g6").mkdir()
-    (tmp_path / ".old-out-k2j4h5g6").mkdir()
     from drnet.io import atomic_dir
 
     with atomic_dir(tmp_path / "out") as tmp:
         atomic_write_text(tmp / "a.txt", "x")
-    assert not (tmp_path / ".tmp-out-k2j4h5g6").exists() and not (tmp_path / ".old-out-k2j4h5g6").exists()
+    assert not (tmp_path / ".tmp-out-k2j4h5g6").exists()
 
 
 def test_stages_refuse_another_datasets_store(tmp_path, repo_root, capsys):

@@ -2,8 +2,7 @@
 
 A raw folder (``data/raw/<dataset>`` for official data, ``data/demo/raw/<dataset>`` for a synthetic source)
 carries a ``manifest.json`` with the sha256 of every raw file; ``"synthetic": true`` in it marks a synthetic
-source. Builds check that marker against ``<dataset>.data.source``; synthetic writers refuse to replace a folder
-that is not their own.
+source. Builds check that marker against ``<dataset>.data.source``.
 """
 
 from __future__ import annotations
@@ -47,9 +46,3 @@ def open_raw_folder(raw_dir: str | os.PathLike, dataset: str, source: str, synth
                          f"matching raw folder or set {dataset}.data.source")
     return raw_dir, synthetic
 
-
-def refuse_foreign_folder(out_dir: Path, what: str) -> None:
-    """Refuse to replace ``out_dir`` unless it is absent, empty or synthetic (a synthetic writer's own folder)."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not read_manifest(out_dir).get("synthetic"):
-        raise DrnetError(f"{out_dir} exists and is not a synthetic {what} folder; refusing to replace it: choose "
-                         f"another --out or remove it")

@@ -57,7 +57,7 @@ class VideoStoreWriter:
         compression: int = 4,
         atomic: bool = True,
     ):
-        """``atomic=False`` writes ``path`` itself: for a temp path of :func:`drnet.io.atomic_paths`, whose owner
+        """``atomic=False`` writes ``path`` itself: for a temp path of :func:`drnet.io.output_set`, whose owner
         renames it together with the other outputs of the stage."""
         self.path = Path(path)
         self._ctx = atomic_path(self.path) if atomic else None

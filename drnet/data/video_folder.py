@@ -19,7 +19,7 @@ import numpy as np
 from drnet.data.kth.decode import open_video, read_frames
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import file_digest
+from drnet.io import file_digest, output_set
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
@@ -70,20 +70,29 @@ def ingest_video_folder(folder: str | os.PathLike, train_out: str | os.PathLike,
     folder = Path(folder)
     train, test = split_videos(find_videos(folder), test_fraction, seed)
     summary = {"source": "video_folder", "synthetic": False, "folder": str(folder), "image_size": image_size}
-    for split, videos, out in (("train", train, train_out), ("test", test, test_out)):
-        checksums = {str(v.relative_to(folder)): "sha256:" + file_digest(v) for v in videos}
-        clips = frames_total = 0
-        # KTH-format stores (person/action columns): the kth stages take them; ``source`` says where they came from
-        with VideoStoreWriter(out, dataset="kth", split=split, source="video_folder", synthetic=False,
-                              frame_shape=(image_size, image_size, 1), raw_checksums=checksums,
-                              attrs={"min_length": min_length, "max_length": max_length}) as writer:
-            for video in videos:
-                for start, clip in _clips(video, image_size, max_length):
-                    if len(clip) >= min_length:
-                        writer.add(clip, video=str(video.relative_to(folder)), start_frame=start)
-                        clips += 1
-                        frames_total += len(clip)
+    # both stores are finished first, then renamed together: never a new train.h5 beside an old test.h5, and a
+    # split without clips leaves the previous stores as they were
+    with output_set([train_out, test_out]) as tmps:
+        for split, videos, out in (("train", train, tmps[0]), ("test", test, tmps[1])):
+            summary[split] = _write_split(folder, videos, out, split, image_size, min_length, max_length)
+    return summary
+
+
+def _write_split(folder: Path, videos: list[Path], out: Path, split: str, image_size: int, min_length: int,
+                 max_length: int) -> dict:
+    """One split's store at ``out`` (a temporary path); its videos, clips and frames."""
+    checksums = {str(v.relative_to(folder)): "sha256:" + file_digest(v) for v in videos}
+    clips = frames_total = 0
+    # KTH-format stores (person/action columns): the kth stages take them; ``source`` says where they came from
+    with VideoStoreWriter(out, dataset="kth", split=split, source="video_folder", synthetic=False,
+                          frame_shape=(image_size, image_size, 1), raw_checksums=checksums,
+                          attrs={"min_length": min_length, "max_length": max_length}, atomic=False) as writer:
+        for video in videos:
+            for start, clip in _clips(video, image_size, max_length):
+                if len(clip) >= min_length:
+                    writer.add(clip, video=str(video.relative_to(folder)), start_frame=start)
+                    clips += 1
+                    frames_total += len(clip)
         if clips == 0:
             raise DrnetError(f"no {split} video has {min_length} frames (min_length); lower it or add longer videos")
-        summary[split] = {"videos": len(videos), "clips": clips, "frames": frames_total}
-    return summary
+    return {"videos": len(videos), "clips": clips, "frames": frames_total}

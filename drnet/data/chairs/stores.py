@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_paths
+from drnet.io import output_set
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def write_stores(results: Callable[[ExitStack], Iterator[Rendered]], train_out, 
     render_seconds, n_frames = 0.0, 0
     start = time.perf_counter()
     # both stores are finished first, then renamed together: never a new train.h5 beside an old test.h5
-    with atomic_paths(list(outs.values())) as tmps, ExitStack() as stack:
+    with output_set(list(outs.values())) as tmps, ExitStack() as stack:
         writers = {split: stack.enter_context(VideoStoreWriter(
             tmp, dataset="chairs", split=split, source=source, synthetic=synthetic, frame_shape=(size, size, 3),
             raw_checksums=checksums, attrs=attrs, atomic=False)) for split, tmp in zip(outs, tmps)}

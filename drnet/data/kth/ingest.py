@@ -30,7 +30,7 @@ from drnet.data.parallel import ordered_map
 from drnet.data.raw import open_raw_folder
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_paths, ensure_dir, file_digest, remove_stale_temps, temp_name_pattern
+from drnet.io import ensure_dir, file_digest, output_set, remove_stale_temps, temp_name_pattern
 from drnet.params import KTH_ACTIONS, KthData
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     work_dir = ensure_dir(outs["train"].parent)
     remove_stale_temps(work_dir, temp_name_pattern("kth"))  # extraction folder of a killed run
     # both stores are finished first, then renamed together: never a new test.h5 beside an old train.h5
-    with atomic_paths(list(outs.values())) as tmps, ExitStack() as stack:
+    with output_set(list(outs.values())) as tmps, ExitStack() as stack:
         tmp_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".tmp-kth-", dir=work_dir)))
         writers = {split: stack.enter_context(VideoStoreWriter(
             tmp, dataset="kth", split=split, source=source_name, synthetic=synthetic, frame_shape=(size, size, 1),

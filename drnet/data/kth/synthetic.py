@@ -30,9 +30,9 @@ from tqdm import tqdm
 
 from drnet.data.kth.figure import HEIGHT, WIDTH, render_video
 from drnet.data.kth.sequences import SEQUENCES_FILE, KthVideo
-from drnet.data.raw import MANIFEST_FILE, refuse_foreign_folder
+from drnet.data.raw import MANIFEST_FILE
 from drnet.errors import DrnetError
-from drnet.io import atomic_dir, atomic_write_json, file_digest
+from drnet.io import atomic_dir, atomic_write_json, file_digest, refuse_foreign
 from drnet.params import KTH_ACTIONS, KthSynthetic
 
 log = logging.getLogger(__name__)
@@ -177,10 +177,10 @@ def write_synthetic_kth(out_dir: str | os.PathLike, cfg: KthSynthetic, threads: 
     """Generate the synthetic KTH-format raw folder ``out_dir``; return its manifest.
 
     The folder is built next to ``out_dir`` and renamed onto it when complete. An existing ``out_dir`` is
-    replaced only if it is empty or itself synthetic (its manifest says so); anything else is refused.
+    replaced only if it is empty or holds only what this writer put there; anything else is refused.
     """
     out_dir = Path(out_dir)
-    refuse_foreign_folder(out_dir, "KTH")
+    refuse_foreign(out_dir)  # before any work; atomic_dir checks again
     videos, absent = synthetic_videos(cfg)
     todo = [v for v in videos if v.name != absent]
     cut = truncated_video(cfg)

@@ -24,7 +24,7 @@ from drnet.data.norb.format import FIX
 from drnet.data.raw import open_raw_folder
 from drnet.data.store import VideoStoreWriter
 from drnet.errors import DrnetError
-from drnet.io import atomic_paths, file_digest
+from drnet.io import file_digest, output_set
 from drnet.params import NorbData
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def build_norb(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_ou
     summary: dict[str, Any] = {"source": source, "synthetic": synthetic, "image_size": size, "camera": camera}
     writers: dict[str, VideoStoreWriter] = {}
     # both stores are finished first, then renamed together: never a new train.h5 beside an old test.h5
-    with atomic_paths(list(outs.values())) as tmps:
+    with output_set(list(outs.values())) as tmps:
         try:
             _build_splits(raw_dir, dict(zip(outs, tmps)), data_cfg, source, synthetic, summary, writers)
             for writer in writers.values():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import shutil
 import sys
 import zlib
 from collections.abc import Mapping
@@ -78,6 +79,13 @@ def _valid_mat(path: Path) -> bool:
         return False
 
 
+def _own_mat(local_dir: str | os.PathLike | None, name: str) -> Path | None:
+    """The user's decompressed ``name`` in ``local_dir``, when there is no ``.gz`` of it there (that one wins)."""
+    if local_dir is None or (Path(local_dir) / f"{name}.gz").exists() or not (Path(local_dir) / name).exists():
+        return None
+    return Path(local_dir) / name
+
+
 def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | os.PathLike | None = None,
                backoff: float = 1.0, digests: Mapping[str, str | None] | None = None,
                local_dir: str | os.PathLike | None = None) -> dict:
@@ -86,8 +94,8 @@ def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | o
     Each ``.mat.gz`` is fetched from ``cfg.mirrors`` (resumable, retried), checked against ``digests``
     (default :data:`NORB_SHA256`; unknown digests are recorded, not checked), gunzipped (gzip's CRC catches a
     corrupt transfer) and its ``.mat`` checked against the format. A valid ``.mat`` already present is used
-    without the network; a ``.mat.gz`` already present and verified is not fetched again; a ``.mat.gz`` in
-    ``local_dir`` (the user's own copy) is copied in instead of downloaded.
+    without the network; a ``.mat.gz`` already present and verified is not fetched again; a ``.mat.gz`` or
+    ``.mat`` in ``local_dir`` (the user's own copy, never modified) is copied in instead of downloaded.
     """
     raw_dir = ensure_dir(raw_dir)
     digests = {**NORB_SHA256, **(digests or {})}
@@ -95,6 +103,12 @@ def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | o
     files: dict[str, str] = {}
     for name in NORB_FILES:
         mat, gz = raw_dir / name, raw_dir / f"{name}.gz"
+        own_mat = _own_mat(local_dir, name)
+        if own_mat is not None and not mat.exists() and not gz.exists():
+            read_header(own_mat)  # its error names the user's file, which is never modified
+            with atomic_path(mat) as tmp:
+                shutil.copyfile(own_mat, tmp)
+            log.info("using your copy %s", own_mat)
         if mat.exists() and not gz.exists() and _valid_mat(mat):
             log.info("using %s (already present, no .gz)", mat)
             files[name] = "sha256:" + file_digest(mat)
@@ -107,11 +121,14 @@ def fetch_norb(raw_dir: str | os.PathLike, cfg: Download, manifest_path: str | o
                                 retries=cfg.retries, timeout=cfg.timeout_s, backoff=backoff, local_dir=local_dir)
         files[gz.name] = digest
         if fresh or not mat.exists() or not _valid_mat(mat):
+            written = False  # the .mat is replaced only by a complete gunzip: a failed one leaves any .mat as it was
             try:
                 _decompress(path, mat)
+                written = True
                 read_header(mat)
             except DrnetError:  # the download is corrupt (a full disk raises OSError and keeps the .gz)
-                mat.unlink(missing_ok=True)
+                if written:
+                    mat.unlink()
                 if fresh:
                     path.unlink(missing_ok=True)
                 raise

@@ -21,9 +21,9 @@ import trimesh
 from drnet.data.norb.files import AZIMUTHS, CATEGORIES, NORB_FILES, OFFICIAL_INSTANCES, norb_file
 from drnet.data.norb.format import header_bytes, write_matrix
 from drnet.data.primitives import ball, box, rgba, rod
-from drnet.data.raw import MANIFEST_FILE, refuse_foreign_folder
+from drnet.data.raw import MANIFEST_FILE
 from drnet.data.render import Renderer, normalise
-from drnet.io import atomic_dir, atomic_write_json, file_digest
+from drnet.io import atomic_dir, atomic_write_json, file_digest, refuse_foreign
 from drnet.params import NorbSynthetic
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,12 @@ def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, size: i
     elevation indices (30 + 5e degrees) and ``cfg.lightings`` lightings, two cameras (camera 1 shifted by 5
     degrees of azimuth), ``size`` x ``size`` grey. Rows are written in a seeded (``cfg.seed``) shuffled order,
     like the official files which are not sorted by azimuth. The folder is built next to ``out_dir`` and renamed
-    onto it when complete; an existing non-synthetic ``out_dir`` is refused. Returns the manifest.
+    onto it when complete; an existing ``out_dir`` holding anything this writer did not put there is refused.
+    Returns the manifest.
     """
     elevations, lightings, seed = cfg.elevations, cfg.lightings, cfg.seed
     out_dir = Path(out_dir)
-    refuse_foreign_folder(out_dir, "NORB")
+    refuse_foreign(out_dir)  # before any work; atomic_dir checks again
     split_of = instance_split(cfg.instances)
     rng = np.random.default_rng(seed)
     meshes = {(c, i): category_mesh(c, np.random.default_rng([seed, c, i]))
