@@ -163,7 +163,7 @@ def averaged(scores: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, tu
 
 def _span(persons: list[int]) -> str:
     persons = sorted(persons)
-    if persons and persons == list(range(persons[0], persons[-1] + 1)):
+    if len(persons) > 1 and persons == list(range(persons[0], persons[-1] + 1)):
         return f"{persons[0]}-{persons[-1]}"
     return ",".join(map(str, persons))
 
