@@ -21,10 +21,11 @@ import torch
 from torch import nn
 
 from drnet.errors import DrnetError
-from drnet.io import atomic_path
+from drnet.io import atomic_path, file_digest
 from drnet.models import DrNet
 from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.models.classifiers import ActionClassifier
+from drnet.models.lpips import CLASSIFIER_SHAPES, Lpips
 from drnet.models.lstm import PoseLSTM
 from drnet.params import DrnetModel
 
@@ -257,3 +258,62 @@ def load_model(path: str | Path, kinds: Iterable[str], device: torch.device | st
     if kind not in kinds:
         raise DrnetError(f"{path} holds a '{kind}' model, not a {wanted}; pass the {kinds[0]} model file")
     return _BUILDERS[kind](state, path).to(device).eval(), state
+
+
+# Weight files no package ships (LPIPS): where to fetch each, by role
+LPIPS_LINEAR_SOURCE = ("weights/v0.1/{backbone}.pth of the lpips package (https://github.com/richzhang/"
+                       "PerceptualSimilarity/tree/master/lpips/weights/v0.1)")
+LPIPS_BACKBONE_SOURCE = {"alex": "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+                         "vgg": "https://download.pytorch.org/models/vgg16-397923af.pth"}
+
+
+def load_pinned_weights(path: str | Path, sha256: str, what: str, source: str) -> Any:
+    """``load_weights`` of a file fetched by hand, after checking its sha256; one line naming the file to fetch and
+    where to put it when it is absent or another file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DrnetError(f"{what} {path} not found; fetch {source} and put it at {path}")
+    digest = file_digest(path)
+    if digest != sha256:
+        raise DrnetError(f"{what} {path} has sha256 {digest[:16]}..., not the {sha256[:16]}... params name; fetch "
+                         f"{source} again and put it at {path} (or set params to this file's sha256)")
+    return load_weights(path, what)
+
+
+def _fetched_fits(saved: Any, expected: Mapping[str, torch.Tensor], path: str | Path, what: str, source: str) -> None:
+    """``_state_dict_shapes`` for a fetched file: the advice is to fetch the right file, not to retrain."""
+    try:
+        _state_dict_shapes(saved, expected, path, what)
+    except DrnetError as exc:
+        raise DrnetError(f"{str(exc).split('; the file')[0]}; it is not {source}: fetch that file and put it at "
+                         f"{path}") from None
+
+
+def load_lpips(linear: str | Path, linear_sha256: str, backbone_file: str | Path, backbone_sha256: str,
+               backbone: str) -> Lpips:
+    """LPIPS v0.1 from the official linear-layer file and torchvision's backbone file, both sha256-checked and
+    loaded strictly (the backbone file's torchvision classifier head, when present, must have its exact keys and
+    shapes; it is not used)."""
+    net = Lpips(backbone)
+    lins = load_pinned_weights(linear, linear_sha256, "LPIPS linear-layer file",
+                               LPIPS_LINEAR_SOURCE.format(backbone=backbone))
+    if not isinstance(lins, dict):
+        raise DrnetError(f"{linear}: the LPIPS linear-layer file is not a state_dict; fetch "
+                         f"{LPIPS_LINEAR_SOURCE.format(backbone=backbone)} again")
+    source = LPIPS_LINEAR_SOURCE.format(backbone=backbone)
+    _fetched_fits(lins, net.lin_state_dict(), linear, "the LPIPS linear layers", source)
+    net.load_lin_state_dict(lins)
+    saved = load_pinned_weights(backbone_file, backbone_sha256, f"LPIPS {backbone} backbone file",
+                                LPIPS_BACKBONE_SOURCE[backbone])
+    if not isinstance(saved, dict):
+        raise DrnetError(f"{backbone_file}: the LPIPS backbone file is not a state_dict; fetch "
+                         f"{LPIPS_BACKBONE_SOURCE[backbone]} again")
+    head = {k: v for k, v in saved.items() if k.startswith("classifier.")}
+    if head:
+        _fetched_fits(head, {k: torch.empty(shape, device="meta") for k, shape in CLASSIFIER_SHAPES[backbone].items()},
+                      backbone_file, f"the {backbone} classifier head", LPIPS_BACKBONE_SOURCE[backbone])
+    features = {k: v for k, v in saved.items() if k not in head}
+    _fetched_fits(features, net.net.state_dict(), backbone_file, f"the LPIPS {backbone} backbone",
+                  LPIPS_BACKBONE_SOURCE[backbone])
+    net.net.load_state_dict(features)
+    return net.eval()

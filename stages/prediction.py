@@ -2,7 +2,8 @@
 
 The protocol (``prediction.<dataset>``, a name in ``prediction.protocols``) says how many frames are observed and
 predicted; a fixed test manifest (windows drawn with ``prediction.seed``) is written with its sha256. Rows:
-copy-last-frame, AE-LSTM (KTH), DrNet and ground truth (SSIM's ceiling); mean and 95% CI per predicted step.
+copy-last-frame, AE-LSTM (KTH), DrNet and ground truth (SSIM's and LPIPS' ceiling); mean and 95% CI per predicted
+step. LPIPS v0.1 is scored too when ``prediction.lpips`` names its weight files (sha256-checked).
 Every table, figure and JSON states the protocol and how this run differs from it.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 
-from drnet.checkpoint import load_model
+from drnet.checkpoint import load_lpips, load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
@@ -54,6 +55,9 @@ def _main(argv: list[str] | None) -> None:
     name = cfg[ds]
     protocol = cfg["protocols"][name]
     store = VideoStore(args.test, dataset=ds)
+    lp = cfg["lpips"]
+    lpips = (load_lpips(lp["path"], lp["sha256"], lp["backbone_path"], lp["backbone_sha256"], lp["backbone"])
+             if lp["path"] else None)
     manifest = fixed_test_manifest(store, ds, name, protocol, cfg["windows"] or protocol["windows"], cfg["seed"])
     digest = manifest_sha256(manifest)
     drnet, drnet_state = load_model(args.drnet, kinds=("drnet",))
@@ -63,7 +67,7 @@ def _main(argv: list[str] | None) -> None:
         predictors["ae_lstm"] = model_predictor(load_model(args.ae, kinds=("ae",))[0],
                                                 load_model(args.ae_lstm, kinds=("lstm",))[0])
     predictors["drnet"] = model_predictor(drnet, lstm)
-    scores = score_models(store, manifest, predictors, cfg["batch_size"])
+    scores = score_models(store, manifest, predictors, cfg["batch_size"], lpips=lpips)
     data = params.get(ds, {}).get("data", {})
     differences = protocol_differences(protocol, store, len(manifest["windows"]), data.get("train_persons"),
                                        data.get("test_persons"))
@@ -85,7 +89,7 @@ def _main(argv: list[str] | None) -> None:
     atomic_write_json(args.summary_out, {
         "dataset": ds, "protocol": name, "protocol_values": protocol, "differs_from_protocol": differences,
         "manifest_sha256": digest, "windows": len(manifest["windows"]), "lstm_training_horizon": horizon,
-        "metrics": metric_variants(), "ci": "95%, Student t over windows",
+        "metrics": metric_variants(lp if lpips else None), "ci": "95%, Student t over windows",
         "averaged_over_steps": {model: {m: {"mean": _finite(mean), "ci95": _finite(ci)} for m, (mean, ci) in by.items()}
                                 for model, by in means.items()},
         "synthetic": store.synthetic})

@@ -133,3 +133,70 @@ def test_prediction_stage_protocol_longer_than_the_clips_is_one_line(mnist_tiny,
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("error: no mnist test sequence has 25 frames")
     assert not (tmp_path / "p.csv").exists()
+
+
+def _lpips_files(tmp_path, **extra) -> tuple[object, list[str]]:
+    """A random-initialised LPIPS (AlexNet) saved as the two official files; the params that point at them."""
+    import torch
+
+    from drnet.io import file_digest
+    from drnet.models.lpips import Lpips
+
+    torch.manual_seed(0)
+    net = Lpips("alex")
+    torch.save(net.lin_state_dict(), tmp_path / "alex.pth")
+    torch.save({**net.net.state_dict(), **extra}, tmp_path / "alexnet.pth")
+    files = {"path": tmp_path / "alex.pth", "backbone_path": tmp_path / "alexnet.pth"}
+    sets = []
+    for key, path in files.items():
+        sets += ["--set", f"prediction.lpips.{key}={path}", "--set",
+                 f"prediction.lpips.{key.replace('path', 'sha256')}={file_digest(path)}"]
+    return net, sets
+
+
+def test_lpips_loads_official_key_layout_strictly(tmp_path):
+    import torch
+
+    from drnet.checkpoint import load_lpips
+    from drnet.errors import DrnetError
+    from drnet.io import file_digest
+
+    net, _ = _lpips_files(tmp_path)
+    digest = {p: file_digest(tmp_path / p) for p in ("alex.pth", "alexnet.pth")}
+    loaded = load_lpips(tmp_path / "alex.pth", digest["alex.pth"], tmp_path / "alexnet.pth", digest["alexnet.pth"],
+                        "alex")
+    a, b = torch.rand(3, 3, 32, 32), torch.rand(3, 3, 32, 32)
+    assert torch.allclose(loaded(a, b), net.eval()(a, b)) and loaded(a, a).abs().max() == 0
+    _lpips_files(tmp_path, **{"features.99.weight": torch.zeros(1)})
+    with pytest.raises(DrnetError, match="unexpected 'features.99.weight'.*download.pytorch.org"):
+        load_lpips(tmp_path / "alex.pth", digest["alex.pth"], tmp_path / "alexnet.pth",
+                   file_digest(tmp_path / "alexnet.pth"), "alex")
+
+
+def test_prediction_stage_scores_lpips_from_local_weights(mnist_tiny, tmp_path):
+    tmp, sets = mnist_tiny
+    _, lpips_sets = _lpips_files(tmp_path)
+    run = _prediction(tmp, tmp_path, sets, *lpips_sets)
+    assert run.returncode == 0, run.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "p.csv")
+    lpips = table[table.metric == "lpips"]
+    assert set(lpips.model) == {"copy_last", "drnet", "ground_truth"}
+    assert lpips[lpips.model == "ground_truth"]["mean"].eq(0).all()
+    assert "alex backbone" in json.loads((tmp_path / "p.json").read_text())["metrics"]["lpips"]
+
+
+@pytest.mark.parametrize("problem", ["absent", "wrong-hash"])
+def test_lpips_weight_file_absent_or_wrong_hash_is_one_line(mnist_tiny, tmp_path, problem):
+    tmp, sets = mnist_tiny
+    _, lpips_sets = _lpips_files(tmp_path)
+    if problem == "absent":
+        (tmp_path / "alex.pth").unlink()
+    else:
+        lpips_sets[lpips_sets.index(next(s for s in lpips_sets if s.startswith("prediction.lpips.sha256=")))] = \
+            "prediction.lpips.sha256=" + "ab" * 32
+    run = _prediction(tmp, tmp_path, sets, *lpips_sets)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and "Traceback" not in run.stderr and lines[-1].startswith("error: LPIPS")
+    assert f"put it at {tmp_path / 'alex.pth'}" in lines[-1] and "PerceptualSimilarity" in lines[-1]
+    assert ("not found" if problem == "absent" else "has sha256") in lines[-1]
+    assert not (tmp_path / "p.csv").exists()

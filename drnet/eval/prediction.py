@@ -7,7 +7,7 @@ them and the store's content hash; its sha256 goes with every result. Every mode
 (``drnet.eval.generate``: steps past the LSTM's training horizon are its rollout), copy-last-frame repeats the last
 observed frame. PSNR and SSIM come from scikit-image on float frames in [0, 1] (``data_range`` 1), SSIM in the
 variant SVG and SRVP use (``SSIM_VARIANT``: Gaussian window 11, sigma 1.5, population covariances, channels
-averaged).
+averaged). LPIPS v0.1 (``drnet.models.lpips``) is scored too when params point at its weight files.
 """
 
 from __future__ import annotations
@@ -27,24 +27,30 @@ from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.generate import generate
 from drnet.frames import to_float, unit_array
+from drnet.models.lpips import Lpips
 
 DATA_RANGE = 1.0  # frames are scored as floats in [0, 1]
 SSIM_VARIANT = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "win_size": 11}
-METRICS = ("psnr", "ssim")
 # ground truth scored against itself: the ceiling where a metric has one (PSNR of identical frames is infinite)
-CEILINGS = {"ssim"}
+CEILINGS = {"ssim", "lpips"}
 
 
-def metric_variants() -> dict[str, str]:
-    """What computed each metric, for the results (library, version, settings)."""
+def metric_variants(lpips: dict | None = None) -> dict[str, str]:
+    """What computed each metric, for the results (library, version, settings; the LPIPS files and their sha256)."""
     lib = f"scikit-image {skimage.__version__}"
     ssim = ", ".join(f"{k}={v}" for k, v in SSIM_VARIANT.items())
-    return {"psnr": f"{lib} peak_signal_noise_ratio, data_range={DATA_RANGE}, float frames in [0, 1], all channels",
-            "ssim": f"{lib} structural_similarity, {ssim}, data_range={DATA_RANGE}, mean over channels"}
+    out = {"psnr": f"{lib} peak_signal_noise_ratio, data_range={DATA_RANGE}, float frames in [0, 1], all channels",
+           "ssim": f"{lib} structural_similarity, {ssim}, data_range={DATA_RANGE}, mean over channels"}
+    if lpips:
+        out["lpips"] = (f"LPIPS v0.1, {lpips['backbone']} backbone (drnet.models.lpips), linear layers {lpips['path']} "
+                        f"(sha256 {lpips['sha256']}), backbone {lpips['backbone_path']} (sha256 "
+                        f"{lpips['backbone_sha256']}); inputs in [-1, 1], grey frames repeated to RGB")
+    return out
 
 
-def frame_scores(real: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
-    """real, predicted float [N, T, H, W, C] in [0, 1] -> {"psnr": [N, T], "ssim": [N, T]}, one score per frame."""
+def frame_scores(real: np.ndarray, predicted: np.ndarray, lpips: Lpips | None = None) -> dict[str, np.ndarray]:
+    """real, predicted float [N, T, H, W, C] in [0, 1] -> {"psnr": [N, T], "ssim": [N, T]} (and "lpips" with an
+    LPIPS network), one score per frame."""
     if real.shape != predicted.shape:
         raise ValueError(f"real {real.shape} and predicted {predicted.shape} frames differ in shape")
     n, t = real.shape[:2]
@@ -55,7 +61,20 @@ def frame_scores(real: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarra
                 psnr[i, j] = peak_signal_noise_ratio(real[i, j], predicted[i, j], data_range=DATA_RANGE)
                 ssim[i, j] = structural_similarity(real[i, j], predicted[i, j], data_range=DATA_RANGE,
                                                    channel_axis=-1, **SSIM_VARIANT)
-    return {"psnr": psnr, "ssim": ssim}
+    scores = {"psnr": psnr, "ssim": ssim}
+    if lpips is not None:
+        scores["lpips"] = lpips_scores(lpips, real, predicted)
+    return scores
+
+
+def lpips_scores(lpips: Lpips, real: np.ndarray, predicted: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """LPIPS of every frame pair: float [N, T, H, W, C] in [0, 1] (grey frames repeated to RGB) -> [N, T]."""
+    def rgb(x: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(x.reshape(-1, *x.shape[2:]), dtype=np.float32)).movedim(-1, 1)
+        return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+    a, b = rgb(real), rgb(predicted)
+    return torch.cat([lpips(a[i:i + chunk], b[i:i + chunk]) for i in range(0, len(a), chunk)]).view(
+        real.shape[:2]).numpy().astype(np.float64)
 
 
 def fixed_test_manifest(store: VideoStore, dataset: str, name: str, protocol: dict, windows: int, seed: int) -> dict:
@@ -112,24 +131,25 @@ def model_predictor(model, lstm) -> Predictor:
 
 @torch.no_grad()
 def score_models(store: VideoStore, manifest: dict, predictors: dict[str, Predictor], batch_size: int,
-                 ground_truth: bool = True) -> dict[str, dict[str, np.ndarray]]:
-    """Per-frame scores of every predictor on the manifest's windows: model -> metric -> [windows, predicted].
+                 ground_truth: bool = True, lpips: Lpips | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Per-frame scores of every predictor on the manifest's windows: model -> metric -> [windows, predicted]
+    (PSNR, SSIM, and LPIPS with an LPIPS network).
 
     ``ground_truth`` adds the real frames scored against themselves for the metrics with a ceiling (CEILINGS).
     """
     observed = manifest["observed"]
-    parts: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in predictors}
-    truth: list[dict[str, np.ndarray]] = []
+    names = [*predictors, *(["ground_truth"] if ground_truth else [])]
+    parts: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in names}
     for frames in _batches(store, manifest, batch_size):
         real = unit_array(frames[:, observed:])
         for name, predict in predictors.items():
-            parts[name].append(frame_scores(real, predict(frames[:, :observed], manifest["predicted"])))
+            parts[name].append(frame_scores(real, predict(frames[:, :observed], manifest["predicted"]), lpips))
         if ground_truth:
-            truth.append(frame_scores(real, real))
-    scores = {name: {m: np.concatenate([p[m] for p in ps]) for m in METRICS} for name, ps in parts.items()}
+            parts["ground_truth"].append(frame_scores(real, real, lpips))
+    scores = {name: {m: np.concatenate([p[m] for p in ps]) for m in ps[0]} for name, ps in parts.items()}
     if ground_truth:
-        scores["ground_truth"] = {m: np.concatenate([p[m] for p in truth]) if m in CEILINGS else
-                                  np.full((len(manifest["windows"]), manifest["predicted"]), np.nan) for m in METRICS}
+        scores["ground_truth"] = {m: v if m in CEILINGS else np.full_like(v, np.nan)
+                                  for m, v in scores["ground_truth"].items()}
     return scores
 
 

@@ -370,7 +370,20 @@ class WeightFile(Strict):
 
 
 class LpipsWeights(WeightFile):
+    """LPIPS v0.1: ``path`` = the lpips package's linear layers (weights/v0.1/<backbone>.pth), ``backbone_path`` =
+    torchvision's ImageNet weights of the backbone."""
+
     backbone: Literal["alex", "vgg"] = "alex"
+    backbone_path: str | None = None
+    backbone_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _both(self) -> LpipsWeights:
+        if (self.path is None) != (self.backbone_path is None):
+            raise ValueError("LPIPS needs both files: path (linear layers) and backbone_path, or neither")
+        if self.backbone_path is not None and self.backbone_sha256 is None:
+            raise ValueError("a weights path needs its sha256 (sha256sum FILE)")
+        return self
 
 
 class FvdWeights(WeightFile):
