@@ -235,7 +235,7 @@ def protocol_differences(protocol: dict, store: VideoStore, windows: int, train_
         diffs.append(f"{size} px frames (protocol: {protocol['image_size']})")
     source = store.attrs.get("source")
     if store.synthetic or source != protocol["data_source"]:
-        diffs.append(f"{'SYNTHETIC ' if store.synthetic else ''}data from {source} (protocol: "
+        diffs.append(f"data source {source}{' (SYNTHETIC)' if store.synthetic else ''} (protocol: "
                      f"{protocol['data_source']})")
     if protocol["dataset"] == "kth":
         for split, run in (("train", train_persons), ("test", test_persons)):
