@@ -78,7 +78,9 @@ def test_manifest_is_stable_and_its_hash_follows_the_protocol(tmp_path):
 def test_presets_validate_and_a_wrong_dataset_protocol_is_refused(repo_root):
     params = load_params(repo_root / "params.yaml", "paper")
     assert params["prediction"]["protocols"]["svg_30"]["test_persons"] == [21, 22, 23, 24, 25]
-    with pytest.raises(Exception, match="mnist protocol"):
+    from drnet.errors import DrnetError
+
+    with pytest.raises(DrnetError, match="mnist protocol"):
         load_params(repo_root / "params.yaml", "paper", ["prediction.kth=svg_10"])
 
 
