@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from drnet.errors import DrnetError
-from drnet.io import atomic_path
+from drnet.io import atomic_path, file_digest
 from drnet.models import DrNet
 from drnet.models.autoencoder import AeFrameModel, AutoEncoder
 from drnet.models.classifiers import ActionClassifier
@@ -299,3 +299,25 @@ def load_model(path: str | Path, kinds: Iterable[str], device: torch.device | st
     if kind not in kinds:
         raise DrnetError(f"{path} holds a '{kind}' model, not a {wanted}; pass the {kinds[0]} model file")
     return _BUILDERS[kind](state, path).to(device).eval(), state
+
+
+def load_pinned_weights(path: str | Path, sha256: str, what: str, source: str) -> Any:
+    """``load_weights`` of a file fetched by hand, after checking its sha256; one line naming the file to fetch and
+    where to put it when it is absent or another file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DrnetError(f"{what} {path} not found; fetch {source} and put it at {path}")
+    digest = file_digest(path)
+    if digest != sha256:
+        raise DrnetError(f"{what} {path} has sha256 {digest[:16]}..., not the {sha256[:16]}... params name; fetch "
+                         f"{source} again and put it at {path} (or set params to this file's sha256)")
+    return load_weights(path, what)
+
+
+def fetched_fits(saved: Any, expected: Mapping[str, torch.Tensor], path: str | Path, what: str, source: str) -> None:
+    """``_state_dict_shapes`` for a fetched file: the advice is to fetch the right file, not to retrain."""
+    try:
+        _state_dict_shapes(saved, expected, path, what)
+    except DrnetError as exc:
+        raise DrnetError(f"{str(exc).split('; the file')[0]}; it is not {source}: fetch that file and put it at "
+                         f"{path}") from None

@@ -60,13 +60,23 @@ def test_demo_dag_end_to_end(workdir):
     assert VideoStore(workdir / "data/demo/processed/norb/test.h5").synthetic
     fewshot = pd.read_csv(workdir / "results/demo/kth_fewshot.csv")
     assert set(fewshot.model) == {"drnet", "ae"} and set(fewshot.subjects) == {1, 2}
+    for ds, models in (("kth", {"copy_last", "ae_lstm", "drnet", "ground_truth"}),
+                       ("mnist", {"copy_last", "drnet", "ground_truth"})):
+        prediction = pd.read_csv(workdir / f"results/demo/{ds}_prediction.csv")
+        assert set(prediction.model) == models and prediction.n.eq(8).all()
+        assert prediction.differs_from_protocol.str.contains("SYNTHETIC").all()
+        manifest = json.loads((workdir / f"results/demo/{ds}_prediction_manifest.json").read_text())
+        summary = json.loads((workdir / f"results/demo/{ds}_prediction.json").read_text())
+        assert summary["manifest_sha256"] == manifest["sha256"] and len(manifest["windows"]) == 8
     leak = pd.read_csv(workdir / "results/demo/leakage.csv")
     assert set(leak.model) == {"mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth"}
     index = (workdir / "results/demo/paper/index.md").read_text()
-    for needle in ("Table 1", "Fig. 4 (centre)", "Fig. 5", "Fig. 8", "Fig. 9", "SYNTHETIC DATA", "params hash"):
+    for needle in ("Table 1", "Fig. 4 (centre)", "Fig. 5", "Fig. 8", "Fig. 9", "SYNTHETIC DATA", "params hash",
+                   "KTH: prediction metrics", "THIS RUN DIFFERS"):
         assert needle in index, needle
     figures = {p.name for p in (workdir / "results/demo/paper/figures").iterdir()}
-    assert {"norb-swap.png", "norb-swap-noadv.png", "chairs-swap.png", "kth-fewshot.png"} <= figures
+    assert {"norb-swap.png", "norb-swap-noadv.png", "chairs-swap.png", "kth-fewshot.png", "kth-prediction-plot.png",
+            "mnist-prediction-plot.png"} <= figures
     again = _snakemake(workdir, "demo", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
     report = _snakemake(workdir, "demo", "--report", "report.html")

@@ -707,6 +707,53 @@ SOURCES = {
         "stages/__init__.py",
         "stages/paper_report.py",
     ],
+    "stages.prediction": [
+        "drnet/__init__.py",
+        "drnet/checkpoint.py",
+        "drnet/cli.py",
+        "drnet/data/__init__.py",
+        "drnet/data/store.py",
+        "drnet/errors.py",
+        "drnet/eval/__init__.py",
+        "drnet/eval/classifiers.py",
+        "drnet/eval/experiments.py",
+        "drnet/eval/generate.py",
+        "drnet/eval/prediction.py",
+        "drnet/eval/probe.py",
+        "drnet/eval/weights.py",
+        "drnet/frames.py",
+        "drnet/io.py",
+        "drnet/models/__init__.py",
+        "drnet/models/autoencoder.py",
+        "drnet/models/classifiers.py",
+        "drnet/models/dcgan.py",
+        "drnet/models/discriminator.py",
+        "drnet/models/heads.py",
+        "drnet/models/i3d.py",
+        "drnet/models/lpips.py",
+        "drnet/models/lstm.py",
+        "drnet/models/resnet.py",
+        "drnet/models/vgg.py",
+        "drnet/params/__init__.py",
+        "drnet/params/load.py",
+        "drnet/params/overlay.py",
+        "drnet/params/overrides.py",
+        "drnet/params/schema.py",
+        "drnet/params/text.py",
+        "drnet/params/tracking.py",
+        "drnet/params/validate.py",
+        "drnet/progress.py",
+        "drnet/report/__init__.py",
+        "drnet/report/plots.py",
+        "drnet/report/prediction.py",
+        "drnet/report/scale.py",
+        "drnet/report/tables.py",
+        "drnet/train/__init__.py",
+        "drnet/train/global_bn.py",
+        "drnet/train/runtime.py",
+        "stages/__init__.py",
+        "stages/prediction.py",
+    ],
     "stages.train_ae": [
         "drnet/__init__.py",
         "drnet/checkpoint.py",
@@ -1287,6 +1334,81 @@ rule proof_mnist_disentangle:
         runtime=60,
     shell:
         f"python -m stages.mnist_disentangle --variant proof --drnet {{input.drnet}} --lstm {{input.lstm}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}}{OVERRIDES(['seed', 'mnist.disentangle'])} 2>&1 | tee {{log}}"
+
+rule mnist_prediction:
+    input:
+        drnet="data/models/mnist/drnet.pt",
+        lstm="data/models/mnist/lstm.pt",
+        test="data/processed/mnist/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/mnist_prediction.csv", caption="report/outputs/mnist_prediction.csv_out.rst", category="MNIST", subcategory="paper"),
+        md_out="results/mnist_prediction.md",
+        summary_out=report("results/mnist_prediction.json", caption="report/outputs/mnist_prediction.summary_out.rst", category="MNIST", subcategory="paper"),
+        manifest_out=report("results/mnist_prediction_manifest.json", caption="report/outputs/mnist_prediction.manifest_out.rst", category="MNIST", subcategory="paper"),
+        plot_out=report("results/mnist/prediction.png", caption="report/outputs/mnist_prediction.plot_out.rst", category="MNIST", subcategory="paper"),
+    params:
+        **OVERRIDE_PARAMS(['prediction'], 'paper'),
+    log:
+        "logs/mnist_prediction.log",
+    benchmark:
+        "logs/benchmarks/mnist_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant paper --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction'])} 2>&1 | tee {{log}}"
+
+rule demo_mnist_prediction:
+    input:
+        drnet="data/demo/models/mnist/drnet.pt",
+        lstm="data/demo/models/mnist/lstm.pt",
+        test="data/demo/processed/mnist/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/demo/mnist_prediction.csv", caption="report/outputs/demo_mnist_prediction.csv_out.rst", category="MNIST", subcategory="demo"),
+        md_out="results/demo/mnist_prediction.md",
+        summary_out=report("results/demo/mnist_prediction.json", caption="report/outputs/demo_mnist_prediction.summary_out.rst", category="MNIST", subcategory="demo"),
+        manifest_out=report("results/demo/mnist_prediction_manifest.json", caption="report/outputs/demo_mnist_prediction.manifest_out.rst", category="MNIST", subcategory="demo"),
+        plot_out=report("results/demo/mnist/prediction.png", caption="report/outputs/demo_mnist_prediction.plot_out.rst", category="MNIST", subcategory="demo"),
+    params:
+        **OVERRIDE_PARAMS(['prediction'], 'demo'),
+    log:
+        "logs/demo_mnist_prediction.log",
+    benchmark:
+        "logs/benchmarks/demo_mnist_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant demo --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction'])} 2>&1 | tee {{log}}"
+
+rule proof_mnist_prediction:
+    input:
+        drnet="data/proof/models/mnist/drnet.pt",
+        lstm="data/proof/models/mnist/lstm.pt",
+        test="data/proof/processed/mnist/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/proof/mnist_prediction.csv", caption="report/outputs/proof_mnist_prediction.csv_out.rst", category="MNIST", subcategory="proof"),
+        md_out="results/proof/mnist_prediction.md",
+        summary_out=report("results/proof/mnist_prediction.json", caption="report/outputs/proof_mnist_prediction.summary_out.rst", category="MNIST", subcategory="proof"),
+        manifest_out=report("results/proof/mnist_prediction_manifest.json", caption="report/outputs/proof_mnist_prediction.manifest_out.rst", category="MNIST", subcategory="proof"),
+        plot_out=report("results/proof/mnist/prediction.png", caption="report/outputs/proof_mnist_prediction.plot_out.rst", category="MNIST", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['prediction'], 'proof'),
+    log:
+        "logs/proof_mnist_prediction.log",
+    benchmark:
+        "logs/benchmarks/proof_mnist_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant proof --dataset mnist --drnet {{input.drnet}} --lstm {{input.lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction'])} 2>&1 | tee {{log}}"
 
 rule kth_download:
     input:
@@ -2023,6 +2145,87 @@ rule proof_kth_inception:
         runtime=120,
     shell:
         f"python -m stages.kth_inception --variant proof --drnet {{input.drnet}} --drnet-lstm {{input.drnet_lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --classifier {{input.classifier}} --classifier-summary {{input.classifier_summary}} --train {{input.train}} --test {{input.test}} --csv-out {{output.csv_out}} --plot-out {{output.plot_out}} --neighbours-out {{output.neighbours_out}}{OVERRIDES(['seed', 'kth.inception', 'kth.train.steps', 'kth.model.width'])} 2>&1 | tee {{log}}"
+
+rule kth_prediction:
+    input:
+        drnet="data/models/kth/drnet.pt",
+        lstm="data/models/kth/lstm.pt",
+        ae="data/models/kth/ae.pt",
+        ae_lstm="data/models/kth/ae_lstm.pt",
+        test="data/processed/kth/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/kth_prediction.csv", caption="report/outputs/kth_prediction.csv_out.rst", category="KTH", subcategory="paper"),
+        md_out="results/kth_prediction.md",
+        summary_out=report("results/kth_prediction.json", caption="report/outputs/kth_prediction.summary_out.rst", category="KTH", subcategory="paper"),
+        manifest_out=report("results/kth_prediction_manifest.json", caption="report/outputs/kth_prediction.manifest_out.rst", category="KTH", subcategory="paper"),
+        plot_out=report("results/kth/prediction.png", caption="report/outputs/kth_prediction.plot_out.rst", category="KTH", subcategory="paper"),
+    params:
+        **OVERRIDE_PARAMS(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'], 'paper'),
+    log:
+        "logs/kth_prediction.log",
+    benchmark:
+        "logs/benchmarks/kth_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant paper --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'])} 2>&1 | tee {{log}}"
+
+rule demo_kth_prediction:
+    input:
+        drnet="data/demo/models/kth/drnet.pt",
+        lstm="data/demo/models/kth/lstm.pt",
+        ae="data/demo/models/kth/ae.pt",
+        ae_lstm="data/demo/models/kth/ae_lstm.pt",
+        test="data/demo/processed/kth/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/demo/kth_prediction.csv", caption="report/outputs/demo_kth_prediction.csv_out.rst", category="KTH", subcategory="demo"),
+        md_out="results/demo/kth_prediction.md",
+        summary_out=report("results/demo/kth_prediction.json", caption="report/outputs/demo_kth_prediction.summary_out.rst", category="KTH", subcategory="demo"),
+        manifest_out=report("results/demo/kth_prediction_manifest.json", caption="report/outputs/demo_kth_prediction.manifest_out.rst", category="KTH", subcategory="demo"),
+        plot_out=report("results/demo/kth/prediction.png", caption="report/outputs/demo_kth_prediction.plot_out.rst", category="KTH", subcategory="demo"),
+    params:
+        **OVERRIDE_PARAMS(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'], 'demo'),
+    log:
+        "logs/demo_kth_prediction.log",
+    benchmark:
+        "logs/benchmarks/demo_kth_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant demo --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'])} 2>&1 | tee {{log}}"
+
+rule proof_kth_prediction:
+    input:
+        drnet="data/proof/models/kth/drnet.pt",
+        lstm="data/proof/models/kth/lstm.pt",
+        ae="data/proof/models/kth/ae.pt",
+        ae_lstm="data/proof/models/kth/ae_lstm.pt",
+        test="data/proof/processed/kth/test.h5",
+        src=SOURCES["stages.prediction"],
+    output:
+        csv_out=report("results/proof/kth_prediction.csv", caption="report/outputs/proof_kth_prediction.csv_out.rst", category="KTH", subcategory="proof"),
+        md_out="results/proof/kth_prediction.md",
+        summary_out=report("results/proof/kth_prediction.json", caption="report/outputs/proof_kth_prediction.summary_out.rst", category="KTH", subcategory="proof"),
+        manifest_out=report("results/proof/kth_prediction_manifest.json", caption="report/outputs/proof_kth_prediction.manifest_out.rst", category="KTH", subcategory="proof"),
+        plot_out=report("results/proof/kth/prediction.png", caption="report/outputs/proof_kth_prediction.plot_out.rst", category="KTH", subcategory="proof"),
+    params:
+        **OVERRIDE_PARAMS(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'], 'proof'),
+    log:
+        "logs/proof_kth_prediction.log",
+    benchmark:
+        "logs/benchmarks/proof_kth_prediction.tsv",  # wall time and peak memory (max_rss) of the stage
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        f"python -m stages.prediction --variant proof --dataset kth --drnet {{input.drnet}} --lstm {{input.lstm}} --ae {{input.ae}} --ae-lstm {{input.ae_lstm}} --test {{input.test}} --csv-out {{output.csv_out}} --md-out {{output.md_out}} --summary-out {{output.summary_out}} --manifest-out {{output.manifest_out}} --plot-out {{output.plot_out}}{OVERRIDES(['prediction', 'kth.data.train_persons', 'kth.data.test_persons'])} 2>&1 | tee {{log}}"
 
 rule norb_download:
     input:
@@ -2979,6 +3182,10 @@ rule paper_report:
         kth_inception_csv="results/kth_inception.csv",
         kth_neighbours="results/kth/neighbours.png",
         leakage_table="results/leakage.csv",
+        kth_prediction="results/kth_prediction.md",
+        kth_prediction_plot="results/kth/prediction.png",
+        mnist_prediction="results/mnist_prediction.md",
+        mnist_prediction_plot="results/mnist/prediction.png",
         mnist_data="results/mnist_data.json",
         norb_data="results/norb_data.json",
         chairs_data="results/chairs_data.json",
@@ -2998,7 +3205,7 @@ rule paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        f"python -m stages.paper_report --variant paper --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
+        f"python -m stages.paper_report --variant paper --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --kth-prediction {{input.kth_prediction}} --kth-prediction-plot {{input.kth_prediction_plot}} --mnist-prediction {{input.mnist_prediction}} --mnist-prediction-plot {{input.mnist_prediction_plot}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
 
 rule demo_paper_report:
     input:
@@ -3024,6 +3231,10 @@ rule demo_paper_report:
         kth_inception_csv="results/demo/kth_inception.csv",
         kth_neighbours="results/demo/kth/neighbours.png",
         leakage_table="results/demo/leakage.csv",
+        kth_prediction="results/demo/kth_prediction.md",
+        kth_prediction_plot="results/demo/kth/prediction.png",
+        mnist_prediction="results/demo/mnist_prediction.md",
+        mnist_prediction_plot="results/demo/mnist/prediction.png",
         mnist_data="results/demo/mnist_data.json",
         norb_data="results/demo/norb_data.json",
         chairs_data="results/demo/chairs_data.json",
@@ -3043,4 +3254,4 @@ rule demo_paper_report:
         mem_mb=4000,
         runtime=10,
     shell:
-        f"python -m stages.paper_report --variant demo --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"
+        f"python -m stages.paper_report --variant demo --mnist-swap {{input.mnist_swap}} --mnist-generation {{input.mnist_generation}} --mnist-generation-gif {{input.mnist_generation_gif}} --kth-generation-gif {{input.kth_generation_gif}} --kth-classifier {{input.kth_classifier}} --mnist-probe {{input.mnist_probe}} --mnist-disentanglement {{input.mnist_disentanglement}} --norb-disentanglement {{input.norb_disentanglement}} --chairs-disentanglement {{input.chairs_disentanglement}} --norb-swap {{input.norb_swap}} --kth-disentanglement {{input.kth_disentanglement}} --norb-swap-noadv {{input.norb_swap_noadv}} --norb-table {{input.norb_table}} --chairs-swap {{input.chairs_swap}} --chairs-swap-noadv {{input.chairs_swap_noadv}} --kth-swap {{input.kth_swap}} --kth-generation {{input.kth_generation}} --kth-fewshot {{input.kth_fewshot}} --kth-inception {{input.kth_inception}} --kth-inception-csv {{input.kth_inception_csv}} --kth-neighbours {{input.kth_neighbours}} --leakage-table {{input.leakage_table}} --kth-prediction {{input.kth_prediction}} --kth-prediction-plot {{input.kth_prediction_plot}} --mnist-prediction {{input.mnist_prediction}} --mnist-prediction-plot {{input.mnist_prediction_plot}} --mnist-data {{input.mnist_data}} --norb-data {{input.norb_data}} --chairs-data {{input.chairs_data}} --kth-data {{input.kth_data}} --out {{output.out}} --html-out {{output.html_out}}{OVERRIDES(['seed', 'mnist.train.steps', 'mnist.model.width', 'kth.train.steps', 'kth.model.width', 'norb.train.steps', 'norb.model.width', 'chairs.train.steps', 'chairs.model.width'])} 2>&1 | tee {{log}}"

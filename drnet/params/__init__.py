@@ -32,6 +32,7 @@ from drnet.params.schema import (
     DrnetModel,
     DrnetTrain,
     FewShot,
+    FvdWeights,
     Generate,
     Inception,
     Kth,
@@ -39,6 +40,7 @@ from drnet.params.schema import (
     KthSwapEval,
     KthSynthetic,
     Leakage,
+    LpipsWeights,
     LstmModel,
     LstmTrain,
     Mnist,
@@ -49,9 +51,12 @@ from drnet.params.schema import (
     ObjectClassifier,
     ObjectSwapEval,
     Params,
+    Prediction,
+    PredictionProtocol,
     Probe,
     Runtime,
     SwapEval,
+    WeightFile,
 )
 from drnet.params.text import safe_yaml
 from drnet.params.tracking import lookup, params_hash, tracked_params, training_keys
@@ -59,9 +64,10 @@ from drnet.params.validate import section, validate
 
 __all__ = [
     "KTH_ACTIONS", "SEED_MAX", "VARIANTS", "Ablation", "Ablations", "ActionClassifier", "AeBaseline", "Chairs",
-    "ChairsData", "Download", "DrnetModel", "DrnetTrain", "FewShot", "Generate", "Inception", "Kth", "KthData",
-    "KthSwapEval", "KthSynthetic", "Leakage", "LstmModel", "LstmTrain", "Mnist", "MnistData", "Norb", "NorbData",
-    "NorbSynthetic", "ObjectClassifier", "ObjectSwapEval", "Params", "Probe", "Runtime", "SwapEval", "apply_overrides",
-    "deep_merge", "load_params", "load_raw", "lookup", "params_hash", "resolve", "safe_yaml", "section",
-    "tracked_params", "training_keys", "validate", "with_ablation",
+    "ChairsData", "Download", "DrnetModel", "DrnetTrain", "FewShot", "FvdWeights", "Generate", "Inception", "Kth",
+    "KthData", "KthSwapEval", "KthSynthetic", "Leakage", "LpipsWeights", "LstmModel", "LstmTrain", "Mnist",
+    "MnistData", "Norb", "NorbData", "NorbSynthetic", "ObjectClassifier", "ObjectSwapEval", "Params", "Prediction",
+    "PredictionProtocol", "Probe", "Runtime", "SwapEval", "WeightFile", "apply_overrides", "deep_merge", "load_params",
+    "load_raw", "lookup", "params_hash", "resolve", "safe_yaml", "section", "tracked_params", "training_keys",
+    "validate", "with_ablation",
 ]

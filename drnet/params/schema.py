@@ -359,6 +359,84 @@ class Leakage(Strict):
     max_iter: int = Field(1000, gt=0)
 
 
+class PredictionProtocol(Strict):
+    """A prediction protocol of the literature: the split, frame size, frames observed and predicted, test windows."""
+
+    dataset: Literal["kth", "mnist"]
+    lineage: str = Field(min_length=1, description="who scores this way, e.g. 'SVG, SRVP'")
+    data_source: Literal["official", "idx"] = Field(description="the real data the protocol is defined on")
+    image_size: int = Field(gt=0, le=1024)
+    observed: int = Field(gt=0, le=1000)
+    predicted: int = Field(gt=0, le=1000)
+    windows: int = Field(gt=0, le=1_000_000, description="test windows (clip, start frame) in the fixed test set")
+    train_persons: list[int] | None = Field(None, description="KTH only: the protocol's training persons")
+    test_persons: list[int] | None = Field(None, description="KTH only: the protocol's test persons")
+
+    @model_validator(mode="after")
+    def _persons(self) -> PredictionProtocol:
+        kth = self.dataset == "kth"
+        if kth != (self.train_persons is not None and self.test_persons is not None):
+            raise ValueError("train_persons and test_persons are set for KTH protocols and only for them")
+        return self
+
+
+class WeightFile(Strict):
+    """A network's weights read from a local file (no package ships them): null = the metric is off."""
+
+    path: str | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _pinned(self) -> WeightFile:
+        if self.path is not None and self.sha256 is None:
+            raise ValueError("a weights path needs its sha256 (sha256sum FILE)")
+        return self
+
+
+class LpipsWeights(WeightFile):
+    """LPIPS v0.1: ``path`` = the lpips package's linear layers (weights/v0.1/<backbone>.pth), ``backbone_path`` =
+    torchvision's ImageNet weights of the backbone."""
+
+    backbone: Literal["alex", "vgg"] = "alex"
+    backbone_path: str | None = None
+    backbone_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _both(self) -> LpipsWeights:
+        if (self.path is None) != (self.backbone_path is None):
+            raise ValueError("LPIPS needs both files: path (linear layers) and backbone_path, or neither")
+        if self.backbone_path is not None and self.backbone_sha256 is None:
+            raise ValueError("a weights path needs its sha256 (sha256sum FILE)")
+        return self
+
+
+class FvdWeights(WeightFile):
+    include_observed: bool = Field(False, description="the videos scored start with the observed frames")
+
+
+class Prediction(Strict):
+    """Prediction metrics as the later literature scores them (per-frame PSNR/SSIM on a fixed, hashed test set)."""
+
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="the test manifest's draw, apart from the training seed")
+    kth: str = Field(description="the protocol the KTH prediction stage scores (a name in protocols)")
+    mnist: str = Field(description="the protocol the MNIST prediction stage scores (a name in protocols)")
+    windows: int | None = Field(None, gt=0, le=1_000_000, description="test windows; null: the protocol's")
+    batch_size: int = Field(50, gt=0, le=8192, description="windows generated at once")
+    lpips: LpipsWeights = LpipsWeights()
+    fvd: FvdWeights = FvdWeights()
+    protocols: dict[str, PredictionProtocol]
+
+    @model_validator(mode="after")
+    def _chosen(self) -> Prediction:
+        for dataset in ("kth", "mnist"):
+            name = getattr(self, dataset)
+            if name not in self.protocols:
+                raise ValueError(f"{dataset}: no protocol {name!r} (known: {', '.join(sorted(self.protocols))})")
+            if self.protocols[name].dataset != dataset:
+                raise ValueError(f"{dataset}: protocol {name!r} is a {self.protocols[name].dataset} protocol")
+        return self
+
+
 class Norb(Strict):
     download: Download
     data: NorbData
@@ -397,6 +475,7 @@ class Params(Strict):
     norb: Norb
     chairs: Chairs
     leakage: Leakage
+    prediction: Prediction
     ablation: Ablations
     demo: dict[str, Any] | None = Field(None, description="overlay of --variant demo: tiny sizes, embedded sources")
     proof: dict[str, Any] | None = Field(None, description="overlay of --variant proof: the CPU disentanglement run")

@@ -93,7 +93,19 @@ def _mnist() -> list[Stage]:
               {"--csv-out": "{r}/mnist_disentanglement.csv", "--md-out": "{r}/mnist_disentanglement.md",
                "--summary-out": "{r}/mnist_disentanglement.json"}, ["seed", "mnist.disentangle"],
               metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, variants=ALL_VARIANTS),
+        _prediction("mnist", {"--drnet": drnet, "--lstm": lstm, "--test": test}, ALL_VARIANTS),
     ]
+
+
+def _prediction(ds: str, deps: dict[str, str], variants: tuple[str, ...]) -> Stage:
+    """PSNR/SSIM per predicted frame under the literature's protocols (``prediction``), on a hashed test manifest."""
+    return Stage(f"{ds}_prediction", "stages.prediction", deps,
+                 {"--csv-out": f"{{r}}/{ds}_prediction.csv", "--md-out": f"{{r}}/{ds}_prediction.md",
+                  "--summary-out": f"{{r}}/{ds}_prediction.json",
+                  "--manifest-out": f"{{r}}/{ds}_prediction_manifest.json", "--plot-out": f"{{r}}/{ds}/prediction.png"},
+                 ["prediction", *([f"{ds}.data.train_persons", f"{ds}.data.test_persons"] if ds == "kth" else [])],
+                 args=["--dataset", ds], metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60,
+                 variants=variants)
 
 
 def _kth() -> list[Stage]:
@@ -155,6 +167,8 @@ def _kth() -> list[Stage]:
               {"--csv-out": "{r}/kth_inception.csv", "--plot-out": "{r}/kth/inception.png",
                "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception", *scale_keys("kth")], threads=2,
               mem_mb=8000, runtime_min=120, **every),
+        _prediction("kth", {"--drnet": drnet, "--lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--test": test},
+                    ALL_VARIANTS),
     ]
 
 
@@ -251,6 +265,8 @@ def _paper() -> list[Stage]:
         "--kth-fewshot": "{r}/kth/fewshot.png", "--kth-inception": "{r}/kth/inception.png",
         "--kth-inception-csv": "{r}/kth_inception.csv", "--kth-neighbours": "{r}/kth/neighbours.png",
         "--leakage-table": "{r}/leakage.csv",
+        "--kth-prediction": "{r}/kth_prediction.md", "--kth-prediction-plot": "{r}/kth/prediction.png",
+        "--mnist-prediction": "{r}/mnist_prediction.md", "--mnist-prediction-plot": "{r}/mnist/prediction.png",
         "--mnist-data": "{r}/mnist_data.json", "--norb-data": "{r}/norb_data.json",
         "--chairs-data": "{r}/chairs_data.json", "--kth-data": "{r}/kth_data.json",
     }
@@ -280,9 +296,9 @@ def registry() -> list[Stage]:
 # report needs every table and figure, so it pulls in the whole DAG; the proof runs are MNIST and NORB
 # (`proof`) and KTH (`proof_kth`), each sized for 90 minutes on 2 cores, in the proof variant.
 TARGET_STAGES = {"paper": ["paper_report"], "demo": ["paper_report"],
-                 "proof": ["mnist_disentangle", "mnist_figures", "mnist_generate", "norb_classification",
-                           "norb_disentangle", "norb_figures", "norb_figures_noadv"],
-                 "proof_kth": ["kth_disentangle", "kth_figures", "kth_generate", "kth_inception"]}
+                 "proof": ["mnist_disentangle", "mnist_figures", "mnist_generate", "mnist_prediction",
+                           "norb_classification", "norb_disentangle", "norb_figures", "norb_figures_noadv"],
+                 "proof_kth": ["kth_disentangle", "kth_figures", "kth_generate", "kth_inception", "kth_prediction"]}
 TARGET_VARIANT = {"proof_kth": "proof"}  # a target's variant, where it is not the target's own name
 
 
