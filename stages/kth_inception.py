@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.inception_curve import Continuations, inception_table
 from drnet.io import atomic_write_text
@@ -20,6 +19,7 @@ from drnet.report.images import save_png
 from drnet.report.neighbours import neighbours_figure
 from drnet.report.plots import inception_plot, scorer_note
 from drnet.report.scale import paper_section, scale_note
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

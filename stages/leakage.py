@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.experiments import leakage
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
 from drnet.report import experiment_tables as tables
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 NAMES = ("mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth")
 

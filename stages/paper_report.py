@@ -16,11 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
 from drnet.params import load_params
 from drnet.report.items import DATA_SUMMARIES, ITEMS
 from drnet.report.paper import build
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -162,7 +162,7 @@ def test_unreadable_params_files_give_one_line(tmp_path, content, message):
 ])
 def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
     """What `snakemake --config` hands the Snakefile (strings, via YAML's BaseLoader) merged over params.yaml."""
-    from drnet.dag_support import check_config, merged_config
+    from stages.dag.support import check_config, merged_config
 
     with pytest.raises(DrnetError) as err:
         check_config(merged_config(cli, str(repo_root / "params.yaml")))
@@ -266,8 +266,8 @@ def test_runtime_compile_is_read_by_drnet_training(tmp_path, monkeypatch):
 
 
 def test_snakemake_config_of_the_ablation_reaches_only_the_ablated_rules(repo_root):
-    from drnet.dag_support import merged_config, overrides
     from stages.dag.registry import registry
+    from stages.dag.support import merged_config, overrides
 
     config = merged_config({"ablation": {"noadv": {"adv_weight": "0.01"}}}, str(repo_root / "params.yaml"))
     flags = {s.name: overrides(config, s.params, str(repo_root / "params.yaml")) for s in registry()}

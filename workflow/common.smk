@@ -1,12 +1,12 @@
 # Helpers of the Snakefile: loading params.yaml, config validation and per-rule --set overrides
-# (logic in drnet/dag_support.py).
+# (logic in stages/dag/support.py).
 import os
 import sys
 
 sys.path.insert(0, workflow.basedir)
 os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))  # stages use this venv
 
-from drnet.dag_support import check_config, merged_config, overrides, params_digest
+from stages.dag.support import check_config, merged_config, overrides, params_digest
 from drnet.errors import DrnetError
 from stages.dag.registry import targets
 

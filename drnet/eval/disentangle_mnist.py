@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from drnet.data.mnist import BouncingMnist, source_from_store
+from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
 from drnet.eval.generate import generate
 from drnet.eval.readers import DigitReader, SwapFn, read_digits

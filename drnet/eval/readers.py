@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.data.mnist import BouncingMnist, source_from_store
+from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import evaluate_accuracy, fit_classifier
 from drnet.frames import store_frames, unit_array
