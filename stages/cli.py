@@ -32,6 +32,12 @@ def load_stage_params(args: argparse.Namespace) -> dict:
     return load_params(args.params, args.variant, args.overrides)
 
 
+def paper_section(params_path: str | Path, dataset: str) -> dict:
+    """The paper-scale params of one dataset section (no demo overlay, no overrides): what a scale stamp
+    (``drnet.report.scale``) compares a run's model against."""
+    return load_params(params_path, "paper")[dataset]
+
+
 def setup_logging() -> None:
     level = os.environ.get("DRNET_LOG", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)

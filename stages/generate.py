@@ -10,8 +10,8 @@ from drnet.eval.generate import generate, observed_clips
 from drnet.params import section
 from drnet.report.figures import generation_movie, generation_strip
 from drnet.report.images import save_png, save_video
-from drnet.report.scale import paper_section, scale_note
-from stages.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

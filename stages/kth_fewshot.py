@@ -17,8 +17,8 @@ from drnet.eval.experiments import fewshot_curve, fewshot_summary
 from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.plots import fewshot_plot
-from drnet.report.scale import paper_section, scale_note
-from stages.cli import announce, load_stage_params, stage_main, stage_parser
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:
