@@ -6,14 +6,16 @@ import sys
 
 import yaml
 
+from stages.dag import smk
+from stages.dag.captions import CAPTION_DIR, write_captions
 from stages.dag.cli import main
 from stages.dag.registry import jobs
-from stages.dag.render import GPU_PARTITION
+from stages.dag.smk import CPU_PARTITION, GPU_PARTITION
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def test_generated_files_match_registry(repo_root):
+def test_dvc_yaml_matches_registry(repo_root):
     assert main(["check"]) == 0, "run `python -m stages.dag write` after changing stages/dag/ or an import"
 
 
@@ -23,8 +25,9 @@ def _dvc_stages(repo_root):
 
 def test_every_stage_is_in_both_front_doors(repo_root):
     dvc = _dvc_stages(repo_root)
-    smk = re.findall(r"^rule (\w+):", (repo_root / "workflow/stages.smk").read_text(), re.M)
-    assert set(dvc) == set(smk) == {j.name for j in jobs()}
+    listed = subprocess.run([*SNAKEMAKE, "--list-rules"], cwd=repo_root, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert set(dvc) == set(listed) - {"all", "paper", "demo", "proof"} == {j.name for j in jobs()}
 
 
 def test_snakemake_runs_the_same_commands_as_dvc(repo_root, tmp_path):
@@ -73,10 +76,20 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     assert not any("--set " in x for x in lines if x not in train + report)
 
 
-def test_cluster_profile_parses(repo_root):
-    out = subprocess.run([*SNAKEMAKE, "-n", "--profile", "profiles/slurm", "demo"], cwd=repo_root,
-                         capture_output=True, text=True)
+def test_cluster_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
+    """Under the SLURM profile, the rules whose stage asks for a GPU (the ten paper training rules) run in the GPU
+    partition (their own resource), every other rule in the profile's default partition."""
+    gpu_rules = {j.name for j in jobs() if smk.resources(j).get("slurm_partition") == GPU_PARTITION}
+    assert gpu_rules == {j.name for j in jobs() if j.stage.gpu and j.variant == "paper"} and len(gpu_rules) == 10
+    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
+    assert profile["default-resources"]["slurm_partition"] == CPU_PARTITION != GPU_PARTITION
+    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "--profile", "profiles/slurm", "results/kth_inception.csv"],
+                         cwd=repo_root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+    partition = dict(re.findall(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+resources: .*slurm_partition=(\w+)", out.stdout,
+                                re.M))
+    assert {"kth_train", "kth_ae", "kth_inception"} <= set(partition)
+    assert all((value == GPU_PARTITION) == (name in gpu_rules) for name, value in partition.items()), partition
 
 
 def test_headline_target_runs_the_whole_kth_chain(repo_root):
@@ -152,25 +165,22 @@ def test_yte_params_file_executes_nothing(repo_root, tmp_path):
     assert "error: params.yaml (with --config): unknown section '__use_yte__'" in out.stderr
 
 
-def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
-    """Every rule the generated Snakefile gives a gpu resource runs in the profile's GPU partition; no other."""
-    smk = (repo_root / "workflow/stages.smk").read_text()
-    gpu_rules = {m.group(1) for m in re.finditer(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+gpu=\d+,", smk, re.M)}
-    assert gpu_rules == {j.name for j in jobs() if j.stage.gpu and j.variant == "paper"}
-    assert len(gpu_rules) == 10, sorted(gpu_rules)
-    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
-    gpu_partition = {name for name, res in profile["set-resources"].items()
-                     if res.get("slurm_partition") == GPU_PARTITION}
-    assert gpu_partition == gpu_rules
-    assert profile["default-resources"]["slurm_partition"] != GPU_PARTITION
-
-
 def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
-    smk = (repo_root / "workflow/stages.smk").read_text()
-    captions = re.findall(r'caption="(report/outputs/[^"]+)"', smk)
+    """Every reported output of every rule has its own caption file (written when Snakemake parses the workflow,
+    into a git-ignored folder); demo captions say SYNTHETIC; the paper index page is in the report."""
+    write_captions()
+    reported = {}
+    for job in jobs():
+        marked = smk.outputs(job, directory=lambda path: ("directory", path),
+                             report=lambda path, **how: ("report", path, how["caption"]))
+        reported.update({m[1]: m[2] for m in marked.values() if isinstance(m, tuple) and m[0] == "report"})
+    captions = list(reported.values())
     assert len(captions) == len(set(captions)) > 40, "one caption file per reported output"
+    assert {p.name for p in CAPTION_DIR.glob("*.rst")} == {c.split("/")[-1] for c in captions}, "no stale caption"
     for caption in captions:
         text = (repo_root / "workflow" / caption).read_text()
         assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
-    assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
-    assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"
+    assert "results/paper_report.html" in reported, "the paper index is in the Snakemake report"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(CAPTION_DIR / "x.rst")], cwd=repo_root)
+    assert ignored.returncode == 0, "captions are generated, not kept in git"
+

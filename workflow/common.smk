@@ -50,7 +50,7 @@ def OVERRIDE_PARAMS(keys, variant="paper"):
 
 
 def OVERRIDES(keys):
-    """The same --set flags for the shell command (an f-string in the generated rules), with a leading space when
+    """The same --set flags for the shell command (an f-string in rules.smk), with a leading space when
     any and braces doubled for the job's own formatting."""
     flags = _overrides(keys)
     return (" " + flags.replace("{", "{{").replace("}", "}}")) if flags else ""

@@ -3,9 +3,9 @@
 Every stage is one command (``python -m stages.<module> ...``) with declared inputs, outputs, params keys and
 resources. Each exists in up to three variants: ``paper`` (paper-scale params, outputs under data/ and results/),
 ``demo`` (the params.yaml ``demo:`` overlay, outputs under data/demo/ and results/demo/, names prefixed demo_) and
-``proof`` (the CPU disentanglement run, MNIST and NORB). ``Job`` binds a stage to a variant. The front doors
-(dvc.yaml, workflow/stages.smk, the SLURM profile, report captions) are rendered from this table
-(stages/dag/render.py, stages/dag/captions.py); no stage command imports it.
+``proof`` (the CPU disentanglement run, MNIST and NORB). ``Job`` binds a stage to a variant. dvc.yaml is rendered from this table
+(stages/dag/render.py) and workflow/rules.smk makes Snakemake's rules from it (stages/dag/smk.py); no stage
+command imports it.
 """
 
 from __future__ import annotations
