@@ -184,3 +184,33 @@ def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
     ignored = subprocess.run(["git", "check-ignore", "-q", str(CAPTION_DIR / "x.rst")], cwd=repo_root)
     assert ignored.returncode == 0, "captions are generated, not kept in git"
 
+
+class _Parsed(Exception):
+    """Raised in place of running a stage once its parser has accepted the arguments."""
+
+
+def test_every_stage_parser_accepts_exactly_its_registry_command(monkeypatch):
+    """A stage's flags are declared in its argparse parser and in its registry entry: for every job, the stage's
+    own parser accepts the command both front doors run (no unknown flag, no required flag missing). Only the
+    parser runs, not the stage."""
+    import argparse
+    import importlib
+
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        self.allow_abbrev = False  # a registry flag must be the parser's own spelling, not a prefix of it
+        raise _Parsed(real_parse(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    for job in jobs():
+        argv = job.command().split()[3:]  # after `python -m MODULE`
+        stage = importlib.import_module(job.stage.module)
+        try:
+            stage.main(argv)
+        except _Parsed:
+            continue
+        except SystemExit as exc:
+            raise AssertionError(f"{job.name}: {job.stage.module}'s parser refuses the registry's command "
+                                 f"(see stderr above): {' '.join(argv)}") from exc
+        raise AssertionError(f"{job.name}: {job.stage.module} never parsed its arguments")
