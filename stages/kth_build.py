@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from drnet.data.kth.ingest import ingest_kth
+from drnet.data.kth.build import build_kth
 from drnet.params import section
 from stages.cli import finish_build, load_stage_params, stage_main, stage_parser
 
@@ -22,7 +22,7 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="videos decoded in parallel")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
-    summary = ingest_kth(args.raw, args.train_out, args.test_out, section(params, "kth").data, threads=args.threads)
+    summary = build_kth(args.raw, args.train_out, args.test_out, section(params, "kth").data, threads=args.threads)
     finish_build(summary, params, "kth", args)
 
 

@@ -10,7 +10,7 @@ import sys
 
 from drnet.checkpoint import load_model
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle_kth import kth_table
+from drnet.eval.kth_disentangle import kth_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
 from stages.cli import announce, load_stage_params, stage_main, stage_parser

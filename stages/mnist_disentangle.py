@@ -10,7 +10,7 @@ import sys
 
 from drnet.checkpoint import load_model
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle_mnist as dis
+from drnet.eval import mnist_disentangle as dis
 from drnet.eval.readers import train_digit_reader
 from drnet.io import atomic_write_json
 from drnet.params import section

@@ -95,7 +95,7 @@ def test_cluster_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
 def test_headline_target_runs_the_whole_kth_chain(repo_root):
     out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "results/kth_inception.csv"], cwd=repo_root,
                          capture_output=True, text=True, check=True).stdout
-    for rule in ("kth_download", "kth_ingest", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
+    for rule in ("kth_download", "kth_build", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
                  "kth_inception"):
         assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"
 
@@ -117,7 +117,7 @@ def test_demo_jobs_take_one_thread_so_two_run_side_by_side():
     """`make demo` on 2 cores: every job but the ones that fan out their own processes claims one thread (two
     claiming both cores ran the whole demo one job at a time); paper jobs keep the threads their stage asks."""
     demo = {j.stage.name: j.threads for j in jobs() if j.variant == "demo"}
-    fan_out = {"kth_ingest", "chairs_build"}
+    fan_out = {"kth_build", "chairs_build"}
     assert fan_out <= set(demo) and all(demo[name] == 2 for name in fan_out)
     assert {"mnist_train", "kth_train", "norb_train"} <= set(demo)
     assert all(threads == 1 for name, threads in demo.items() if name not in fan_out)

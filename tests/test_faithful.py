@@ -9,8 +9,8 @@ from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
 from drnet.data.mnist.build import build_split
 from drnet.data.sampling import FreshPairDataset, FreshWindowDataset, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle_mnist as dis
-from drnet.eval.disentangle_objects import object_readers, object_swap_table
+from drnet.eval import mnist_disentangle as dis
+from drnet.eval.object_disentangle import object_readers, object_swap_table
 from drnet.eval.readers import train_digit_reader
 from drnet.frames import store_frames
 from drnet.models import DrNet, init_weights

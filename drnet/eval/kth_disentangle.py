@@ -7,9 +7,9 @@ import torch
 
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import predict_proba
-from drnet.eval.disentangle_objects import object_model_swap
 from drnet.eval.generate import generate
 from drnet.eval.inception import motion
+from drnet.eval.object_disentangle import object_model_swap
 from drnet.eval.readers import all_items, train_frame_reader
 from drnet.frames import store_frames, to_uint8
 

@@ -132,7 +132,7 @@ class Probe(Strict):
 
 
 class SwapEval(Strict):
-    """The swap measure of disentanglement (drnet.eval.disentangle_mnist)."""
+    """The swap measure of disentanglement (drnet.eval.mnist_disentangle)."""
 
     reader_steps: int = Field(1500, gt=0, description="training steps of the reader network (real frames only)")
     reader_batch: int = Field(128, gt=1, le=4096)
@@ -260,7 +260,7 @@ class FewShot(Strict):
 
 
 class ObjectSwapEval(Strict):
-    """Swap measure for NORB and chairs (drnet.eval.disentangle_objects.object_swap_table)."""
+    """Swap measure for NORB and chairs (drnet.eval.object_disentangle.object_swap_table)."""
 
     n_pairs: int = Field(500, gt=0, le=100_000)
     reader_width: int = Field(16, gt=0, le=512)
@@ -268,7 +268,7 @@ class ObjectSwapEval(Strict):
 
 
 class KthSwapEval(ObjectSwapEval):
-    """KTH: person reader on swaps and generations, motion over time (drnet.eval.disentangle_kth.kth_table)."""
+    """KTH: person reader on swaps and generations, motion over time (drnet.eval.kth_disentangle.kth_table)."""
 
     offsets: list[int] = Field([10, 50, 100], min_length=1)
     n_clips: int = Field(50, gt=0, le=10_000)

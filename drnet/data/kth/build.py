@@ -1,4 +1,4 @@
-"""KTH ingest: decode, cut and resize every listed video into train and test video stores, split by person.
+"""KTH store build: decode, cut and resize every listed video into train and test video stores, split by person.
 
 Reads the official raw folder (zips or extracted AVIs) or a synthetic one (:mod:`drnet.data.kth.synthetic`) with
 the same code. Every listed video (160x120, 25 fps, grey content in a colour container) is decoded to one grey
@@ -66,7 +66,7 @@ def _decode_task(video: KthVideo, source: VideoSource, image_size: int, tmp_dir:
     return _Decoded(video, frames, time.perf_counter() - start, declared, truncated)
 
 
-def ingest_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_out: str | os.PathLike,
+def build_kth(raw_dir: str | os.PathLike, train_out: str | os.PathLike, test_out: str | os.PathLike,
                cfg: KthData, threads: int = 1) -> dict[str, Any]:
     """Decode, cut and resize every listed video of the split persons into the train and test stores.
 
