@@ -24,7 +24,7 @@ from drnet.frames import to_float, unit_array
 
 
 def locate(channel: np.ndarray, digit: np.ndarray) -> np.ndarray:
-    """Top-left (y, x) where ``digit`` uint8 [S, S] best matches ``channel`` float [H, W] (normalised
+    """Top-left (y, x) where ``digit`` uint8 [S, S] best matches ``channel`` float [H, W] (normalized
     cross-correlation)."""
     score = cv2.matchTemplate(channel.astype(np.float32), unit_array(digit), cv2.TM_CCORR_NORMED)
     y, x = np.unravel_index(int(np.argmax(score)), score.shape)

@@ -65,7 +65,7 @@ class DrnetModel(Strict):
     disc_hidden: int = Field(100, gt=0, le=4096)
     normalize: bool = Field(True, description="unit-norm pose vectors and LSTM predictions (paper; both codes)")
     normalize_content: bool = Field(True, description="unit-norm content vectors too (paper text, Lua drnet; "
-                                                      "drnet-py normalises pose only)")
+                                                      "drnet-py normalizes pose only)")
 
     @model_validator(mode="after")
     def _unet_pairs(self) -> DrnetModel:

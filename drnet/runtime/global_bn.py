@@ -1,6 +1,6 @@
-"""Batch normalisation over the global batch of a torchrun job, on any backend (gloo on CPU included).
+"""Batch normalization over the global batch of a torchrun job, on any backend (gloo on CPU included).
 
-``nn.SyncBatchNorm`` only runs on accelerators, so on CPU each rank would normalise with its own slice of the
+``nn.SyncBatchNorm`` only runs on accelerators, so on CPU each rank would normalize with its own slice of the
 batch and DDP training would drift from single-process training. ``GlobalBatchNorm`` all-reduces the batch
 statistics through a differentiable all-reduce: the forward, the running
 statistics and the gradients are those of one process holding the whole batch (two passes: the mean first, then
