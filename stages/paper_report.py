@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from drnet.errors import DrnetError
-from drnet.params import load_params
-from drnet.report.items import DATA_SUMMARIES, ITEMS
+from drnet.params import DATASETS, load_params
+from drnet.report.items import ITEMS
 from drnet.report.paper import build
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
@@ -27,7 +27,7 @@ def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     for item in ITEMS:
         parser.add_argument(item.flag, default=None, help=f"{item.paper}: {item.title}")
-    for name in DATA_SUMMARIES:
+    for name in DATASETS:
         parser.add_argument(f"--{name}-data", default=None, help=f"{name} data summary JSON (provenance)")
     parser.add_argument("--out", required=True, help="report folder (e.g. results/paper)")
     parser.add_argument("--html-out", default=None, help="the same page as one self-contained HTML file")
@@ -40,7 +40,7 @@ def _main(argv: list[str] | None) -> None:
             if not Path(value).exists():
                 raise DrnetError(f"{item.flag} {value} does not exist; run the stage that writes it first")
             items[item.flag] = Path(value)
-    summaries = {name: json.loads(Path(getattr(args, f"{name}_data")).read_text()) for name in DATA_SUMMARIES
+    summaries = {name: json.loads(Path(getattr(args, f"{name}_data")).read_text()) for name in DATASETS
                  if getattr(args, f"{name}_data") is not None}
     html_out = Path(args.html_out) if args.html_out else None
     out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)

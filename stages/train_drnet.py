@@ -10,7 +10,7 @@ from pathlib import Path
 
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import Runtime, params_hash, section, tracked_params, training_keys, with_ablation
+from drnet.params import DATASETS, Runtime, params_hash, section, tracked_params, training_keys, with_ablation
 from drnet.runtime.context import setup
 from drnet.train.drnet import train_drnet
 from drnet.train.loop import Run
@@ -20,7 +20,7 @@ from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--dataset", required=True, choices=["mnist", "kth", "norb", "chairs"])
+    parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--train", required=True, help="training video store (HDF5)")
     parser.add_argument("--model-out", required=True)
     parser.add_argument("--checkpoint", required=True, help="resumable checkpoint (kept between runs)")

@@ -170,12 +170,13 @@ def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
 
 
 def test_schema_types_every_section_of_the_file(repo_root):
-    from drnet.params import VARIANTS
+    from drnet.params import DATASETS, VARIANTS
     from drnet.params.schema import SECTIONS, Params
 
     assert set(load_raw(repo_root / "params.yaml")) == set(Params.model_fields)
     assert set(VARIANTS[1:]) <= set(Params.model_fields) and not set(VARIANTS) & set(SECTIONS)
-    assert {"mnist", "kth", "norb", "chairs", "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    assert {*DATASETS, "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    assert set(DATASETS) == {name for name, model in SECTIONS.items() if "data" in model.model_fields}
     import drnet.params
     from drnet.params import schema
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 VARIANTS = ("paper", "demo", "proof")  # demo: tiny overlay; proof: the CPU disentanglement run
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow inside torch
+DATASETS = ("mnist", "norb", "chairs", "kth")  # in the paper's order; each has its own params section (Params)
 INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drnet.params import training_keys
-
-DATASETS = ("mnist", "kth", "norb", "chairs")
+from drnet.params import DATASETS, training_keys
 
 
 @dataclass(frozen=True)
