@@ -1,5 +1,5 @@
 """What each Snakemake rule is made of, per job of the stage table: read by workflow/rules.smk when Snakemake parses
-the workflow, which makes one rule per job in a loop (nothing generated, nothing to regenerate).
+the workflow, which makes one rule per job in a loop (no rule file is generated or kept in git).
 
 Inputs are the job's deps plus ``src``, the source files its module runs (stages/dag/sources.py, the same list
 dvc.yaml declares); outputs are marked as folders or as report items with a caption (stages/dag/captions.py);
