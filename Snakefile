@@ -1,6 +1,7 @@
-# drnet-pipeline: the DAG for Snakemake. The rules are generated from stages/dag/ (the stage table shared with
-# dvc.yaml); this file validates the config, includes them and declares the final targets. Each rule takes the
-# source files its stage runs as input `src`: editing one re-runs exactly the rules that run it (README).
+# drnet-pipeline: the DAG for Snakemake. workflow/rules.smk makes one rule per job of the stage table in
+# stages/dag/registry.py (shared with dvc.yaml) as Snakemake parses it; this file validates the config, includes
+# the rules and declares the final targets. Each rule takes the source files its stage runs as input `src`:
+# editing one re-runs exactly the rules that run it (README).
 #
 #   snakemake --cores 2 demo                              # the offline demo (tiny, embedded/synthetic data)
 #   snakemake --cores 8 paper                             # every paper table and figure -> results/paper/
@@ -59,4 +60,4 @@ rule proof_kth:
         targets("proof_kth"),
 
 
-include: "workflow/stages.smk"
+include: "workflow/rules.smk"

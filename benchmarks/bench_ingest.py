@@ -4,7 +4,7 @@ the 599-video ingest.
 Videos are rendered by the synthetic KTH source and written with ``write_avi`` (XVID; OpenCV falls back to MJPG
 where it cannot write XVID, and the JSON says which codec was used). Decoding is ``drnet.data.kth.decode.decode_video``
 (one decoder thread per video, grey, area-resized to 64 px), writing is ``VideoStoreWriter.add`` (gzip frames),
-as ``ingest_kth`` does per video. Usage: python -m benchmarks.bench_ingest [--lengths 500,600,700]
+as ``build_kth`` does per video. Usage: python -m benchmarks.bench_ingest [--lengths 500,600,700]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     decode_per_frame = sum(v["decode_s"] for v in videos) / frames
     store_per_frame = sum(v["store_s"] for v in videos) / frames
     mean_frames = frames / len(videos)
-    # ingest_kth decodes on ``threads`` workers and writes in order on one: the slower of the two paces it
+    # build_kth decodes on ``threads`` workers and writes in order on one: the slower of the two paces it
     projected = KTH_VIDEOS * mean_frames * max(decode_per_frame / threads, store_per_frame)
     serial = KTH_VIDEOS * mean_frames * (decode_per_frame + store_per_frame)
     after = loadavg()

@@ -76,7 +76,7 @@ def demand(dataset: str, batch: int, step_json: Path) -> tuple[float, str]:
             note = step_json.name + ("" if r["batch"] == batch else f", step at batch {r['batch']}")
             return r["batch"] / r["variants"]["ours"]["seconds_per_step"]["median"], note
     from benchmarks.steps import make_batch, our_step, spec
-    from drnet.train.runtime import Context
+    from drnet.runtime.context import Context
 
     s = spec(dataset)
     _, step = our_step(s, Context(device=torch.device("cpu"), channels_last=True))
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
         batch = args.batch or cfg.train.batch_size
         max_step = cfg.train.max_step
         if dataset == "mnist":
-            from drnet.data.mnist import BouncingMnist, load_sklearn_digits
+            from drnet.data.mnist.bouncing import BouncingMnist
+            from drnet.data.mnist.digits import load_sklearn_digits
 
             d = cfg.data
             digits, labels = load_sklearn_digits("train", d.digit_size)

@@ -21,7 +21,7 @@ import torch
 
 from benchmarks.common import command, fmt_ratio, fmt_seconds, interleaved, loadavg, machine, write, write_section
 from benchmarks.steps import count_flops, make_batch, our_step, reference_step, spec
-from drnet.train.runtime import Context, cpu_bf16_supported
+from drnet.runtime.context import Context, cpu_bf16_supported
 
 # Dense peak TFLOP/s by GPU name fragment (vendor data sheets; SXM parts): fp32 (CUDA cores), tf32 and bf16
 # (tensor cores). cuDNN runs fp32 convolutions in TF32 by default (torch.backends.cudnn.allow_tf32).

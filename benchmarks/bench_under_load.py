@@ -4,7 +4,7 @@ Each configuration runs in its own process (thread pools and OpenMP settings are
 loader (``FreshPairDataset`` over bouncing digits, as the MNIST stage with ``fresh_clips``) feeding our DrNet step
 (``benchmarks.steps.our_step``) at the proof variant's size (32 px, width 16, content 64, batch 64), for a fixed
 wall time. The competitor is a bounded CPU-bound busy loop at nice 0, started and killed by this script.
-``threads=auto`` is what ``runtime.threads: 0`` now picks (``drnet.train.runtime.intra_op_threads``);
+``threads=auto`` is what ``runtime.threads: 0`` now picks (``drnet.runtime.context.intra_op_threads``);
 ``threads=torch`` is torch's own default (the old behaviour of ``threads: 0``).
 Usage: python -m benchmarks.bench_under_load [--seconds 4]
 """
@@ -30,10 +30,11 @@ def child(threads: str, workers: int, seconds: float, batch: int, width: int, im
     from torch.utils.data import DataLoader
 
     from benchmarks.steps import Batch, our_step, spec
-    from drnet.data.mnist import BouncingMnist, load_sklearn_digits
+    from drnet.data.mnist.bouncing import BouncingMnist
+    from drnet.data.mnist.digits import load_sklearn_digits
     from drnet.data.sampling import FreshPairDataset, StepBatchSampler, fresh_pair_plan
     from drnet.params import Runtime
-    from drnet.train.runtime import Context, intra_op_threads
+    from drnet.runtime.context import Context, intra_op_threads
 
     if threads == "auto":
         torch.set_num_threads(intra_op_threads(Runtime(threads=0, num_workers=workers)))

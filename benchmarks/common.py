@@ -45,7 +45,7 @@ def cores_owned() -> int:
 
 
 def machine() -> dict:
-    from drnet.train.runtime import cpu_bf16_supported
+    from drnet.runtime.context import cpu_bf16_supported
 
     return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cores_owned": cores_owned(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__, "cpu_bf16": cpu_bf16_supported(),
@@ -139,7 +139,7 @@ def write_section(title: str, body: str, results: Path | None = None) -> Path:
 
 def demo_store(path: Path, sequences: int = 300) -> Path:
     """A bouncing-MNIST store (embedded digits) to benchmark on."""
-    from drnet.data.mnist import build_split
+    from drnet.data.mnist.build import build_split
     from drnet.params import load_params, section
 
     if not path.exists():

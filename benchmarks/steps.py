@@ -25,8 +25,8 @@ import torch.nn.functional as F
 
 from drnet.models import DrNet
 from drnet.params import DrnetModel, DrnetTrain, load_params, section
+from drnet.runtime.context import Context
 from drnet.train.drnet import DrnetStep
-from drnet.train.runtime import Context
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     before = loadavg()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        from drnet.data.mnist import build_split
+        from drnet.data.mnist.build import build_split
 
         store = build_split(tmp / "train.h5", "train", cfg.data.model_copy(update={"train_sequences": 200}), seed=0)
         short = run_stage(store, tmp, args.steps, overrides)

@@ -33,7 +33,7 @@ from drnet.checkpoint import load_model
 from drnet.data.kth.decode import open_video, read_frames
 from drnet.errors import DrnetError
 from drnet.eval.generate import generate_chunks
-from drnet.io import atomic_paths, ensure_dir
+from drnet.io import ensure_dir, output_set
 from drnet.report.images import rgb, rgb_frames, tile
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def _write(out: Path, movie: Iterable[np.ndarray], fps: int, grid: Callable[[], 
     """Stream ``movie`` (chunks uint8 [n, H, W, 3]) into OUT/result.mp4 (all frames) and OUT/result.gif (the first
     ``MAX_GIF_FRAMES``), then ``grid()`` into OUT/grid.png; the three appear together or not at all."""
     paths = {key: out / name for key, name in OUTPUTS.items()}
-    with atomic_paths(list(paths.values())) as (mp4, gif, png):
+    with output_set(list(paths.values())) as (mp4, gif, png):
         writer, preview, frames = None, [], 0
         try:
             for chunk in movie:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import finish_build, load_stage_params, stage_main, stage_parser
 from drnet.data.chairs.authors import import_authors_renders
 from drnet.data.chairs.render import render_mesh_folder
 from drnet.params import section
+from stages.cli import finish_build, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.generate import generate, observed_clips
 from drnet.params import section
 from drnet.report.figures import generation_movie, generation_strip
 from drnet.report.images import save_png, save_video
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import save_checkpoint
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.action_classifier import action_accuracy, fit_action_classifier, model_file
 from drnet.io import atomic_write_json
 from drnet.params import KTH_ACTIONS, Runtime, params_hash, section
-from drnet.train.runtime import setup
+from drnet.runtime.context import setup
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle_kth import kth_table
+from drnet.eval.kth_disentangle import kth_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

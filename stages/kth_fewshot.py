@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.experiments import fewshot_curve, fewshot_summary
+from drnet.eval.experiments import SUPERVISED_SOA, fewshot_curve, fewshot_summary
 from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.plots import fewshot_plot
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:
@@ -39,7 +39,7 @@ def _main(argv: list[str] | None) -> None:
     df = fewshot_curve(models, train, test, cfg=cfg, seed=params["seed"])
     atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
     fewshot_plot(df, args.plot_out, scale_note(drnet_state["params"], paper_section(args.params, "kth"),
-                                               test.attrs.get("source"), test.synthetic))
+                                               test.attrs.get("source"), test.synthetic), supervised_soa=SUPERVISED_SOA)
     atomic_write_json(args.summary_out, {**fewshot_summary(df), "data_source": test.attrs.get("source"),
                                          "synthetic": bool(test.synthetic),
                                          "params_hash": params_hash(params["kth"]["fewshot"])})

@@ -11,15 +11,16 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.inception_curve import Continuations, inception_table
+from drnet.eval.neighbours import generated_neighbours
 from drnet.io import atomic_write_text
 from drnet.params import section
 from drnet.report.images import save_png
 from drnet.report.neighbours import neighbours_figure
 from drnet.report.plots import inception_plot, scorer_note
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:
@@ -47,7 +48,10 @@ def _main(argv: list[str] | None) -> None:
     stamp = scale_note(trained["drnet"], paper_section(args.params, "kth"), test.attrs.get("source"), test.synthetic)
     inception_plot(table, args.plot_out, stamp=stamp, scorer=scorer_note(args.classifier_summary))
     train = VideoStore(args.train, dataset="kth")  # every training frame is searched, read chunk by chunk
-    save_png(args.neighbours_out, neighbours_figure(generated["drnet"], train, cfg.max_offset, stamp=stamp))
+    bank = train.file["frames"]
+    found = generated_neighbours(generated["drnet"], bank, cfg.max_offset)
+    save_png(args.neighbours_out, neighbours_figure(found.labels, found.queries, found.indices, bank, note=found.note,
+                                                    stamp=stamp))
     announce(args.csv_out, args.plot_out, args.neighbours_out)
     print(table.to_string(index=False))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.kth.synthetic import write_synthetic_kth
 from drnet.params import section
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.experiments import leakage
 from drnet.io import atomic_write_json
-from drnet.params import params_hash, section
+from drnet.params import load_params, params_hash, section
 from drnet.report import experiment_tables as tables
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 NAMES = ("mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth")
 
@@ -40,14 +40,14 @@ def _main(argv: list[str] | None) -> None:
     pairs = [pair for pair in pairs if pair[1]]
     if not pairs:
         raise DrnetError(f"no model given; pass --NAME-model and --NAME-store for some NAME in {', '.join(NAMES)}")
-    rows, stamps = [], []
+    rows, stamps, paper = [], [], load_params(args.params, "paper")
     for name, model_path, store_path in pairs:
         model, state = load_model(model_path, kinds=("drnet",))
         store = VideoStore(store_path, dataset=name.split("-")[0])
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
                     seed=params["seed"])
         rows.append(tables.leakage_row(name, store, state["params"], r))
-        stamps += tables.leakage_stamp(name, state["params"], store, args.params, params)
+        stamps += tables.leakage_stamp(name, state["params"], store, paper)
         print(tables.leakage_line(name, r))
     outs = tables.write_leakage_table(rows, stamps, args.csv_out)
     atomic_write_json(args.summary_out, {**tables.leakage_summary(rows), "params_hash": params_hash(params["leakage"])})

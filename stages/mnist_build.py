@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
-from drnet.data.mnist import build_split
+from drnet.data.mnist.build import build_split
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import params_hash, section
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle_mnist as dis
+from drnet.eval import mnist_disentangle as dis
 from drnet.eval.readers import train_digit_reader
 from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.report.experiment_tables import write_swap_table
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import sys
 
-from drnet.cli import add_local_option, announce, load_stage_params, raw_outputs, stage_main, stage_parser
 from drnet.data.download import download
-from drnet.data.mnist import MNIST_FILES, read_idx
+from drnet.data.mnist.idx import MNIST_FILES, read_idx
 from drnet.data.raw import MANIFEST_FILE
 from drnet.io import atomic_write_json
 from drnet.params import section
+from stages.cli import add_local_option, announce, load_stage_params, raw_outputs, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

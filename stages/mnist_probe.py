@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.probe import mnist_probes
 from drnet.io import atomic_write_json
 from drnet.params import section
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

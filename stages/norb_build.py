@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import finish_build, load_stage_params, stage_main, stage_parser
 from drnet.data.norb.build import build_norb
 from drnet.params import section
+from stages.cli import finish_build, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.eval.experiments import object_classification, table1_summary
 from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.experiment_tables import write_table1
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

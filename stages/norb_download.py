@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import add_local_option, announce, load_stage_params, raw_outputs, stage_main, stage_parser
 from drnet.data.norb.download import fetch_norb
 from drnet.data.raw import MANIFEST_FILE
 from drnet.params import section
+from stages.cli import add_local_option, announce, load_stage_params, raw_outputs, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
-from drnet.eval.disentangle_objects import object_model_swap, object_readers, object_rows, object_swap_table
+from drnet.eval.object_disentangle import object_model_swap, object_readers, object_rows, object_swap_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 CONTENT = {"norb": "category", "chairs": "model"}
 

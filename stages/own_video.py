@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from drnet import api
-from drnet.cli import announce, stage_main
+from stages.cli import announce, stage_main
 
 
 def _main(argv: list[str] | None) -> None:

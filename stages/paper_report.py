@@ -15,19 +15,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.errors import DrnetError
 from drnet.io import read_json
-from drnet.params import load_params
-from drnet.report.items import DATA_SUMMARIES, ITEMS
+from drnet.params import DATASETS, load_params
+from drnet.report.items import ITEMS
 from drnet.report.paper import build
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
     for item in ITEMS:
         parser.add_argument(item.flag, default=None, help=f"{item.paper}: {item.title}")
-    for name in DATA_SUMMARIES:
+    for name in DATASETS:
         parser.add_argument(f"--{name}-data", default=None, help=f"{name} data summary JSON (provenance)")
     parser.add_argument("--out", required=True, help="report folder (e.g. results/paper)")
     parser.add_argument("--html-out", default=None, help="the same page as one self-contained HTML file")
@@ -40,7 +40,7 @@ def _main(argv: list[str] | None) -> None:
             if not Path(value).exists():
                 raise DrnetError(f"{item.flag} {value} does not exist; run the stage that writes it first")
             items[item.flag] = Path(value)
-    summaries = {name: read_json(getattr(args, f"{name}_data"), f"--{name}-data summary") for name in DATA_SUMMARIES
+    summaries = {name: read_json(getattr(args, f"{name}_data"), f"--{name}-data summary") for name in DATASETS
                  if getattr(args, f"{name}_data") is not None}
     html_out = Path(args.html_out) if args.html_out else None
     out = build(items, summaries, params, Path(args.out), paper=load_params(args.params, "paper"), html_out=html_out)

@@ -14,7 +14,6 @@ import math
 import sys
 
 from drnet.checkpoint import load_model
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.eval.prediction import (
@@ -32,7 +31,8 @@ from drnet.eval.prediction import (
 from drnet.eval.weights import load_i3d, load_lpips
 from drnet.io import atomic_write_json
 from drnet.report.prediction import prediction_plot, protocol_line, summary_frame, write_prediction_tables
-from drnet.report.scale import paper_section, scale_note
+from drnet.report.scale import scale_note
+from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 TITLES = {"kth": "KTH", "mnist": "Moving MNIST"}
 

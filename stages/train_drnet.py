@@ -8,20 +8,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
-from drnet.params import Runtime, params_hash, section, tracked_params, training_keys, with_ablation
+from drnet.params import DATASETS, Runtime, params_hash, section, tracked_params, training_keys, with_ablation
+from drnet.runtime.context import result_settings, setup
 from drnet.train.drnet import train_drnet
 from drnet.train.loop import Run
 from drnet.train.resume import resume_key
-from drnet.train.runtime import result_settings, setup
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 from stages.dag.sources import code_digest
 
 
 def _main(argv: list[str] | None) -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--dataset", required=True, choices=["mnist", "kth", "norb", "chairs"])
+    parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--train", required=True, help="training video store (HDF5)")
     parser.add_argument("--model-out", required=True)
     parser.add_argument("--checkpoint", required=True, help="resumable checkpoint (kept between runs)")

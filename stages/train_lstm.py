@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.store import VideoStore
 from drnet.io import atomic_write_json
 from drnet.params import Runtime, params_hash, section, tracked_params, training_keys
+from drnet.runtime.context import result_settings, setup
 from drnet.train.loop import Run
 from drnet.train.lstm import train_lstm
 from drnet.train.resume import resume_key
-from drnet.train.runtime import result_settings, setup
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 from stages.dag.sources import code_digest
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from drnet.cli import announce, load_stage_params, stage_main, stage_parser
 from drnet.data.video_folder import ingest_video_folder
 from drnet.io import atomic_write_json
+from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
 def _main(argv: list[str] | None) -> None:

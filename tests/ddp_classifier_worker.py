@@ -10,7 +10,7 @@ import torch
 from drnet.eval.classifiers import fit_classifier
 from drnet.models.classifiers import ActionClassifier
 from drnet.params import Runtime
-from drnet.train.runtime import setup
+from drnet.runtime.context import setup
 
 ctx = setup(Runtime(threads=1, num_workers=0, precision="fp64"))
 rng = np.random.default_rng(0)

@@ -15,7 +15,7 @@ import torch
 from benchmarks import bench_ingest, bench_loader, bench_train_step, bench_under_load
 from benchmarks.common import interleaved, write_section
 from benchmarks.steps import count_flops, make_batch, our_step, reference_step, spec
-from drnet.train.runtime import Context
+from drnet.runtime.context import Context
 
 
 def test_interleaved_rotates_order_and_pairs_ratios_by_round():

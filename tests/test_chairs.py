@@ -60,7 +60,7 @@ def test_split_is_stable_seeded_and_complete():
 
 @needs_gl
 def test_render_is_deterministic_and_shows_the_object():
-    mesh = render.normalise(procedural_chair(3))
+    mesh = render.normalize_mesh(procedural_chair(3))
     with chair_renderer(64) as r:
         a = r.render(mesh, azimuth_deg=30, elevation_deg=20)
         b = r.render(mesh, azimuth_deg=30, elevation_deg=20)

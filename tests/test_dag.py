@@ -7,14 +7,16 @@ import sys
 import pytest
 import yaml
 
+from stages.dag import smk
+from stages.dag.captions import CAPTION_DIR, write_captions
 from stages.dag.cli import main
 from stages.dag.registry import jobs
-from stages.dag.render import GPU_PARTITION
+from stages.dag.smk import CPU_PARTITION, GPU_PARTITION
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def test_generated_files_match_registry(repo_root):
+def test_dvc_yaml_matches_registry(repo_root):
     assert main(["check"]) == 0, "run `python -m stages.dag write` after changing stages/dag/ or an import"
 
 
@@ -24,8 +26,9 @@ def _dvc_stages(repo_root):
 
 def test_every_stage_is_in_both_front_doors(repo_root):
     dvc = _dvc_stages(repo_root)
-    smk = re.findall(r"^rule (\w+):", (repo_root / "workflow/stages.smk").read_text(), re.M)
-    assert set(dvc) == set(smk) == {j.name for j in jobs()}
+    listed = subprocess.run([*SNAKEMAKE, "--list-rules"], cwd=repo_root, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert set(dvc) == set(listed) - {"all", "paper", "demo", "proof"} == {j.name for j in jobs()}
 
 
 def test_snakemake_runs_the_same_commands_as_dvc(repo_root, tmp_path):
@@ -75,16 +78,26 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     assert not any("--set " in x for x in lines if x not in train + stamps)
 
 
-def test_cluster_profile_parses(repo_root):
-    out = subprocess.run([*SNAKEMAKE, "-n", "--profile", "profiles/slurm", "demo"], cwd=repo_root,
-                         capture_output=True, text=True)
+def test_cluster_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
+    """Under the SLURM profile, the rules whose stage asks for a GPU (the ten paper training rules) run in the GPU
+    partition (their own resource), every other rule in the profile's default partition."""
+    gpu_rules = {j.name for j in jobs() if smk.resources(j).get("slurm_partition") == GPU_PARTITION}
+    assert gpu_rules == {j.name for j in jobs() if j.stage.gpu and j.variant == "paper"} and len(gpu_rules) == 10
+    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
+    assert profile["default-resources"]["slurm_partition"] == CPU_PARTITION != GPU_PARTITION
+    out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "--profile", "profiles/slurm", "results/kth_inception.csv"],
+                         cwd=repo_root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+    partition = dict(re.findall(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+resources: .*slurm_partition=(\w+)", out.stdout,
+                                re.M))
+    assert {"kth_train", "kth_ae", "kth_inception"} <= set(partition)
+    assert all((value == GPU_PARTITION) == (name in gpu_rules) for name, value in partition.items()), partition
 
 
 def test_headline_target_runs_the_whole_kth_chain(repo_root):
     out = subprocess.run([*SNAKEMAKE, "-n", "--forceall", "results/kth_inception.csv"], cwd=repo_root,
                          capture_output=True, text=True, check=True).stdout
-    for rule in ("kth_download", "kth_ingest", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
+    for rule in ("kth_download", "kth_build", "kth_train", "kth_lstm", "kth_ae", "kth_ae_lstm", "kth_classifier",
                  "kth_inception"):
         assert re.search(rf"^{rule}\s+1$", out, re.M), f"{rule} missing from the plan:\n{out[-1500:]}"
 
@@ -103,7 +116,7 @@ def test_proof_targets_are_mnist_norb_and_kth_on_one_thread_per_job(repo_root):
             "proof_norb_train_noadv", "proof_norb_classification", "proof_norb_disentangle"} <= planned
     assert not any("kth" in job or "chairs" in job for job in planned)
     planned = _planned(repo_root, "proof_kth")
-    assert {"proof_kth_synth", "proof_kth_ingest", "proof_kth_train", "proof_kth_lstm", "proof_kth_ae",
+    assert {"proof_kth_synth", "proof_kth_build", "proof_kth_train", "proof_kth_lstm", "proof_kth_ae",
             "proof_kth_ae_lstm", "proof_kth_classifier", "proof_kth_disentangle", "proof_kth_inception"} <= planned
     assert not any("mnist" in job or "norb" in job or "chairs" in job for job in planned)
     proof_jobs = [j for j in jobs() if j.variant == "proof"]
@@ -115,7 +128,7 @@ def test_demo_jobs_take_one_thread_so_two_run_side_by_side():
     """`make demo` on 2 cores: every job but the ones that fan out their own processes claims one thread (two
     claiming both cores ran the whole demo one job at a time); paper jobs keep the threads their stage asks."""
     demo = {j.stage.name: j.threads for j in jobs() if j.variant == "demo"}
-    fan_out = {"kth_ingest", "chairs_build"}
+    fan_out = {"kth_build", "chairs_build"}
     assert fan_out <= set(demo) and all(demo[name] == 2 for name in fan_out)
     assert {"mnist_train", "kth_train", "norb_train"} <= set(demo)
     assert all(threads == 1 for name, threads in demo.items() if name not in fan_out)
@@ -163,28 +176,55 @@ def test_yte_params_file_executes_nothing(repo_root, tmp_path):
     assert "error: params.yaml (with --config): unknown section '__use_yte__'" in out.stderr
 
 
-def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo_root):
-    """Every rule the generated Snakefile gives a gpu resource runs in the profile's GPU partition; no other."""
-    smk = (repo_root / "workflow/stages.smk").read_text()
-    gpu_rules = {m.group(1) for m in re.finditer(r"^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+gpu=\d+,", smk, re.M)}
-    assert gpu_rules == {j.name for j in jobs() if j.stage.gpu and j.variant == "paper"}
-    assert len(gpu_rules) == 10, sorted(gpu_rules)
-    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
-    gpu_partition = {name for name, res in profile["set-resources"].items()
-                     if res.get("slurm_partition") == GPU_PARTITION}
-    assert gpu_partition == gpu_rules
-    assert profile["default-resources"]["slurm_partition"] != GPU_PARTITION
-
-
 def test_report_captions_are_per_output_and_mark_the_demo(repo_root):
-    smk = (repo_root / "workflow/stages.smk").read_text()
-    captions = re.findall(r'caption="(report/outputs/[^"]+)"', smk)
+    """Every reported output of every rule has its own caption file (written when Snakemake parses the workflow,
+    into a git-ignored folder); demo captions say SYNTHETIC; the paper index page is in the report."""
+    write_captions()
+    reported = {}
+    for job in jobs():
+        marked = smk.outputs(job, directory=lambda path: ("directory", path),
+                             report=lambda path, **how: ("report", path, how["caption"]))
+        reported.update({m[1]: m[2] for m in marked.values() if isinstance(m, tuple) and m[0] == "report"})
+    captions = list(reported.values())
     assert len(captions) == len(set(captions)) > 40, "one caption file per reported output"
+    assert {p.name for p in CAPTION_DIR.glob("*.rst")} == {c.split("/")[-1] for c in captions}, "no stale caption"
     for caption in captions:
         text = (repo_root / "workflow" / caption).read_text()
         assert ("SYNTHETIC" in text) == caption.startswith("report/outputs/demo_"), caption
-    assert 'html_out=report("results/paper_report.html"' in smk, "the paper index is in the Snakemake report"
-    assert "overrides=OVERRIDES" not in smk, "no parameter that is empty unless --config is given"
+    assert "results/paper_report.html" in reported, "the paper index is in the Snakemake report"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(CAPTION_DIR / "x.rst")], cwd=repo_root)
+    assert ignored.returncode == 0, "captions are generated, not kept in git"
+
+
+class _Parsed(Exception):
+    """Raised in place of running a stage once its parser has accepted the arguments."""
+
+
+def test_every_stage_parser_accepts_exactly_its_registry_command(monkeypatch):
+    """A stage's flags are declared in its argparse parser and in its registry entry: for every job, the stage's
+    own parser accepts the command both front doors run (no unknown flag, no required flag missing). Only the
+    parser runs, not the stage."""
+    import argparse
+    import importlib
+
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        self.allow_abbrev = False  # a registry flag must be the parser's own spelling, not a prefix of it
+        raise _Parsed(real_parse(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    for job in jobs():
+        argv = job.command().split()[3:]  # after `python -m MODULE`
+        stage = importlib.import_module(job.stage.module)
+        try:
+            stage.main(argv)
+        except _Parsed:
+            continue
+        except SystemExit as exc:
+            raise AssertionError(f"{job.name}: {job.stage.module}'s parser refuses the registry's command "
+                                 f"(see stderr above): {' '.join(argv)}") from exc
+        raise AssertionError(f"{job.name}: {job.stage.module} never parsed its arguments")
 
 
 def test_a_configfile_that_is_not_plain_yaml_is_refused(repo_root, tmp_path):
@@ -220,8 +260,8 @@ def test_every_params_key_is_read_by_a_stage(repo_root):
 
 
 def test_config_value_no_stage_reads_is_refused(repo_root):
-    from drnet.dag_support import check_overrides_reach, merged_config, overrides
     from drnet.errors import DrnetError
+    from stages.dag.support import check_overrides_reach, merged_config, overrides
 
     path = str(repo_root / "params.yaml")
     keys = sorted({key for job in jobs() for key in job.stage.params})

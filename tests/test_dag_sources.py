@@ -1,6 +1,5 @@
 """Each stage depends on the source it runs: its module and the modules it imports, computed, in both doors."""
 
-import ast
 import os
 import re
 import shutil
@@ -10,7 +9,7 @@ import time
 
 import yaml
 
-from stages.dag import render
+from stages.dag import render, smk
 from stages.dag.cli import main
 from stages.dag.registry import jobs
 from stages.dag.sources import sources
@@ -56,13 +55,9 @@ def test_every_stage_depends_on_its_own_files_not_on_whole_folders(repo_root):
 
 
 def test_snakemake_rules_take_the_same_sources_as_dvc(repo_root):
-    smk = (repo_root / "workflow/stages.smk").read_text()
-    table = ast.literal_eval(smk[smk.index("SOURCES = {") + len("SOURCES = "):smk.index("\n}\n") + 2])
-    rules = dict(re.findall(r'^rule (\w+):\n(?:(?!^rule ).*\n)*?\s+src=SOURCES\["([\w.]+)"\],', smk, re.M))
     dvc = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
-    assert set(rules) == set(dvc)
-    for name, module in rules.items():
-        assert table[module] == [d for d in dvc[name]["deps"] if d.endswith(".py")], name
+    for job in jobs():
+        assert smk.inputs(job)["src"] == [d for d in dvc[job.name]["deps"] if d.endswith(".py")], job.name
 
 
 def test_check_fails_when_a_stage_imports_another_module(monkeypatch, capsys):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from drnet import checkpoint as ckpt
-from drnet.data.mnist import build_split
+from drnet.data.mnist.build import build_split
 from drnet.params import load_params, section
 
 TINY = ["mnist.data.train_sequences=32", "mnist.model.width=8", "mnist.train.batch_size=8", "mnist.train.steps=4",
@@ -52,7 +52,7 @@ def test_drnet_ddp_equals_single_process(trained, repo_root):
     global batch (GlobalBatchNorm) and the scene discriminator's negatives are paired over the global batch.
 
     Checked in float64 (runtime.precision=fp64): in float32, DDP's different summation order is rounding noise
-    that Adam's normalisation blows up wherever a gradient is ~0 (C at chance), so fp32 weights drift apart
+    that Adam's normalization blows up wherever a gradient is ~0 (C at chance), so fp32 weights drift apart
     while the losses agree; float64 pushes that noise below Adam's eps and makes the check exact to ~1e-10.
     With per-rank batch norm this check fails by ~1e-2."""
     outs = {}

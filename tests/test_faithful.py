@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from drnet.data.mnist import BouncingMnist, build_split, source_from_store
+from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
+from drnet.data.mnist.build import build_split
 from drnet.data.sampling import FreshPairDataset, FreshWindowDataset, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
-from drnet.eval import disentangle_mnist as dis
-from drnet.eval.disentangle_objects import object_readers, object_swap_table
+from drnet.eval import mnist_disentangle as dis
+from drnet.eval.object_disentangle import object_readers, object_swap_table
 from drnet.eval.readers import train_digit_reader
 from drnet.frames import store_frames
 from drnet.models import DrNet, init_weights
@@ -235,8 +236,8 @@ def test_dcgan_unet_decoder_draws_from_the_content_frames_skips():
 
 def test_lr_drop_is_applied_by_the_step_from_its_step_number():
     from drnet.params import DrnetTrain
+    from drnet.runtime.context import Context
     from drnet.train.drnet import DrnetStep
-    from drnet.train.runtime import Context
 
     cfg = DrnetTrain(steps=10, batch_size=4, lr=0.002, lr_drop_at=0.5, lr_drop_factor=0.1, max_step=2)
     assert [cfg.lr_at(s) for s in (0, 4, 5, 9)] == [0.002, 0.002, pytest.approx(0.0002), pytest.approx(0.0002)]

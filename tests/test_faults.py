@@ -9,7 +9,7 @@ import time
 import pytest
 
 from drnet import checkpoint as ckpt
-from drnet.data.mnist import build_split
+from drnet.data.mnist.build import build_split
 from drnet.params import load_params, section
 
 TINY = ["mnist.data.train_sequences=40", "mnist.model.width=8", "mnist.train.batch_size=8", "mnist.train.steps=40",

@@ -75,13 +75,13 @@ def test_kill_during_chair_render_then_rerun(tmp_path):
                                str(d / outs[2]), *sets], outs, tmp_path)
 
 
-def test_kill_during_kth_ingest_then_rerun(tmp_path):
+def test_kill_during_kth_build_then_rerun(tmp_path):
     raw = tmp_path / "raw"
     sets = ["--set", "kth.synthetic.persons=3", "--set", "kth.synthetic.scenarios=1",
             "--set", "kth.data.train_persons=[1,2]", "--set", "kth.data.test_persons=[3]"]
     _run(["stages.kth_synth", "--variant", "demo", "--out", str(raw), *sets])
     outs = ["train.h5", "test.h5", "s.json"]
-    _kill_and_rerun(lambda d: ["stages.kth_ingest", "--variant", "demo", "--raw", str(raw), "--train-out",
+    _kill_and_rerun(lambda d: ["stages.kth_build", "--variant", "demo", "--raw", str(raw), "--train-out",
                                str(d / outs[0]), "--test-out", str(d / outs[1]), "--summary-out", str(d / outs[2]),
                                *sets], outs, tmp_path)
 

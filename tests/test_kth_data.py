@@ -6,15 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
+from drnet.data.kth.build import build_kth
 from drnet.data.kth.decode import decode_video
 from drnet.data.kth.figure import render_video
-from drnet.data.kth.ingest import ingest_kth
 from drnet.data.kth.sequences import SEQUENCES_FILE, parse_sequences
 from drnet.data.kth.synthetic import count_frames, write_avi, write_synthetic_kth
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params import KTH_ACTIONS, KthData, KthSynthetic
-from stages import kth_ingest, kth_synth
+from stages import kth_build, kth_synth
 
 SEQUENCES = """\
 Video sequences of the KTH actions dataset (prose header, as in the official file).
@@ -143,7 +143,7 @@ def test_truncated_video_is_cut_with_a_warning_and_never_read_as_garbage(tiny_ra
     decoded, declared = count_frames(tiny_raw / "person01_boxing_d2_uncomp.avi")
     assert declared == TINY.frames_per_video and 0 < decoded < declared  # header still declares every frame
     with caplog.at_level("WARNING"):
-        summary = ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
+        summary = build_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
     kept = decoded - 1  # the frame at the cut may be half-drawn
     assert summary["truncated_videos"] == {"person01_boxing_d2": [kept, declared]}
     assert any("person01_boxing_d2" in r.getMessage() and "truncated" in r.getMessage() for r in caplog.records)
@@ -174,7 +174,7 @@ def test_avi_round_trip_decode_and_resize(tmp_path, size, codec):
 
 
 def test_synthetic_to_ingest_round_trip(tiny_raw, tmp_path):
-    summary = ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA, threads=2)
+    summary = build_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA, threads=2)
     assert summary["missing_videos"] == ["person03_handclapping_d2"] and summary["videos"] == 35
     train, test = VideoStore(tmp_path / "train.h5"), VideoStore(tmp_path / "test.h5")
     assert set(train.meta("person")) == {1, 2} and set(test.meta("person")) == {3}
@@ -188,7 +188,7 @@ def test_synthetic_to_ingest_round_trip(tiny_raw, tmp_path):
     first, last = videos[names[0]].ranges[subs[0]]
     assert train.length[0] == last - first + 1
     assert list(names) == sorted(names)  # written in sorted order whatever the thread count
-    ingest_kth(tiny_raw, tmp_path / "train1.h5", tmp_path / "test1.h5", TINY_DATA, threads=1)
+    build_kth(tiny_raw, tmp_path / "train1.h5", tmp_path / "test1.h5", TINY_DATA, threads=1)
     assert VideoStore(tmp_path / "train1.h5").attrs["frames_sha256"] == train.attrs["frames_sha256"]
 
 
@@ -201,8 +201,8 @@ def test_zipped_videos_ingest_like_extracted_ones(tiny_raw, tmp_path):
         with zipfile.ZipFile(raw / f"{action}.zip", "w") as archive:
             for avi in sorted(tiny_raw.glob(f"*_{action}_*.avi")):
                 archive.write(avi, avi.name)
-    ingest_kth(raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
-    ingest_kth(tiny_raw, tmp_path / "train_x.h5", tmp_path / "test_x.h5", TINY_DATA)
+    build_kth(raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
+    build_kth(tiny_raw, tmp_path / "train_x.h5", tmp_path / "test_x.h5", TINY_DATA)
     zipped, extracted = VideoStore(tmp_path / "test.h5"), VideoStore(tmp_path / "test_x.h5")
     assert zipped.attrs["frames_sha256"] == extracted.attrs["frames_sha256"]
     assert "walking.zip" in zipped.attrs["raw_checksums"]
@@ -218,18 +218,18 @@ def test_corrupt_avi_gives_one_line_naming_the_file(tiny_raw, tmp_path, damage):
     data = bad.read_bytes()
     bad.write_bytes(data[:600] if damage == "header-only" else bytes(range(256)) * 20)
     with pytest.raises(DrnetError, match="person02_running_d1_uncomp.avi") as err:
-        ingest_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA, threads=2)
+        build_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA, threads=2)
     assert "\n" not in str(err.value)
     assert list((tmp_path / "out").iterdir()) == []  # nothing half-written
 
 
 def test_split_and_source_mismatches_are_refused(tiny_raw, tmp_path):
     with pytest.raises(DrnetError, match="no videos of the test persons \\[9\\]"):
-        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"test_persons": [9]}))
+        build_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"test_persons": [9]}))
     with pytest.raises(DrnetError, match="kth.data.source is 'official' but"):
-        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"source": "official"}))
+        build_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"source": "official"}))
     with pytest.raises(DrnetError, match="lower kth.data.min_length"):
-        ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"min_length": 24}))
+        build_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA.model_copy(update={"min_length": 24}))
     assert not list(tmp_path.glob("*.h5"))
 
 
@@ -241,11 +241,11 @@ def test_stage_commands(repo_root, tmp_path, capsys):
     raw = tmp_path / "raw"
     assert kth_synth.main([*common, "--out", str(raw)]) == 0
     outs = ["--train-out", str(tmp_path / "train.h5"), "--test-out", str(tmp_path / "test.h5")]
-    assert kth_ingest.main([*common, "--raw", str(raw), *outs, "--summary-out", str(tmp_path / "s.json"),
+    assert kth_build.main([*common, "--raw", str(raw), *outs, "--summary-out", str(tmp_path / "s.json"),
                             "--threads", "2"]) == 0
     assert VideoStore(tmp_path / "test.h5").synthetic
     capsys.readouterr()
-    assert kth_ingest.main([*common, "--raw", str(tmp_path / "nope"), *outs]) == 2
+    assert kth_build.main([*common, "--raw", str(tmp_path / "nope"), *outs]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "nope not found" in err[-1]
     (tmp_path / "precious").mkdir()
@@ -285,17 +285,17 @@ def test_kth_synth_on_a_full_disk_fails_in_one_line_instead_of_writing_truncated
     assert not out.exists() and list(tmp_path.iterdir()) == []  # no folder that looks complete, no debris
 
 
-def test_kth_ingest_on_a_full_disk_never_leaves_a_mixed_old_new_pair(tiny_raw, repo_root, tmp_path):
+def test_kth_build_on_a_full_disk_never_leaves_a_mixed_old_new_pair(tiny_raw, repo_root, tmp_path):
     sets = ["--set", "kth.data.source=synthetic", "--set", "kth.data.train_persons=[1,2]", "--set",
             "kth.data.test_persons=[3]", "--set", "kth.data.min_length=4"]
-    ingest_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA)
+    build_kth(tiny_raw, tmp_path / "a.h5", tmp_path / "b.h5", TINY_DATA)
     train_size, test_size = (tmp_path / "a.h5").stat().st_size, (tmp_path / "b.h5").stat().st_size
     assert test_size < train_size
     out = tmp_path / "out"
     out.mkdir()
     (out / "train.h5").write_text("old train")
     (out / "test.h5").write_text("old test")
-    argv = ["stages.kth_ingest", "--variant", "demo", *sets, "--raw", str(tiny_raw), "--train-out",
+    argv = ["stages.kth_build", "--variant", "demo", *sets, "--raw", str(tiny_raw), "--train-out",
             str(out / "train.h5"), "--test-out", str(out / "test.h5")]
     proc, errors = _run_stage(repo_root, argv, (train_size + test_size) // 2)  # test.h5 fits, train.h5 does not
     assert proc.returncode == 2, proc.stderr[-2000:]
@@ -341,7 +341,7 @@ def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, m
             archive.writestr("extra.bin", np.random.default_rng(0).bytes(2 << 20))
     assert (raw / "boxing.zip").stat().st_size < 3 << 20
     with pytest.raises(DrnetError, match="extra.bin (expands|declares)") as err:
-        ingest_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA)
+        build_kth(raw, tmp_path / "out" / "train.h5", tmp_path / "out" / "test.h5", TINY_DATA)
     assert "\n" not in str(err.value)
     assert list((tmp_path / "out").iterdir()) == []
     with pytest.raises(DrnetError, match="extra.bin (expands|declares)"):
@@ -351,7 +351,7 @@ def test_zip_members_too_large_are_refused_from_the_header(tiny_raw, tmp_path, m
 def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_raw, tmp_path, monkeypatch):
     import errno
 
-    from drnet.data.kth import ingest
+    from drnet.data.kth import build
     from drnet.data.store import VideoStoreWriter
 
     class FlushFailsForTrain(VideoStoreWriter):
@@ -363,9 +363,9 @@ def test_a_store_failing_at_its_final_flush_takes_the_other_store_with_it(tiny_r
 
     (tmp_path / "train.h5").write_text("old train")
     (tmp_path / "test.h5").write_text("old test")
-    monkeypatch.setattr(ingest, "VideoStoreWriter", FlushFailsForTrain)
+    monkeypatch.setattr(build, "VideoStoreWriter", FlushFailsForTrain)
     with pytest.raises(OSError):
-        ingest_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
+        build_kth(tiny_raw, tmp_path / "train.h5", tmp_path / "test.h5", TINY_DATA)
     assert (tmp_path / "train.h5").read_text() == "old train" and (tmp_path / "test.h5").read_text() == "old test"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.h5", "train.h5"]
 

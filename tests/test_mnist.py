@@ -4,7 +4,10 @@ import struct
 import numpy as np
 import pytest
 
-from drnet.data.mnist import BouncingMnist, build_split, load_sklearn_digits, read_idx
+from drnet.data.mnist.bouncing import BouncingMnist
+from drnet.data.mnist.build import build_split
+from drnet.data.mnist.digits import load_sklearn_digits
+from drnet.data.mnist.idx import read_idx
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.params import section
@@ -91,7 +94,7 @@ def test_idx_source_needs_raw_folder(demo_params):
 
 
 def test_swapped_images_and_labels_are_refused_by_shape(tmp_path):
-    from drnet.data.mnist import MNIST_FILES, load_idx_digits
+    from drnet.data.mnist.idx import MNIST_FILES, load_idx_digits
 
     images, labels = MNIST_FILES["test_images"].name, MNIST_FILES["test_labels"].name
     _idx(tmp_path / labels, 2051, (2, 28, 28), bytes(2 * 28 * 28))  # images under the labels name
@@ -138,7 +141,7 @@ def test_gzip_expanding_far_beyond_its_header_is_refused_without_inflating_it(tm
 
 
 def _official_files(folder, n=10, split="train"):
-    from drnet.data.mnist import MNIST_FILES
+    from drnet.data.mnist.idx import MNIST_FILES
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -167,8 +170,8 @@ def test_build_failing_on_the_test_split_leaves_no_train_store(repo_root, tmp_pa
 def test_mnist_download_writes_only_below_data_and_uses_local_copies(repo_root, tmp_path, monkeypatch, capsys):
     import hashlib
 
-    from drnet.data import mnist
     from drnet.data.download import RemoteFile
+    from drnet.data.mnist import idx
     from stages import mnist_download
 
     monkeypatch.chdir(tmp_path)
@@ -180,7 +183,7 @@ def test_mnist_download_writes_only_below_data_and_uses_local_copies(repo_root, 
     _official_files(local, split="train")
     _official_files(local, split="test")
     files = {key: RemoteFile(f.name, "md5:" + hashlib.md5((local / f.name).read_bytes()).hexdigest())
-             for key, f in mnist.MNIST_FILES.items()}
+             for key, f in idx.MNIST_FILES.items()}
     monkeypatch.setattr(mnist_download, "MNIST_FILES", files)
     assert mnist_download.main(common) == 0  # no network: every file comes from the local folder
     assert sorted(p.name for p in (tmp_path / "data/raw/mnist").iterdir()) == sorted(

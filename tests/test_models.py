@@ -17,8 +17,8 @@ def test_dcgan_shapes_and_unit_norm(size, channels):
     v, skips = enc(x)
     assert v.shape == (3, 12) and skips is None
     torch.testing.assert_close(v.norm(dim=1), torch.ones(3))
-    unnormalised = DcganEncoder(channels, 12, width=8, image_size=size)(x)[0]
-    assert unnormalised.abs().max() < 1  # the authors' head: BatchNorm -> tanh
+    unnormalized = DcganEncoder(channels, 12, width=8, image_size=size)(x)[0]
+    assert unnormalized.abs().max() < 1  # the authors' head: BatchNorm -> tanh
     y = dec(v, torch.randn(3, 5))
     assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
 

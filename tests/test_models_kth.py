@@ -138,7 +138,7 @@ def test_autoencoder_takes_skips_from_the_other_frame():
 def test_true_pose_decode_draws_each_real_pose_on_the_last_observed_content(kth, tmp_path):
     # The KTH table's decoder-only motion row: if these frames do not move, a frozen generation is the decoder's.
     from drnet.data.store import VideoStore, VideoStoreWriter
-    from drnet.eval.disentangle_kth import true_pose_decode
+    from drnet.eval.kth_disentangle import true_pose_decode
     from drnet.frames import store_frames
 
     size = kth.data.image_size

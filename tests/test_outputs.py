@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from drnet.cli import is_output_flag, path_conflict
 from drnet.data.video_folder import split_videos
 from stages import chairs_meshes, mnist_build, norb_synth, paper_report, train_drnet, video_folder_ingest
 from stages import figures as figures_stage
+from stages.cli import is_output_flag, path_conflict
 from stages.dag.registry import jobs
 
 MNIST = ["--variant", "demo", "--set", "mnist.data.train_sequences=3", "--set", "mnist.data.test_sequences=3",

@@ -162,7 +162,7 @@ def test_unreadable_params_files_give_one_line(tmp_path, content, message):
 ])
 def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
     """What `snakemake --config` hands the Snakefile (strings, via YAML's BaseLoader) merged over params.yaml."""
-    from drnet.dag_support import check_config, merged_config
+    from stages.dag.support import check_config, merged_config
 
     with pytest.raises(DrnetError) as err:
         check_config(merged_config(cli, str(repo_root / "params.yaml")))
@@ -170,12 +170,13 @@ def test_snakemake_config_is_refused_in_one_line(repo_root, cli, message):
 
 
 def test_schema_types_every_section_of_the_file(repo_root):
-    from drnet.params import VARIANTS
+    from drnet.params import DATASETS, VARIANTS
     from drnet.params.schema import SECTIONS, Params
 
     assert set(load_raw(repo_root / "params.yaml")) == set(Params.model_fields)
     assert set(VARIANTS[1:]) <= set(Params.model_fields) and not set(VARIANTS) & set(SECTIONS)
-    assert {"mnist", "kth", "norb", "chairs", "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    assert {*DATASETS, "leakage", "ablation", "runtime"} <= set(SECTIONS)
+    assert set(DATASETS) == {name for name, model in SECTIONS.items() if "data" in model.model_fields}
     import drnet.params
     from drnet.params import schema
 
@@ -266,8 +267,8 @@ def test_runtime_compile_is_read_by_drnet_training(tmp_path, monkeypatch):
 
 
 def test_snakemake_config_of_the_ablation_reaches_only_the_ablated_rules(repo_root):
-    from drnet.dag_support import merged_config, overrides
     from stages.dag.registry import registry
+    from stages.dag.support import merged_config, overrides
 
     config = merged_config({"ablation": {"noadv": {"adv_weight": "0.01"}}}, str(repo_root / "params.yaml"))
     flags = {s.name: overrides(config, s.params, str(repo_root / "params.yaml")) for s in registry()}
@@ -319,8 +320,8 @@ def test_schema_defaults_are_values_params_yaml_gives(repo_root):
                                  "norb.model.normalize_content"])
 def test_documented_knobs_are_settable(repo_root, key):
     """The README's knobs take `--set` (stage CLI) and `--config` (Snakemake, passed on as --set)."""
-    from drnet.dag_support import merged_config, overrides
     from drnet.params import lookup
+    from stages.dag.support import merged_config, overrides
 
     path = repo_root / "params.yaml"
     for value in (True, False):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from drnet.data.render import Renderer, available, load_mesh, normalise
+from drnet.data.render import Renderer, available, load_mesh, normalize_mesh
 from drnet.errors import DrnetError
 
 OK, WHY = available()
@@ -17,13 +17,13 @@ def _object() -> trimesh.Trimesh:
     mast = trimesh.creation.box((0.1, 0.8, 0.1))
     mast.apply_translation((0.4, 0.5, 0.0))
     mast.visual.face_colors = [40, 40, 220, 255]
-    return normalise(trimesh.util.concatenate([body, mast]))
+    return normalize_mesh(trimesh.util.concatenate([body, mast]))
 
 
-def test_normalise_fits_unit_sphere():
+def test_normalize_mesh_fits_unit_sphere():
     mesh = trimesh.creation.box((4.0, 2.0, 1.0))
     mesh.apply_translation((10.0, -3.0, 2.0))
-    out = normalise(mesh)
+    out = normalize_mesh(mesh)
     assert np.allclose(out.bounds.mean(axis=0), 0.0, atol=1e-9)
     assert np.isclose(np.linalg.norm(out.vertices, axis=1).max(), 1.0)
 
@@ -55,7 +55,7 @@ def test_load_mesh_round_trip_keeps_colours(tmp_path):
     mesh = load_mesh(path)
     assert len(mesh.faces) == len(_object().faces)
     with Renderer(size=32) as r:
-        img = r.render(normalise(mesh), 0, 30)
+        img = r.render(normalize_mesh(mesh), 0, 30)
     assert (img[..., 0] > 100).any()
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from drnet.errors import DrnetError
-from drnet.train import runtime
+from drnet.runtime import context as runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def no_cuda(monkeypatch):
 
 def test_auto_warns_when_a_gpu_is_expected_but_torch_has_no_cuda(no_cuda, monkeypatch, caplog):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
-    with caplog.at_level(logging.WARNING, logger="drnet.train.runtime"):
+    with caplog.at_level(logging.WARNING, logger="drnet.runtime.context"):
         assert runtime.pick_device("auto") is False
     (record,) = caplog.records
     assert record.levelno == logging.WARNING and record.getMessage().startswith("WARNING: CUDA_VISIBLE_DEVICES=0")
@@ -33,13 +33,13 @@ def test_auto_warns_when_a_gpu_is_expected_but_torch_has_no_cuda(no_cuda, monkey
 
 def test_auto_warns_when_nvidia_smi_is_present(no_cuda, monkeypatch, caplog):
     monkeypatch.setattr(runtime.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
-    with caplog.at_level(logging.WARNING, logger="drnet.train.runtime"):
+    with caplog.at_level(logging.WARNING, logger="drnet.runtime.context"):
         runtime.pick_device("auto")
     assert "nvidia-smi is installed" in caplog.text
 
 
 def test_auto_is_quiet_on_a_cpu_machine(no_cuda, caplog):
-    with caplog.at_level(logging.WARNING, logger="drnet.train.runtime"):
+    with caplog.at_level(logging.WARNING, logger="drnet.runtime.context"):
         assert runtime.pick_device("auto") is False and runtime.pick_device("cpu") is False
     assert caplog.records == []
 

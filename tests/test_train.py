@@ -7,14 +7,14 @@ import torch
 
 from drnet import checkpoint as ckpt
 from drnet.checkpoint import load_model
-from drnet.data.mnist import build_split
+from drnet.data.mnist.build import build_split
 from drnet.errors import DrnetError
 from drnet.params import Runtime, section
+from drnet.runtime.context import Context
 from drnet.train.drnet import train_drnet
 from drnet.train.loop import Run
 from drnet.train.lstm import train_lstm
 from drnet.train.resume import key_mismatch, resume_key
-from drnet.train.runtime import Context
 
 CTX = Context(device=torch.device("cpu"))
 RUNTIME = Runtime(num_workers=0, channels_last=False)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drnet.models import DrNet  # noqa: E402
 from drnet.models.lstm import PoseLSTM  # noqa: E402
-from drnet.params import load_params, section  # noqa: E402
+from drnet.params import DATASETS, load_params, section  # noqa: E402
 from drnet.train.drnet import generator_losses  # noqa: E402
 
 EFFECTIVE_TFLOPS = 10.0  # assumed sustained fp32 throughput of one data-centre GPU on these small convnets
@@ -94,7 +94,7 @@ def main() -> int:
     print("| dataset | DrNet step GFLOP (batch) | DrNet steps | LSTM step GFLOP | LSTM steps | total PFLOP | "
           f"hours at {EFFECTIVE_TFLOPS:g} TFLOP/s | activations GiB | params+Adam MiB | store GiB (raw) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name in ("mnist", "norb", "chairs", "kth"):
+    for name in DATASETS:
         cfg = section(params, name)
         size = params[name]["data"]["image_size"]
         channels = CHANNELS[name]

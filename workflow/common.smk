@@ -1,12 +1,12 @@
 # Helpers of the Snakefile: loading params.yaml, config validation and per-rule --set overrides
-# (logic in drnet/dag_support.py).
+# (logic in stages/dag/support.py).
 import os
 import sys
 
 sys.path.insert(0, workflow.basedir)
 os.environ.update(PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))  # stages use this venv
 
-from drnet.dag_support import check_config, check_overrides_reach, merged_config, overrides, params_digest
+from stages.dag.support import check_config, check_overrides_reach, merged_config, overrides, params_digest
 from drnet.errors import DrnetError
 from drnet.params.text import safe_yaml
 from stages.dag.registry import jobs, targets
@@ -70,7 +70,7 @@ def OVERRIDE_PARAMS(keys, variant="paper"):
 
 
 def OVERRIDES(keys):
-    """The same --set flags for the shell command (an f-string in the generated rules), with a leading space when
+    """The same --set flags for the shell command (an f-string in rules.smk), with a leading space when
     any and braces doubled for the job's own formatting."""
     flags = _overrides(keys)
     return (" " + flags.replace("{", "{{").replace("}", "}}")) if flags else ""

@@ -7,7 +7,7 @@ One fixed directional light plus ambient, flat (per-face) shading, a perspective
 object at a distance that fits the object's bounding sphere, 4x multisampling.
 
 >>> with Renderer(size=64) as r:
-...     rgb = r.render(normalise(mesh), azimuth_deg=30, elevation_deg=20)     # uint8 [64, 64, 3]
+...     rgb = r.render(normalize_mesh(mesh), azimuth_deg=30, elevation_deg=20)     # uint8 [64, 64, 3]
 
 Deterministic: the same mesh, pose and settings give the same pixels on the same machine and Mesa version.
 Needs an EGL driver: on Debian/Ubuntu the packages libegl1, libegl-mesa0 and libgl1-mesa-dri (``make setup``
@@ -76,7 +76,7 @@ def available() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def normalise(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+def normalize_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     """A copy centred at its bounding-box centre and scaled so its bounding sphere (about that centre) has radius 1."""
     out = mesh.copy()
     centre = out.bounds.mean(axis=0)
@@ -189,7 +189,7 @@ class Renderer:
         return vao
 
     def render(self, mesh: trimesh.Trimesh, azimuth_deg: float, elevation_deg: float) -> np.ndarray:
-        """uint8 [size, size, 3] image of ``mesh`` (expected normalised to the unit sphere) from the given view."""
+        """uint8 [size, size, 3] image of ``mesh`` (expected normalized to the unit sphere) from the given view."""
         eye = camera_position(azimuth_deg, elevation_deg, self.distance)
         view = _look_at(eye, np.zeros(3), np.array([0.0, 1.0, 0.0]))
         proj = _perspective(self.fov_deg, max(self.distance - 1.5, 0.05), self.distance + 1.5)

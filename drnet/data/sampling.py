@@ -102,7 +102,7 @@ class FreshPairDataset(Dataset):
     """Item (clip id, t, k) -> the same triple as ``PairDataset``, from a clip generated on the fly.
 
     ``source`` draws clips (``draw(rng)``) and renders any of their frames (``render(clip, ts)``), e.g.
-    ``drnet.data.mnist.BouncingMnist``; clip ``i`` is drawn from ``(seed, i)``, whichever worker renders it.
+    ``drnet.data.mnist.bouncing.BouncingMnist``; clip ``i`` is drawn from ``(seed, i)``, whichever worker renders it.
     """
 
     def __init__(self, source, seed: int):

@@ -16,7 +16,7 @@ from drnet.eval.classifiers import evaluate_accuracy, fit_classifier, frames_to_
 from drnet.models.classifiers import ActionClassifier
 from drnet.params import KTH_ACTIONS
 from drnet.params import ActionClassifier as ClassifierParams
-from drnet.train.runtime import Context
+from drnet.runtime.context import Context
 
 
 def sample_clips(store: VideoStore, n: int, clip_len: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

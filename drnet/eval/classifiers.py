@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.train.global_bn import global_batch_norm
-from drnet.train.runtime import Context
+from drnet.runtime.context import Context
+from drnet.runtime.global_bn import global_batch_norm
 
 Transform = Callable[[Any], torch.Tensor]
 

@@ -3,10 +3,14 @@ is drawn by ``drnet.report.neighbours``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from drnet.frames import PIXEL_MAX
+
+NEAR_EMPTY_STD = 0.02  # a frame whose pixel std is below 2% of the range shows nothing (person out of view)
 
 
 def _as_unit_float(images: np.ndarray, name: str) -> torch.Tensor:
@@ -42,3 +46,32 @@ def nearest_neighbours(queries: np.ndarray, bank: np.ndarray, k: int = 5, chunk:
         best_d, pick = d.topk(min(k, d.shape[1]), dim=1, largest=False, sorted=True)
         best_i = idx.gather(1, pick)
     return best_i.numpy()
+
+
+@dataclass(frozen=True)
+class GeneratedNeighbours:
+    """Fig. 10's search: generated frames ``queries`` [Q, H, W, C], one ``label`` each, and the ``indices`` int64
+    [Q, k] of their nearest frames in the bank; ``note`` says which near-empty frames were left out or marked."""
+
+    labels: list[str]
+    queries: np.ndarray
+    indices: np.ndarray
+    note: str
+
+
+def generated_neighbours(generated: np.ndarray, bank, max_offset: int, k: int = 5) -> GeneratedNeighbours:
+    """The frames at the first, middle and last offset of up to six generated clips uint8 [B, T, H, W, C], each
+    with its ``k`` nearest in ``bank`` (e.g. every frame of a training store, read chunk by chunk). Near-empty
+    generated frames are left out, or all kept and marked when every one is."""
+    picks = [0, max_offset // 2, max_offset - 1]
+    candidates = [(f"clip {i + 1}, t+{t + 1}", clip[t]) for i, clip in enumerate(generated[:6]) for t in picks]
+    kept = [(label, frame) for label, frame in candidates if frame.std() >= NEAR_EMPTY_STD * PIXEL_MAX]
+    empty = len(candidates) - len(kept)
+    criterion = f"pixel std < {NEAR_EMPTY_STD:.0%} of the range: nothing in view"
+    if kept:
+        note = f"{empty} near-empty generated frames ({criterion}) left out" if empty else ""
+    else:
+        kept = [(f"{label} (near-empty)", frame) for label, frame in candidates]
+        note = f"EVERY generated frame is near-empty ({criterion}), so all are shown, marked"
+    queries = np.stack([frame for _, frame in kept])
+    return GeneratedNeighbours([label for label, _ in kept], queries, nearest_neighbours(queries, bank, k=k), note)

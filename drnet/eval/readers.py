@@ -2,8 +2,8 @@
 
 Disentanglement is measured the way the paper shows it, by swapping content and pose between clips: for a
 content clip A and a pose clip B, DrNet decodes ``D(Ec(A), Ep(B))``, and a disentangled model draws A's objects
-in B's configuration. Readers trained only on real frames then read the swap (``drnet.eval.disentangle_mnist``,
-``disentangle_objects``, ``disentangle_kth``); each number comes with its chance level and the reader's own
+in B's configuration. Readers trained only on real frames then read the swap (``drnet.eval.mnist_disentangle``,
+``object_disentangle``, ``kth_disentangle``); each number comes with its chance level and the reader's own
 accuracy on held-out real frames (the ceiling), so it can be read. Here: the MNIST digit reader (one colour
 channel, one digit) and the CNN frame reader of the other datasets.
 """
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.data.mnist import BouncingMnist, source_from_store
+from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import evaluate_accuracy, fit_classifier
 from drnet.frames import store_frames, unit_array

@@ -2,7 +2,7 @@
 
 A conv over the whole final feature map gives the vector, then BatchNorm and tanh bound each unit to (-1, 1) and
 keep different inputs from collapsing onto one direction; unit L2 norm is an option on top (the paper's text
-says the vectors are unit-norm; the authors' code normalises the pose vector only, behind a flag). Without the
+says the vectors are unit-norm; the authors' code normalizes the pose vector only, behind a flag). Without the
 BatchNorm + tanh, a bare conv + L2 norm let content vectors of different clips sit at cosine 0.997.
 """
 

@@ -11,8 +11,8 @@ class PoseLSTM(nn.Module):
     """Input concat(pose(t-1) [B, P], content [B, Dc]) -> pose(t) [B, P] (tanh), one step at a time.
 
     A linear embedding, ``layers`` stacked LSTM layers of ``hidden`` cells (paper: 2 x 256), and a linear
-    output with tanh. When the pose encoder unit-normalises its vectors (``normalize``), predictions are
-    normalised the same way, as in the authors' code, so a long rollout stays on the sphere the decoder was
+    output with tanh. When the pose encoder unit-normalizes its vectors (``normalize``), predictions are
+    normalized the same way, as in the authors' code, so a long rollout stays on the sphere the decoder was
     trained on. Linear layers start N(0, 0.02) (authors' init); the LSTM cells keep PyTorch's default.
     ``content`` is a vector: for U-Net content encoders only the vector is used here.
 

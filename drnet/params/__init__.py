@@ -19,6 +19,7 @@ from drnet.params.load import load_params, load_raw
 from drnet.params.overlay import deep_merge, resolve, with_ablation
 from drnet.params.overrides import apply_overrides
 from drnet.params.schema import (
+    DATASETS,
     KTH_ACTIONS,
     SEED_MAX,
     VARIANTS,
@@ -63,6 +64,7 @@ from drnet.params.tracking import lookup, params_hash, tracked_params, training_
 from drnet.params.validate import section, validate
 
 __all__ = [
+    "DATASETS",
     "KTH_ACTIONS", "SEED_MAX", "VARIANTS", "Ablation", "Ablations", "ActionClassifier", "AeBaseline", "Chairs",
     "ChairsData", "Download", "DrnetModel", "DrnetTrain", "FewShot", "FvdWeights", "Generate", "Inception", "Kth",
     "KthData", "KthSwapEval", "KthSynthetic", "Leakage", "LpipsWeights", "LstmModel", "LstmTrain", "Mnist",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 VARIANTS = ("paper", "demo", "proof")  # demo: tiny overlay; proof: the CPU disentanglement run
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range; larger seeds overflow inside torch
+DATASETS = ("mnist", "norb", "chairs", "kth")  # in the paper's order; each has its own params section (Params)
 INT_MAX = 2**31 - 1  # largest integer any knob takes (counts, sizes, steps): beyond it torch/numpy overflow
 
 
@@ -87,7 +88,7 @@ class DrnetModel(Strict):
     disc_hidden: int = Field(100, gt=0, le=4096)
     normalize: bool = Field(True, description="unit-norm pose vectors and LSTM predictions (paper; both codes)")
     normalize_content: bool = Field(True, description="unit-norm content vectors too (paper text, Lua drnet; "
-                                                      "drnet-py normalises pose only)")
+                                                      "drnet-py normalizes pose only)")
 
     @model_validator(mode="after")
     def _unet_pairs(self) -> DrnetModel:
@@ -156,7 +157,7 @@ class Probe(Strict):
 
 
 class SwapEval(Strict):
-    """The swap measure of disentanglement (drnet.eval.disentangle_mnist)."""
+    """The swap measure of disentanglement (drnet.eval.mnist_disentangle)."""
 
     reader_steps: int = Field(1500, gt=0, description="training steps of the reader network (real frames only)")
     reader_batch: int = Field(128, gt=1, le=4096)
@@ -284,7 +285,7 @@ class FewShot(Strict):
 
 
 class ObjectSwapEval(Strict):
-    """Swap measure for NORB and chairs (drnet.eval.disentangle_objects.object_swap_table)."""
+    """Swap measure for NORB and chairs (drnet.eval.object_disentangle.object_swap_table)."""
 
     n_pairs: int = Field(500, gt=0, le=100_000)
     reader_width: int = Field(16, gt=0, le=512)
@@ -292,7 +293,7 @@ class ObjectSwapEval(Strict):
 
 
 class KthSwapEval(ObjectSwapEval):
-    """KTH: person reader on swaps and generations, motion over time (drnet.eval.disentangle_kth.kth_table)."""
+    """KTH: person reader on swaps and generations, motion over time (drnet.eval.kth_disentangle.kth_table)."""
 
     offsets: list[int] = Field([10, 50, 100], min_length=1)
     n_clips: int = Field(50, gt=0, le=10_000)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from drnet.errors import DrnetError
 from drnet.io import atomic_write_text
-from drnet.report.scale import paper_section, short_scale
+from drnet.report.scale import short_scale
 from drnet.report.tables import to_html, to_markdown, write_table
 
 # ---------------------------------------------------------------- Table 1 (NORB)
@@ -73,11 +73,10 @@ def leakage_row(name: str, store, trained: dict, r: dict) -> dict:
             "pose chance": r["pose_chance"], "clips": r["n_clips"], "frames": r["n_frames"]}
 
 
-def leakage_stamp(name: str, trained: dict, store, params_path: str | Path, params: dict) -> list[str]:
+def leakage_stamp(name: str, trained: dict, store, paper: dict) -> list[str]:
     """``[name + its short scale note]`` for a model below paper scale or on synthetic data, else ``[]``
-    (``trained``: the model file's params; ``params``: this run's, to see which datasets have a paper section)."""
-    dataset = str(store.attrs.get("dataset"))
-    note = short_scale(trained, paper_section(params_path, dataset) if dataset in params else None, store.synthetic)
+    (``trained``: the model file's params; ``paper``: the paper-scale params, every section)."""
+    note = short_scale(trained, paper.get(str(store.attrs.get("dataset"))), store.synthetic)
     return [f"{name} {note}"] if note else []
 
 

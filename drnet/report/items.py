@@ -91,4 +91,3 @@ ITEMS = [
          "Clip identity from pose and the pose factor from content (linear probes): both should be near chance.",
          "table"),
 ]
-DATA_SUMMARIES = ("mnist", "norb", "chairs", "kth")

@@ -23,9 +23,9 @@ import pandas as pd
 
 from drnet.errors import DrnetError
 from drnet.io import atomic_dir, atomic_write_text, read_json
-from drnet.params import params_hash
+from drnet.params import DATASETS, params_hash
 from drnet.report.experiment_tables import PROBE_ROWS, probe_table, readable_inception_table
-from drnet.report.items import DATA_SUMMARIES, ITEMS, Item
+from drnet.report.items import ITEMS, Item
 from drnet.report.scale import scale_note
 from drnet.report.tables import format_cell, to_html, to_markdown
 
@@ -66,7 +66,7 @@ def _synthetic(summary: dict) -> bool:
 def scale_notes(params: dict, paper: dict | None, summaries: dict[str, dict]) -> dict[str, str]:
     """Per dataset: the scale stamp of this run's params against the paper's (empty at paper scale, real data)."""
     notes = {}
-    for name in DATA_SUMMARIES:
+    for name in DATASETS:
         s = summaries.get(name, {})
         note = scale_note(params.get(name), (paper or {}).get(name), _source(s), _synthetic(s))
         if note:
@@ -122,7 +122,7 @@ def _header(commit: str, phash: str, provenance: dict[str, str], notes: dict[str
             + ". These numbers exercise the pipeline; each figure and table is stamped with its scale.")
         md += [f"> **{warn}**", ""]
         body.append(f"<p class='warn'><b>{html.escape(warn)}</b></p>")
-    rows = [(k, provenance.get(k, "unknown"), notes.get(k, "paper scale")) for k in DATA_SUMMARIES
+    rows = [(k, provenance.get(k, "unknown"), notes.get(k, "paper scale")) for k in DATASETS
             if k in provenance or k in notes]
     md += ["| dataset | data | scale |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows] + [""]
     body.append("<table border=1 cellpadding=4><tr><th>dataset</th><th>data</th><th>scale</th></tr>" + "".join(
@@ -136,7 +136,7 @@ def _section(item: Item, path: Path, tmp: Path, provenance: dict[str, str], note
     """One item's heading, caption, stamp, data line and content (figure, the stage's table, or a table rendered
     here from its CSV/JSON), as Markdown lines and HTML fragments; its files are copied under ``tmp``."""
     head = f"{item.title} ({item.paper})"
-    datasets = DATA_SUMMARIES if item.dataset == "all" else (item.dataset,)
+    datasets = DATASETS if item.dataset == "all" else (item.dataset,)
     stamp = " | ".join(f"{d}: {notes[d]}" if item.dataset == "all" else notes[d] for d in datasets if d in notes)
     data = "; ".join(f"{d}: {provenance[d]}" for d in datasets if d in provenance) or "unknown"
     meta = f"Data: {data}. Source file: `{path}`."

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from drnet.eval.experiments import SUPERVISED_SOA  # noqa: E402
 from drnet.io import atomic_path, read_json  # noqa: E402
 from drnet.report.tables import format_cell  # noqa: E402
 
@@ -78,9 +77,10 @@ def scorer_note(classifier_summary: str | Path | None) -> str:
 FEWSHOT_LABELS = {"drnet": "DrNet pose vectors", "ae": "autoencoder latents (baseline)"}
 
 
-def fewshot_plot(df: pd.DataFrame, path: str | Path, stamp: str = "") -> None:
+def fewshot_plot(df: pd.DataFrame, path: str | Path, stamp: str = "", *, supervised_soa: float) -> None:
     """Fig. 8 from ``drnet.eval.experiments.fewshot_curve``'s rows: mean +- std accuracy per subject count; x ticks
-    at whole subjects; legend outside the axes; the published supervised state of the art and chance as lines."""
+    at whole subjects; legend outside the axes; the published supervised state of the art (``supervised_soa``,
+    a fraction) and chance as lines."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     models = list(dict.fromkeys(df.model))
     for k, model in enumerate(models):
@@ -88,8 +88,8 @@ def fewshot_plot(df: pd.DataFrame, path: str | Path, stamp: str = "") -> None:
         shift = (k - (len(models) - 1) / 2) * 0.06  # side by side, so error bars never hide each other
         ax.errorbar(stats.index + shift, 100 * stats["mean"], yerr=100 * stats["std"], marker="o", capsize=3,
                     label=FEWSHOT_LABELS.get(model, model))
-    ax.axhline(100 * SUPERVISED_SOA, color="k", linestyle="--",
-               label=f"published fully supervised SOA ({SUPERVISED_SOA:.1%}, paper Fig. 8; not this run)")
+    ax.axhline(100 * supervised_soa, color="k", linestyle="--",
+               label=f"published fully supervised SOA ({supervised_soa:.1%}, paper Fig. 8; not this run)")
     ax.axhline(100 / 6, color="grey", linestyle=":", label="chance (16.7%)")
     subjects = sorted(int(s) for s in df.subjects.unique())
     ax.set_xticks(subjects)

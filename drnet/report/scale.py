@@ -2,15 +2,13 @@
 
 A demo run trains tiny models on embedded or synthetic data; its figures and tables must say so on themselves,
 not only in the report around them. ``scale_note`` builds the stamp text from a trained model's own params (the
-ones in its model file) against the paper-scale params; it is empty at paper scale on real data.
+ones in its model file) against the paper-scale params, which the caller passes in (a stage reads them from its
+params file); it is empty at paper scale on real data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-
-from drnet.params import load_params
 
 # (section path in the model file's params, label): the knobs that set a run's scale
 SCALE_KEYS = ((("train", "steps"), "steps"), (("model", "width"), "width"))
@@ -22,11 +20,6 @@ def _get(tree: Mapping, path: tuple[str, ...]):
             return None
         tree = tree[part]
     return tree
-
-
-def paper_section(params_path: str | Path, dataset: str) -> dict:
-    """The paper-scale params of one dataset section (no demo overlay, no overrides)."""
-    return load_params(params_path, "paper")[dataset]
 
 
 def scale_note(trained: Mapping | None, paper: Mapping | None, source: str | None, synthetic: bool) -> str:

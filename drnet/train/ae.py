@@ -14,10 +14,10 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from drnet.data.store import VideoStore
 from drnet.models.autoencoder import AutoEncoder
 from drnet.params import AeBaseline
+from drnet.runtime.context import Context, widen
+from drnet.runtime.global_bn import global_batch_norm
 from drnet.train.drnet import pair_source
-from drnet.train.global_bn import global_batch_norm
 from drnet.train.loop import Run, Step, train_loop
-from drnet.train.runtime import Context, widen
 
 
 class AeStep(Step):

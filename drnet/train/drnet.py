@@ -28,15 +28,15 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import Dataset
 
-from drnet.data.mnist import source_from_store
+from drnet.data.mnist.bouncing import source_from_store
 from drnet.data.sampling import FreshPairDataset, PairDataset, different_clip_partner, fresh_pair_plan, pair_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.models import DrNet
 from drnet.params import DrnetModel, DrnetTrain
-from drnet.train.global_bn import global_batch_norm
+from drnet.runtime.context import Context, widen
+from drnet.runtime.global_bn import global_batch_norm
 from drnet.train.loop import Run, Step, train_loop
-from drnet.train.runtime import Context, widen
 
 METRICS = ("rec", "sim", "adv", "disc_loss", "disc_acc")
 

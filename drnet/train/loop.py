@@ -26,8 +26,8 @@ from drnet.data.sampling import StepBatchSampler
 from drnet.io import atomic_path
 from drnet.params import Runtime
 from drnet.progress import progress
+from drnet.runtime.context import Context, all_reduce_mean, barrier
 from drnet.train.resume import resume
-from drnet.train.runtime import Context, all_reduce_mean, barrier
 
 
 class Schedule(Protocol):

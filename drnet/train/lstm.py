@@ -22,14 +22,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import Dataset
 
 from drnet.checkpoint import load_model
-from drnet.data.mnist import source_from_store
+from drnet.data.mnist.bouncing import source_from_store
 from drnet.data.sampling import FreshWindowDataset, WindowDataset, fresh_window_plan, window_plan
 from drnet.data.store import VideoStore
 from drnet.errors import DrnetError
 from drnet.models.lstm import PoseLSTM
 from drnet.params import LstmModel, LstmTrain
+from drnet.runtime.context import Context, widen
 from drnet.train.loop import Run, Step, train_loop
-from drnet.train.runtime import Context, widen
 
 
 @torch.no_grad()

@@ -60,7 +60,7 @@ def resume_key(params_hash: str, *, data: str | Path | None = None,
     data: the training store (its frames_sha256); upstream: model files the run builds on, by name (e.g.
     ``{"drnet": "data/models/mnist/drnet.pt"}`` for the LSTM); code: the digest of the source files the stage
     runs (computed by the caller: the library does not know the stage's files); runtime: the runtime settings
-    that change results (``drnet.train.runtime.result_settings``). Pass it as the training loops' ``params_hash``.
+    that change results (``drnet.runtime.context.result_settings``). Pass it as the training loops' ``params_hash``.
     """
     parts = {"params": params_hash}
     if data is not None:

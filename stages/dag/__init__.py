@@ -1,9 +1,11 @@
-"""The pipeline DAG: one table of stages, from which both front doors are generated.
+"""The pipeline DAG: one table of stages, read by both front doors.
 
 - ``registry``: the stage table (command, inputs, outputs, params keys, resources) and its jobs per variant
 - ``sources``: the source files each stage runs (its module and, transitively, the modules it imports)
-- ``render``: dvc.yaml, workflow/stages.smk and the SLURM profile; ``captions``: the Snakemake report's captions
-- ``cli``: ``python -m stages.dag write`` regenerates them; ``check`` (and a test) fails when one no longer
+- ``render``: dvc.yaml; ``smk``: the parts of each Snakemake rule, which workflow/rules.smk makes from the table
+  when Snakemake parses the workflow; ``captions``: the Snakemake report's captions (written at parse time)
+- ``support``: the Snakefile's config helpers (loading, validation, per-rule ``--set`` overrides, params digests)
+- ``cli``: ``python -m stages.dag write`` regenerates dvc.yaml; ``check`` (and a test) fails when it no longer
   matches the table or the imports, so Snakemake and DVC cannot drift apart
 """
 

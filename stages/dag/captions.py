@@ -1,7 +1,9 @@
 """Captions of ``snakemake --report``: one reStructuredText file per reported output of each job.
 
 The paper report's caption for the figures and tables it shows (drnet/report/items.py), else the stage's summary
-(the first paragraph of its module docstring) and the output's role; demo outputs are marked SYNTHETIC.
+(the first paragraph of its module docstring) and the output's role; demo outputs are marked SYNTHETIC. Snakemake
+reads captions from files, so workflow/rules.smk writes them (``write_captions``) into workflow/report/outputs/,
+a git-ignored folder, each time it parses the workflow.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from drnet.io import atomic_write_text
 from stages.dag import ROOT
 from stages.dag.registry import DATASETS, Job, Stage, jobs, registry
 
-REPORT_DIR = ROOT / "workflow" / "report"  # captions of `snakemake --report`, one per reported output
+CAPTION_DIR = ROOT / "workflow" / "report" / "outputs"  # captions of `snakemake --report`, one per reported output
 REPORT_SUFFIXES = (".png", ".gif", ".csv", ".json", ".html")
 
 
@@ -64,5 +67,17 @@ def render_captions() -> dict[Path, str]:
                 text = f"{_stage_summary(s)} This file: ``{flag.lstrip('-')}`` of stage ``{job.name}``."
             if job.variant == "demo":
                 text = f"{DEMO_MARK} {text}"
-            out[REPORT_DIR / "outputs" / caption_file(job, flag)] = text + "\n"
+            out[CAPTION_DIR / caption_file(job, flag)] = text + "\n"
     return out
+
+
+def write_captions() -> None:
+    """Write every caption into CAPTION_DIR (git-ignored), each only when its text changed, and remove captions
+    of outputs that no longer exist."""
+    wanted = render_captions()
+    CAPTION_DIR.mkdir(parents=True, exist_ok=True)
+    for path in set(CAPTION_DIR.glob("*.rst")) - set(wanted):
+        path.unlink(missing_ok=True)
+    for path, text in wanted.items():
+        if not path.is_file() or path.read_text() != text:
+            atomic_write_text(path, text)

@@ -1,4 +1,7 @@
-"""``python -m stages.dag write|check|targets``: write the generated front doors, check them, list targets."""
+"""``python -m stages.dag write|check|targets``: write dvc.yaml from the stage table, check it, list targets.
+
+Snakemake needs nothing written: workflow/rules.smk reads the stage table when Snakemake parses the workflow.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,10 @@ import sys
 import yaml
 
 from stages.dag import ROOT
-from stages.dag.captions import REPORT_DIR, render_captions
 from stages.dag.registry import ALL_VARIANTS, targets
-from stages.dag.render import render_dvc, render_slurm_profile, render_smk
+from stages.dag.render import render_dvc
 
-DVC_FILE, SMK_FILE = ROOT / "dvc.yaml", ROOT / "workflow" / "stages.smk"
-SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
+DVC_FILE = ROOT / "dvc.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,24 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "targets":
         print("\n".join(targets(args.variant)))
         return 0
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    wanted = {DVC_FILE: render_dvc(raw), SMK_FILE: render_smk(), SLURM_PROFILE: render_slurm_profile(),
-              **render_captions()}
-    stale_captions = sorted(set((REPORT_DIR / "outputs").glob("*.rst")) - set(wanted))
+    wanted = render_dvc(yaml.safe_load((ROOT / "params.yaml").read_text()))
     if args.action == "write":
-        for path in stale_captions:
-            path.unlink()
-            print(f"removed {path.relative_to(ROOT)}")
-        for path, text in wanted.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
+        DVC_FILE.write_text(wanted)
+        print(f"wrote {DVC_FILE.relative_to(ROOT)}")
         return 0
-    stale = [str(p.relative_to(ROOT)) for p, text in wanted.items() if not p.exists() or p.read_text() != text]
-    stale += [str(p.relative_to(ROOT)) for p in stale_captions]
-    if stale:
-        print(f"error: {', '.join(stale[:3])} out of date with stages/dag/ (the stage table, or the modules a stage "
-              f"imports); run `python -m stages.dag write`", file=sys.stderr)
+    if not DVC_FILE.exists() or DVC_FILE.read_text() != wanted:
+        print(f"error: {DVC_FILE.relative_to(ROOT)} out of date with stages/dag/ (the stage table, or the modules a "
+              f"stage imports); run `python -m stages.dag write`", file=sys.stderr)
         return 1
-    print("dvc.yaml, workflow/stages.smk, the report captions and profiles/slurm match stages/dag/")
+    print("dvc.yaml matches stages/dag/")
     return 0

@@ -3,18 +3,16 @@
 Every stage is one command (``python -m stages.<module> ...``) with declared inputs, outputs, params keys and
 resources. Each exists in up to three variants: ``paper`` (paper-scale params, outputs under data/ and results/),
 ``demo`` (the params.yaml ``demo:`` overlay, outputs under data/demo/ and results/demo/, names prefixed demo_) and
-``proof`` (the CPU disentanglement run, MNIST and NORB). ``Job`` binds a stage to a variant. The front doors
-(dvc.yaml, workflow/stages.smk, the SLURM profile, report captions) are rendered from this table
-(stages/dag/render.py, stages/dag/captions.py); no stage command imports it.
+``proof`` (the CPU disentanglement run, MNIST and NORB). ``Job`` binds a stage to a variant. dvc.yaml is rendered
+from this table (stages/dag/render.py) and workflow/rules.smk makes Snakemake's rules from it (stages/dag/smk.py);
+no stage command imports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drnet.params import training_keys
-
-DATASETS = ("mnist", "kth", "norb", "chairs")
+from drnet.params import DATASETS, training_keys
 
 
 def scale_keys(*datasets: str) -> list[str]:
@@ -121,7 +119,7 @@ def _kth() -> list[Stage]:
               dir_outs=frozenset({"--out"}), variants=("paper",), runtime_min=120),
         Stage("kth_synth", "stages.kth_synth", {}, {"--out": raw}, ["kth.synthetic"],
               dir_outs=frozenset({"--out"}), variants=("demo", "proof"), runtime_min=30),
-        Stage("kth_ingest", "stages.kth_ingest", {"--raw": raw},
+        Stage("kth_build", "stages.kth_build", {"--raw": raw},
               {"--train-out": train, "--test-out": test, "--summary-out": "{r}/kth_data.json"},
               ["kth.data"], args=["--threads", "2"], metrics=frozenset({"--summary-out"}), threads=2,
               mem_mb=8000, runtime_min=120, **every),

@@ -23,7 +23,7 @@ import trimesh
 from drnet.data.chairs.stores import BACKGROUND, Rendered, split_models, view_azimuths, write_stores
 from drnet.data.parallel import ordered_map
 from drnet.data.raw import MANIFEST_FILE, read_manifest
-from drnet.data.render import MESH_SUFFIXES, Renderer, load_mesh, normalise
+from drnet.data.render import MESH_SUFFIXES, Renderer, load_mesh, normalize_mesh
 from drnet.errors import DrnetError
 from drnet.io import file_digest, is_temp_name
 from drnet.params import ChairsData
@@ -64,7 +64,7 @@ def chair_renderer(size: int) -> Renderer:
 
 def render_views(renderer: Renderer, mesh: trimesh.Trimesh, azimuths: Sequence[float],
                  elevations: Sequence[float]) -> tuple[list[tuple[float, np.ndarray, np.ndarray]], float]:
-    """Render a normalised mesh at every (elevation, azimuth); return [(elevation, frames, azimuths)], seconds."""
+    """Render a normalized mesh at every (elevation, azimuth); return [(elevation, frames, azimuths)], seconds."""
     videos = []
     seconds = 0.0
     for elevation in elevations:
@@ -86,7 +86,7 @@ def _render_model(path: Path, size: int, azimuths: Sequence[float], elevations: 
         renderer = _WORKER_RENDERER
     mesh = load_mesh(path)
     try:
-        mesh = normalise(mesh)
+        mesh = normalize_mesh(mesh)
     except DrnetError:
         raise DrnetError(f"mesh {path} is empty or degenerate (zero size); check or remove the file") from None
     videos, seconds = render_views(renderer, mesh, azimuths, elevations)

@@ -22,7 +22,7 @@ from drnet.data.norb.files import AZIMUTHS, CATEGORIES, NORB_FILES, OFFICIAL_INS
 from drnet.data.norb.format import header_bytes, write_matrix
 from drnet.data.primitives import ball, box, rgba, rod
 from drnet.data.raw import MANIFEST_FILE
-from drnet.data.render import Renderer, normalise
+from drnet.data.render import Renderer, normalize_mesh
 from drnet.io import atomic_dir, atomic_write_json, file_digest, refuse_foreign
 from drnet.params import NorbSynthetic
 
@@ -50,7 +50,7 @@ def instance_split(instances: int) -> dict[str, list[int]]:
 
 
 def category_mesh(category: int, rng: np.random.Generator) -> trimesh.Trimesh:
-    """A procedural mesh of one NORB category (y up, x forward), proportions drawn from ``rng``; normalised."""
+    """A procedural mesh of one NORB category (y up, x forward), proportions drawn from ``rng``; normalized."""
     u = rng.uniform
     grey = np.array([u(0.45, 0.95)] * 3) * np.array([1.0, u(0.9, 1.1), u(0.85, 1.05)])
     base, dark, light = rgba(grey), rgba(grey * 0.6), rgba(np.clip(grey * 1.25, 0, 1))
@@ -115,7 +115,7 @@ def category_mesh(category: int, rng: np.random.Generator) -> trimesh.Trimesh:
     mesh = trimesh.util.concatenate(parts)
     # a small random yaw so that azimuth 0 differs a little between instances, as in the real turntable photos
     mesh.apply_transform(trimesh.transformations.rotation_matrix(math.radians(u(-15, 15)), [0, 1, 0]))
-    return normalise(mesh)
+    return normalize_mesh(mesh)
 
 
 def write_synthetic_norb(out_dir: str | os.PathLike, cfg: NorbSynthetic, size: int = 96) -> dict:
