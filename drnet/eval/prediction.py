@@ -35,13 +35,18 @@ DATA_RANGE = 1.0  # frames are scored as floats in [0, 1]
 SSIM_VARIANT = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "win_size": 11}
 # ground truth scored against itself: the ceiling where a metric has one (PSNR of identical frames is infinite)
 CEILINGS = {"ssim", "lpips"}
+# PSNR of frames identical at 8-bit precision (MSE 0: +inf in scikit-image) is scored at the PSNR of uniform 8-bit
+# quantisation noise, 10 log10(12 * 255^2) = 58.9 dB, so that a mean over windows stays finite (a copy of the last
+# frame of a clip that holds still is exact)
+PSNR_8BIT_CEILING = float(10 * np.log10(12 * 255.0**2))
 
 
 def metric_variants(lpips: dict | None = None, fvd: dict | None = None) -> dict[str, str]:
     """What computed each metric, for the results (library, version, settings; LPIPS/FVD files and their sha256)."""
     lib = f"scikit-image {skimage.__version__}"
     ssim = ", ".join(f"{k}={v}" for k, v in SSIM_VARIANT.items())
-    out = {"psnr": f"{lib} peak_signal_noise_ratio, data_range={DATA_RANGE}, float frames in [0, 1], all channels",
+    out = {"psnr": f"{lib} peak_signal_noise_ratio, data_range={DATA_RANGE}, float frames in [0, 1], all channels; "
+                   f"identical frames scored {PSNR_8BIT_CEILING:.1f} dB (8-bit quantisation noise), not +inf",
            "ssim": f"{lib} structural_similarity, {ssim}, data_range={DATA_RANGE}, mean over channels"}
     if lpips:
         out["lpips"] = (f"LPIPS v0.1, {lpips['backbone']} backbone (drnet.models.lpips), linear layers {lpips['path']} "
@@ -63,10 +68,11 @@ def frame_scores(real: np.ndarray, predicted: np.ndarray, lpips: Lpips | None = 
         raise ValueError(f"real {real.shape} and predicted {predicted.shape} frames differ in shape")
     n, t = real.shape[:2]
     psnr, ssim = np.empty((n, t)), np.empty((n, t))
-    with np.errstate(divide="ignore"):  # identical frames: PSNR is +inf
+    with np.errstate(divide="ignore"):  # identical frames: PSNR is +inf, scored at the 8-bit ceiling
         for i in range(n):
             for j in range(t):
-                psnr[i, j] = peak_signal_noise_ratio(real[i, j], predicted[i, j], data_range=DATA_RANGE)
+                psnr[i, j] = min(peak_signal_noise_ratio(real[i, j], predicted[i, j], data_range=DATA_RANGE),
+                                 PSNR_8BIT_CEILING)
                 ssim[i, j] = structural_similarity(real[i, j], predicted[i, j], data_range=DATA_RANGE,
                                                    channel_axis=-1, **SSIM_VARIANT)
     scores = {"psnr": psnr, "ssim": ssim}
