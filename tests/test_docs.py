@@ -399,5 +399,5 @@ def test_valid_commands_pass():
             "    --set kth.train.steps=5\n"
             "snakemake --cores 8 paper --config 'mnist={train: {steps: 1}}'\nsnakemake results/mnist_probe.json\n"
             "dvc repro mnist_probe; dvc metrics show\n```\n`python -m stages.own_video swap --drnet m.pt --out o`"
-            " and [faults](docs/faults.md#bad-inputs-tried), `drnet/eval/disentangle_{mnist,objects,kth}.py`")
+            " and [faults](docs/faults.md#bad-inputs-tried), `drnet/eval/{mnist,object,kth}_disentangle.py`")
     assert problems_in(text, ROOT / "README.md") == []

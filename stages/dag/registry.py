@@ -101,7 +101,8 @@ def _prediction(ds: str, deps: dict[str, str], variants: tuple[str, ...]) -> Sta
                  {"--csv-out": f"{{r}}/{ds}_prediction.csv", "--md-out": f"{{r}}/{ds}_prediction.md",
                   "--summary-out": f"{{r}}/{ds}_prediction.json",
                   "--manifest-out": f"{{r}}/{ds}_prediction_manifest.json", "--plot-out": f"{{r}}/{ds}/prediction.png"},
-                 ["prediction", *([f"{ds}.data.train_persons", f"{ds}.data.test_persons"] if ds == "kth" else [])],
+                 ["prediction", *([f"{ds}.data.train_persons", f"{ds}.data.test_persons"] if ds == "kth" else []),
+                  *scale_keys(ds)],
                  args=["--dataset", ds], metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60,
                  variants=variants)
 
