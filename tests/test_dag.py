@@ -72,9 +72,11 @@ def test_config_override_reaches_only_affected_rules(repo_root):
     lines = [x for x in out.splitlines() if "python -m stages." in x]
     train = [x for x in lines if "train_drnet --variant demo --dataset mnist" in x]
     assert len(train) == 1 and "--set demo.mnist.train.steps=7" in train[0]
-    # the MNIST figures, the generation, the leakage table and the report stamp their scale (steps) on themselves
-    stamps = [x for x in lines if re.search(r"stages\.(paper_report|leakage|generate .*mnist|figures .*/mnist/)", x)]
-    assert len(stamps) == 4 and all("--set demo.mnist.train.steps=7" in x for x in stamps)
+    # the MNIST figures, the generation, the prediction table, the leakage table and the report stamp their scale
+    # (steps) on themselves
+    stamps = [x for x in lines if re.search(r"stages\.(paper_report|leakage|generate .*mnist|figures .*/mnist/|"
+                                            r"prediction .*--dataset mnist)", x)]
+    assert len(stamps) == 5 and all("--set demo.mnist.train.steps=7" in x for x in stamps)
     assert not any("--set " in x for x in lines if x not in train + stamps)
 
 
