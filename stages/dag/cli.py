@@ -11,7 +11,7 @@ import sys
 import yaml
 
 from stages.dag import ROOT
-from stages.dag.registry import ALL_VARIANTS, targets
+from stages.dag.registry import TARGET_STAGES, targets
 from stages.dag.render import render_dvc
 
 DVC_FILE = ROOT / "dvc.yaml"
@@ -20,7 +20,8 @@ DVC_FILE = ROOT / "dvc.yaml"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["write", "check", "targets"])
-    parser.add_argument("--variant", default="demo", choices=ALL_VARIANTS)
+    parser.add_argument("--variant", default="demo", choices=sorted(TARGET_STAGES),
+                        help="the target whose outputs `targets` lists (a variant, or proof_kth)")
     args = parser.parse_args(argv)
     if args.action == "targets":
         print("\n".join(targets(args.variant)))
