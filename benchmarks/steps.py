@@ -8,7 +8,8 @@ never copied): per batch of B clips with 4 frames each (x0..x3),
      gradient, Ep(x3) in grad mode then detached, D(Ec(x0), Ep(x2)), C on (Ep(x2), Ep(x3)); backward through
      Ec, Ep, D and C (C's parameters still require grad there), Adam steps of Ec, Ep and D (three optimisers).
   fp32 eager; the frames arrive as the authors' ``normalize_data`` leaves them: float [T, B, C, H, W] views of
-  a [B, T, H, W, C] batch (channels-last strides).
+  a [B, T, H, W, C] batch (channels-last strides). The encoders' heads and the decoders' first layers run as the
+  convolutions the authors' code runs (``matmul_shortcut = False``; ours computes them as matrix products).
 
 ``our_step`` is the training step itself, ``drnet.train.drnet.DrnetStep``, on one batch (uint8 frame pairs from
 the loader, ``Context.to_input``, Ep(x_t) under no_grad, Ep(x_t+k) once for C and the generator, Ec(x_t+k) under
@@ -90,6 +91,9 @@ def build_model(s: Spec, device: torch.device, channels_last: bool = False, seed
 def reference_step(s: Spec, device: torch.device, seed: int = 0) -> tuple[DrNet, Callable[[Batch], None]]:
     """The authors' per-iteration work (module docstring); returns (model, step(batch))."""
     model = build_model(s, device, seed=seed)
+    for m in model.modules():  # the authors' layers are convolutions (drnet.models.heads)
+        if hasattr(m, "matmul_shortcut"):
+            m.matmul_shortcut = False
     ec, ep, dec, disc = model.content_encoder, model.pose_encoder, model.decoder, model.discriminator
     betas = (s.beta1, 0.999)
     opt_ec, opt_ep, opt_d, opt_c = (torch.optim.Adam(m.parameters(), lr=s.lr, betas=betas)

@@ -87,3 +87,42 @@ def test_adversarial_term_is_minimal_at_maximum_entropy():
         torch.nn.init.zeros_(p)  # C outputs logit 0 = probability 0.5 for every pair
     losses = generator_losses(model, torch.rand(4, 3, 64, 64), torch.rand(4, 3, 64, 64))
     torch.testing.assert_close(losses.adv, torch.log(torch.tensor(2.0)))  # BCE(0.5, 0.5) = ln 2, its minimum
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_matrix_product_layers_equal_the_convolutions_they_replace(channels_last):
+    """The encoders' heads (a conv whose kernel covers the map) and the decoders' first layer (a transposed conv
+    from a 1x1 map) run as F.linear on the same parameters: outputs and gradients equal the convolutions'."""
+    torch.manual_seed(0)
+    cfg = DrnetModel(content_encoder="dcgan64_unet", pose_encoder="dcgan64", decoder="dcgan64_unet", width=8,
+                     content_dim=16, pose_dim=4)
+    model = DrNet(cfg, channels=3, image_size=32).double()
+    x = torch.rand(6, 3, 32, 32, dtype=torch.float64)
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    runs = []
+    for shortcut in (True, False):
+        for m in model.modules():
+            if hasattr(m, "matmul_shortcut"):
+                m.matmul_shortcut = shortcut
+        content, skips = model.content_encoder(x)
+        pose = model.pose_encoder(x)[0]
+        frame = model.decoder(content, pose, skips)
+        grads = torch.autograd.grad(frame.square().sum() + content.sum(), list(model.generator_modules()[0].parameters())
+                                    + [model.decoder.stem[0].weight, model.pose_encoder.head.conv.weight])
+        runs.append((content, pose, frame, *grads))
+    for a, b in zip(*runs):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    assert runs[0][2].is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_vector_to_map_falls_back_to_the_layer_when_it_is_not_a_plain_projection():
+    from torch import nn
+
+    from drnet.models.heads import vector_to_map
+
+    strided = nn.ConvTranspose2d(5, 3, 4, 2, 1)
+    z = torch.rand(2, 5)
+    torch.testing.assert_close(vector_to_map(strided, z), strided(z[:, :, None, None]))
+    plain = nn.ConvTranspose2d(5, 3, 4, bias=True)
+    torch.testing.assert_close(vector_to_map(plain, z), plain(z[:, :, None, None]))

@@ -197,6 +197,21 @@ def _build(path, max_speed):
     build_split(path, "train", section(params, "mnist").data, seed=0)
 
 
+def test_training_summary_says_how_fast_and_on_what(tmp_path):
+    """Every training summary records the seconds its steps took, steps/s over their second half, and the machine
+    facts the timing belongs to (kernels' ISA, native bf16, precision, threads)."""
+    import json
+
+    store = tmp_path / "train.h5"
+    _build(store, 4)
+    assert _drnet_stage(tmp_path, store) == 0
+    summary = json.loads((tmp_path / "train_drnet.json").read_text())
+    assert summary["steps"] == summary["steps_run"] == 4 and summary["seconds"] > 0 and summary["steps_per_s"] > 0
+    facts = summary["machine"]
+    assert facts["device"] == "cpu" and facts["precision"] == summary["precision"] and facts["threads"] >= 1
+    assert isinstance(facts["cpu_bf16"], bool) and facts["isa"] and facts["cpu"]
+
+
 def test_rebuilt_store_is_not_resumed_stale(tmp_path, caplog, capsys):
     """`dvc exp run -S mnist.data.max_speed=1` rebuilds the store, then re-runs training with the old checkpoint:
     it must train afresh on the new data, not "resume" at the last step and write the old weights."""

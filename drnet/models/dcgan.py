@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from drnet.models.heads import VectorHead
+from drnet.models.heads import VectorHead, vector_to_map
 
 LAYERS_PER_BLOCK = 3  # conv, BatchNorm, LeakyReLU: one stride-2 block of the encoder's flat ``features``
 
@@ -67,6 +67,8 @@ class DcganUnetEncoder(DcganEncoder):
 class DcganDecoder(nn.Module):
     """(content [B, Dc], pose [B, Dp], skips ignored) -> frame float [B, C, H, W] in [0, 1]."""
 
+    matmul_shortcut = True  # the first layer as a matrix product (drnet.models.heads.vector_to_map)
+
     def __init__(self, in_dim: int, channels: int, width: int = 64, image_size: int = 64):
         super().__init__()
         levels = _levels(image_size)
@@ -82,12 +84,16 @@ class DcganDecoder(nn.Module):
 
     def forward(self, content: torch.Tensor, pose: torch.Tensor, skips: list[torch.Tensor] | None = None
                 ) -> torch.Tensor:
-        z = torch.cat([content, pose], dim=1)
-        return self.net(z[:, :, None, None])
+        x = vector_to_map(self.net[0], torch.cat([content, pose], dim=1), self.matmul_shortcut)
+        for layer in self.net[1:]:
+            x = layer(x)
+        return x
 
 
 class DcganUnetDecoder(nn.Module):
     """(content [B, Dc], pose [B, Dp], skips of the content frame) -> frame float [B, C, H, W] in [0, 1]."""
+
+    matmul_shortcut = True  # the first layer as a matrix product (drnet.models.heads.vector_to_map)
 
     def __init__(self, in_dim: int, channels: int, width: int = 64, image_size: int = 64):
         super().__init__()
@@ -107,7 +113,8 @@ class DcganUnetDecoder(nn.Module):
                 ) -> torch.Tensor:
         if skips is None or len(skips) != len(self.ups):
             raise ValueError(f"the U-Net decoder needs the content encoder's {len(self.ups)} skips")
-        d = self.stem(torch.cat([content, pose], dim=1)[:, :, None, None])
+        d = vector_to_map(self.stem[0], torch.cat([content, pose], dim=1), self.matmul_shortcut)
+        d = self.stem[2](self.stem[1](d))
         for up, skip in zip(self.ups, reversed(skips)):
             d = up(torch.cat([d, skip], dim=1))
         return d

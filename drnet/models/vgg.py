@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.models.heads import VectorHead
+from drnet.models.heads import VectorHead, vector_to_map
 
 BLOCK_CONVS = (2, 2, 3, 3, 3)
 BLOCK_WIDTHS = (1, 2, 4, 8, 8)
@@ -70,6 +70,8 @@ class Vgg16UnetDecoder(nn.Module):
     ``in_dim`` = Dc + Dp. The skips must come from a Vgg16UnetEncoder of the same width and image size.
     """
 
+    matmul_shortcut = True  # the first layer as a matrix product (drnet.models.heads.vector_to_map)
+
     def __init__(self, in_dim: int, channels: int, width: int = 64, image_size: int = 64):
         super().__init__()
         levels = _levels(image_size)
@@ -99,7 +101,8 @@ class Vgg16UnetDecoder(nn.Module):
                              "and pass the skips it returns")
         if len(skips) != len(self.blocks):
             raise ValueError(f"Vgg16UnetDecoder expects {len(self.blocks)} skips, got {len(skips)}")
-        x = self.project(torch.cat([content, pose], dim=1)[:, :, None, None])
+        x = vector_to_map(self.project[0], torch.cat([content, pose], dim=1), self.matmul_shortcut)
+        x = self.project[2](self.project[1](x))
         for block, skip in zip(self.blocks, reversed(skips)):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = block(torch.cat([x, skip], dim=1))

@@ -163,6 +163,34 @@ def cpu_bf16_supported() -> bool:
         return False
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or the platform's processor string."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+def machine_facts(ctx: Context) -> dict:
+    """What a run's speed depends on, recorded beside every timing it reports (training summaries, benchmarks):
+    the device, the CPU and the instruction set torch's CPU kernels use (``isa``: ATen's dispatch level;
+    ``ONEDNN_MAX_CPU_ISA`` when set, e.g. AVX2 to run as a CPU without AVX-512/bf16 would), whether bf16 runs
+    natively, the precision the run resolved to and its intra-op threads."""
+    facts = {"device": ctx.device.type, "cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(),
+             "cpu_bf16": cpu_bf16_supported(), "precision": ctx.precision, "threads": torch.get_num_threads(),
+             "world_size": ctx.world_size}
+    if os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        facts["onednn_max_isa"] = os.environ["ONEDNN_MAX_CPU_ISA"]
+    if ctx.device.type == "cuda":
+        facts["gpu"] = torch.cuda.get_device_name(ctx.device)
+    return facts
+
+
 def widen(t: torch.Tensor) -> torch.Tensor:
     """A loss input at float32 at least (bf16 autocast outputs widened; float64 kept)."""
     return t if t.dtype == torch.float64 else t.float()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import time
+
 import numpy as np
 import pandas as pd
 import torch
@@ -26,7 +28,7 @@ from drnet.data.sampling import StepBatchSampler
 from drnet.io import atomic_path
 from drnet.params import Runtime
 from drnet.progress import progress
-from drnet.runtime.context import Context, all_reduce_mean, barrier
+from drnet.runtime.context import Context, all_reduce_mean, barrier, machine_facts
 from drnet.train.resume import resume
 
 
@@ -88,7 +90,8 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
 
     plan(step) -> the global batch of that step (``drnet.data.sampling``); model_file(rows) -> the model file's
     ``extra`` (its kind, the architecture it is rebuilt from, the metric rows). Returns the summary
-    ``{"steps": ..., "final_<metric>": ...}`` (the last row's means).
+    ``{"steps": ..., "final_<metric>": ...}`` (the last row's means), with the time the steps run here took
+    (``seconds``; ``steps_per_s`` over their second half) and the machine facts it ran with.
     """
     ctx, workers = run.ctx, run.runtime.num_workers
     start, rows, key = resume(run.checkpoint, run.key, run.resume, step.modules, step.optimizers)
@@ -98,6 +101,8 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
                         prefetch_factor=4 if workers else None)
     sums = torch.zeros(len(step.metrics), device=ctx.device)
     count, done = 0, start
+    half = start + (schedule.steps - start) // 2  # steps/s is timed over the second half (warm caches)
+    t_begin = t_half = time.perf_counter()
     bar = progress(total=schedule.steps, initial=start, desc=step.name, unit="step", disable=not ctx.is_main,
                    dynamic_ncols=True, mininterval=1.0)
     for batch in loader:
@@ -111,9 +116,12 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
             sums.zero_()
             count = 0
         bar.update(1)
+        if done == half:
+            t_half = time.perf_counter()
         if ctx.is_main and (done % schedule.checkpoint_every == 0 or done == schedule.steps):
             save_checkpoint(run.checkpoint, modules=step.modules, optimizers=step.optimizers, step=done,
                             params=run.params, params_hash=key, extra={"metrics": rows})
+    t_end = time.perf_counter()
     bar.close()
     barrier(ctx)
     if ctx.is_main:
@@ -122,4 +130,8 @@ def train_loop(step: Step, dataset: Dataset, plan: Callable[[int], np.ndarray], 
         with atomic_path(run.metrics_out) as tmp:
             pd.DataFrame(rows, columns=["step", *step.metrics]).to_csv(tmp, index=False)
     last = rows[-1] if rows else {}
-    return {"steps": schedule.steps, "precision": ctx.precision, **{f"final_{k}": last.get(k) for k in step.metrics}}
+    timed = done - max(half, start)
+    return {"steps": schedule.steps, "precision": ctx.precision, **{f"final_{k}": last.get(k) for k in step.metrics},
+            "steps_run": done - start, "seconds": round(t_end - t_begin, 3),
+            "steps_per_s": round(timed / (t_end - t_half), 3) if timed > 0 and t_end > t_half else None,
+            "machine": machine_facts(ctx)}
