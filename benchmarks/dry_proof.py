@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> dict:
     path = write(name, result, args.out_dir)
     m = machine()
     train = [(n, r) for n, r in rows.items() if "steps_per_s" in r]
+    others = sum(r["projected_s"] for r in rows.values() if "steps_per_s" not in r)
     facts = next((r["machine"] for _, r in train if r.get("machine")), {})
     print(f"{args.target} ({args.isa}): dry run {dry_wall / 60:.1f} min; projected {makespan / 60:.1f} min on "
           f"{args.cores} cores (serial {result['serial_s'] / 60:.1f}, critical path "
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
             "| training job | steps (dry / proof) | steps/s | projected |\n|---|---|---|---|\n"
             + "\n".join(f"| {n} | {r['steps_dry']} / {r['steps_full']} | {r['steps_per_s']:.2f} | "
                         f"{r['projected_s'] / 60:.1f} min |" for n, r in train)
-            + f"\n| every other job (measured) | | | {sum(r['projected_s'] for r in rows.values() if 'steps_per_s' not in r) / 60:.1f} min in all |")
+            + f"\n| every other job (measured) | | | {others / 60:.1f} min in all |")
     section = args.section or f"Dry {args.target}, {args.isa} kernels (benchmarks.dry_proof)"
     write_section(section, body, args.results)
     return result

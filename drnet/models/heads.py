@@ -31,7 +31,7 @@ class VectorHead(nn.Module):
         self.normalize = normalize
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.matmul_shortcut and tuple(x.shape[-2:]) == self.conv.kernel_size:  # the kernel covers the map: one matrix product
+        if self.matmul_shortcut and tuple(x.shape[-2:]) == self.conv.kernel_size:  # kernel = map: a matrix product
             h = F.linear(x.flatten(1), self.conv.weight.flatten(1), self.conv.bias)[:, :, None, None]
         else:
             h = self.conv(x)

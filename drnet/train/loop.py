@@ -10,12 +10,11 @@ checkpoints hold, its metric names, and one optimisation step on a batch.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-
-import time
 
 import numpy as np
 import pandas as pd
