@@ -108,7 +108,8 @@ def test_matrix_product_layers_equal_the_convolutions_they_replace(channels_last
         content, skips = model.content_encoder(x)
         pose = model.pose_encoder(x)[0]
         frame = model.decoder(content, pose, skips)
-        wanted = [*model.content_encoder.parameters(), model.decoder.stem[0].weight, model.pose_encoder.head.conv.weight]
+        wanted = [*model.content_encoder.parameters(), model.decoder.stem[0].weight,
+                  model.pose_encoder.head.conv.weight]
         grads = torch.autograd.grad(frame.square().sum() + content.sum(), wanted)
         runs.append((content, pose, frame, *grads))
     for a, b in zip(*runs):
