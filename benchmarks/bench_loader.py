@@ -8,7 +8,8 @@ Two loaders, each as ``train_drnet`` builds it from params.yaml (paper variant):
          persons give, 64 px grey, gzip chunks of one frame as the ingest writes them), reading the 2 frames used;
          the frames are tiled from rendered synthetic KTH frames (cached under --cache between runs)
 Demand = batch / our step's median seconds, read from ``benchmarks/out/train_step.json`` (the same batch
-size), else measured here over 2 steps. Usage: python -m benchmarks.bench_loader [--datasets mnist,kth]
+size), else measured here over 2 steps; with the JSON, the fastest of its ``ours*`` variants (e.g. bf16 on a GPU)
+too, since a faster step needs a faster loader. Usage: python -m benchmarks.bench_loader [--datasets mnist,kth]
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def demand(dataset: str, batch: int, step_json: Path) -> tuple[float, str]:
     return batch * 2 / (time.perf_counter() - start), "measured here (2 steps)"
 
 
+def fastest_demand(dataset: str, batch: int, step_json: Path) -> tuple[float, str] | None:
+    """(pairs/s, variant) of the fastest ``ours*`` variant in the train-step JSON at ``batch``, else None."""
+    if not step_json.exists():
+        return None
+    found = [(batch / v["seconds_per_step"]["median"], name) for r in json.loads(step_json.read_text())["results"]
+             if r["dataset"] == dataset and r["batch"] == batch
+             for name, v in r["variants"].items() if name.startswith("ours")]
+    return max(found) if found else None
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="mnist,kth")
@@ -137,23 +148,31 @@ def main(argv: list[str] | None = None) -> dict:
                             prefetch_factor=4 if workers else None)
         pairs = rate(loader, batch, args.seconds)
         need, source = demand(dataset, batch, args.step_json)
+        fastest = fastest_demand(dataset, batch, args.step_json)
         row = {"dataset": dataset, "loader": what, "batch": batch, "workers": workers, "loader_pairs_per_s": pairs,
-               "step_pairs_per_s": need, "step_source": source, "ratio": pairs / need}
+               "step_pairs_per_s": need, "step_source": source, "ratio": pairs / need,
+               "fastest_step_pairs_per_s": fastest and fastest[0], "fastest_variant": fastest and fastest[1],
+               "fastest_ratio": fastest and pairs / fastest[0]}
         rows.append(row)
         print(f"{dataset}: loader {pairs:8.0f} pairs/s ({what}; {workers} workers, batch {batch}); our step "
-              f"consumes {need:6.1f} pairs/s ({source}): {pairs / need:.1f}x (goal >= 5x)")
+              f"consumes {need:6.1f} pairs/s ({source}): {pairs / need:.1f}x (goal >= 5x)"
+              + (f"; fastest step ({fastest[1]}) {fastest[0]:.1f} pairs/s: {pairs / fastest[0]:.1f}x"
+                 if fastest else ""))
     after = loadavg()
     result = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "loadavg_before": before, "loadavg_after": after, "rows": rows}
     path = write("loader", result, args.out_dir)
     if args.section:
         m = machine()
-        lines = ["| dataset | loader | workers, batch | loader pairs/s | step pairs/s | ratio (goal >= 5x) |",
-                 "|---|---|---|---|---|---|"]
+        lines = ["| dataset | loader | workers, batch | loader pairs/s | step pairs/s | ratio (goal >= 5x) |"
+                 " fastest step: pairs/s, ratio |",
+                 "|---|---|---|---|---|---|---|"]
         for r in rows:
+            fast = (f"{r['fastest_step_pairs_per_s']:.1f} ({r['fastest_variant']}), {r['fastest_ratio']:.1f}x"
+                    if r["fastest_variant"] else "-")
             lines.append(f"| {r['dataset']} | {r['loader']} | {r['workers']}, {r['batch']} | "
                          f"{r['loader_pairs_per_s']:.0f} | {r['step_pairs_per_s']:.1f} ({r['step_source']}) | "
-                         f"**{r['ratio']:.1f}x** |")
+                         f"**{r['ratio']:.1f}x** | {fast} |")
         head = (f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {m['cpu_model']} ({m['cores_owned']} cores); load "
                 f"average before {before}, after {after}. Command: `{command()}`. JSON: `{path.name}`.")
         write_section(args.section, head + "\n\n" + "\n".join(lines), args.results)

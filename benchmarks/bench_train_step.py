@@ -8,6 +8,10 @@ Variants (``--variants``, comma-separated; ``benchmarks.steps`` defines the two 
   ours_fused    + fused Adam on the CPU too (the loop fuses on CUDA only)
 Variants run interleaved over ``--rounds`` (``benchmarks.common.interleaved``); FLOPs per step are counted once
 per step kind by torch's FlopCounterMode (forward + backward of convolutions and matrix products).
+Datasets: mnist, kth, norb, chairs (``benchmarks.steps.spec``); batch: ``--batch``, else each dataset's
+``train.batch_size``. The CPU's measured fp32 matmul/conv rates (``benchmarks.common.matmul_gflops``) go into the
+JSON and the RESULTS head line, and CPU rows say what fraction of the matmul rate they reach; ``--isa avx2``
+re-runs the command with oneDNN/MKL/ATen capped at AVX2 (``benchmarks.common.limit_isa``).
 Usage: python -m benchmarks.bench_train_step --datasets mnist,kth --batch 100 --rounds 4 --steps 2
 """
 
@@ -19,7 +23,19 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import command, fmt_ratio, fmt_seconds, interleaved, loadavg, machine, write, write_section
+from benchmarks.common import (
+    ISA_LIMITS,
+    command,
+    fmt_ratio,
+    fmt_seconds,
+    interleaved,
+    isa_note,
+    limit_isa,
+    loadavg,
+    machine,
+    write,
+    write_section,
+)
 from benchmarks.steps import count_flops, make_batch, our_step, reference_step, spec
 from drnet.runtime.context import Context, cpu_bf16_supported
 
@@ -43,9 +59,10 @@ def gpu_peak() -> dict | None:
     return {"gpu": name}
 
 
-def run_dataset(dataset: str, batch: int, variants: list[str], rounds: int, steps: int, warmup: int,
+def run_dataset(dataset: str, batch: int | None, variants: list[str], rounds: int, steps: int, warmup: int,
                 device: torch.device, width: int | None) -> dict:
     s = spec(dataset, **({"width": width} if width else {}))
+    batch = batch or s.batch_size
     data = make_batch(s, batch)
     steps_by_name, flops = {}, {}
     for name in variants:
@@ -72,10 +89,14 @@ def run_dataset(dataset: str, batch: int, variants: list[str], rounds: int, step
             "image_size": s.image_size, **timing}
 
 
-def table(results: list[dict], peak: dict | None) -> str:
+def table(results: list[dict], peak: dict | None, matmul_gflops: float | None = None) -> str:
+    """The RESULTS table; ``peak``: the GPU's (``gpu_peak``); ``matmul_gflops``: the CPU's measured fp32 matmul
+    rate, for a "% of matmul rate" column (CPU runs)."""
+    rate = matmul_gflops if not peak and matmul_gflops else None
     rows = ["| dataset, batch | variant | s/step median (min-max) | ratio vs reference, median (range) | "
-            "GFLOP/step | achieved TFLOP/s |" + (" % of peak (bf16 / tf32) |" if peak else ""),
-            "|---|---|---|---|---|---|" + ("---|" if peak else "")]
+            "GFLOP/step | achieved TFLOP/s |" + (" % of peak (bf16 / tf32) |" if peak else "")
+            + (" % of matmul rate |" if rate else ""),
+            "|---|---|---|---|---|---|" + ("---|" if peak else "") + ("---|" if rate else "")]
     for r in results:
         for name, v in r["variants"].items():
             line = (f"| {r['dataset']}, {r['batch']} | {name} | {fmt_seconds(v['seconds_per_step'])} | "
@@ -84,6 +105,8 @@ def table(results: list[dict], peak: dict | None) -> str:
             if peak and "bf16" in peak:
                 line += (f" {100 * v['achieved_tflops'] / peak['bf16']:.1f}% / "
                          f"{100 * v['achieved_tflops'] / peak['tf32']:.1f}% |")
+            if rate:
+                line += f" {100 * v['achieved_tflops'] * 1000 / rate:.0f}% |"
             rows.append(line)
     return "\n".join(rows)
 
@@ -91,7 +114,7 @@ def table(results: list[dict], peak: dict | None) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="mnist,kth")
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=None, help="default: each dataset's train.batch_size")
     parser.add_argument("--kth-batch", type=int, default=None, help="KTH batch if not --batch (2-core CPUs)")
     parser.add_argument("--variants", default="reference,ours,ours_bf16")
     parser.add_argument("--rounds", type=int, default=4)
@@ -99,12 +122,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--width", type=int, default=None, help="override the model width (tiny smoke runs)")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: leave as is)")
+    parser.add_argument("--isa", choices=["native", *ISA_LIMITS], default="native",
+                        help="avx2: re-run with oneDNN/MKL/ATen capped at AVX2 (an AVX2-only CPU, emulated)")
     parser.add_argument("--name", default="train_step", help="JSON name (benchmarks/out/<name>[_cuda].json)")
     parser.add_argument("--out-dir", type=Path, default=None)
     parser.add_argument("--section", default="Train step A/B (benchmarks.bench_train_step)",
                         help="RESULTS.md section to write ('' = none)")
     parser.add_argument("--results", type=Path, default=None, help="RESULTS.md to update (default: benchmarks/)")
     args = parser.parse_args(argv)
+    limit_isa(args.isa)  # re-executes (ISA caps in the environment before oneDNN/MKL start) unless they are set
     args.out_dir = args.out_dir and str(args.out_dir)
     args.results = args.results and str(args.results)
     if args.threads:
@@ -115,6 +141,9 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(f"--variants: known {', '.join(VARIANTS)}; 'reference' is required (got {args.variants})")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cudnn.benchmark = True  # as runtime.setup does on CUDA
+    rates = machine(rates=True)  # before the A/B: measuring takes the cores for ~2-3 s
+    print(f"CPU fp32 matmul {rates['matmul_gflops']:.0f} GFLOP/s, conv {rates['conv_gflops']:.0f} GFLOP/s at "
+          f"{rates['rate_threads']} threads; ISA: {isa_note(rates)}")
     before = loadavg()
     results = []
     json_name = args.name + ("_cuda" if device.type == "cuda" else "")
@@ -123,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
         r = run_dataset(dataset, batch, variants, args.rounds, args.steps, args.warmup, device, args.width)
         results.append(r)
         for name, v in r["variants"].items():
-            print(f"{dataset:5s} b{batch:<4d} {name:13s} {fmt_seconds(v['seconds_per_step']):>22s}  "
+            print(f"{dataset:6s} b{r['batch']:<4d} {name:13s} {fmt_seconds(v['seconds_per_step']):>22s}  "
                   f"{fmt_ratio(v['ratio_vs_baseline']):>20s}  {v['flops_per_step'] / 1e9:8.2f} GFLOP  "
                   f"{v['achieved_tflops']:.3f} TFLOP/s")
         write(json_name, {"args": vars(args), "partial": True, "results": results}, args.out_dir)  # if a timeout hits
@@ -139,11 +168,13 @@ def main(argv: list[str] | None = None) -> dict:
                 f"({m['cores_owned']} cores owned, "
                 f"{torch.get_num_threads()} intra-op threads, torch {m['torch']}, "
                 f"native CPU bf16: {m['cpu_bf16']}); "
+                f"fp32 matmul rate {m['matmul_gflops']:.0f} GFLOP/s (conv {m['conv_gflops']:.0f}) at "
+                f"{m['rate_threads']} threads; ISA: {isa_note(m)}; "
                 f"load average before {before}, after {after}. Command: `{command()}`. "
                 f"JSON: `{path.name}`. Ratio = reference s/step / variant s/step, paired per round "
                 f"({args.rounds} rounds x {args.steps} steps, interleaved); > 1 is faster than the reference.")
-        write_section(args.section + (" [CUDA]" if device.type == "cuda" else ""), head + "\n\n" + table(results, peak),
-                      args.results)
+        write_section(args.section + (" [CUDA]" if device.type == "cuda" else ""),
+                      head + "\n\n" + table(results, peak, m["matmul_gflops"]), args.results)
     return result
 
 

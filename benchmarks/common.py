@@ -44,13 +44,116 @@ def cores_owned() -> int:
         return os.cpu_count() or 1
 
 
-def machine() -> dict:
+# CPU flags that decide which kernels oneDNN/MKL/ATen pick, and the environment variables that cap them. A user can
+# emulate an AVX2-only CPU on an AVX-512 machine with ``--isa avx2`` (``limit_isa``): the caps must be in the
+# environment before torch initialises oneDNN and MKL, hence a re-exec rather than os.environ.
+ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "fma")
+ISA_ENV = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+ISA_LIMITS = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}}
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (/proc/cpuinfo; empty where there is none, e.g. macOS, Windows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_features() -> dict:
+    """Which of ``ISA_FLAGS`` the CPU has, and the ISA caps in force from the environment (None: not set)."""
+    flags = cpu_flags()
+    return {"flags": [f for f in ISA_FLAGS if f in flags], "limits": {k: os.environ.get(k) for k in ISA_ENV}}
+
+
+def aten_capability() -> str | None:
+    """The vector ISA ATen's CPU kernels dispatch to (honours ATEN_CPU_CAPABILITY), e.g. AVX512, AVX2."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def isa_note(m: dict) -> str:
+    """One line: the ISA flags, the caps set in the environment and ATen's capability (from ``machine()``)."""
+    f = m["cpu_features"]
+    limits = ", ".join(f"{k}={v}" for k, v in f["limits"].items() if v is not None) or "no caps set"
+    return f"{', '.join(f['flags']) or 'no flags known'} ({limits}; ATen {m['aten_capability']})"
+
+
+def limit_isa(isa: str) -> None:
+    """``native``: nothing. ``avx2``: re-execute this process's command line (``sys.orig_argv``) with the ISA caps
+    of ``ISA_LIMITS`` in the environment, so they apply before torch initialises oneDNN/MKL; does nothing when they
+    are all set already (the re-executed process, or a user who set them). Call it first in ``main``."""
+    if isa == "native":
+        return
+    if isa not in ISA_LIMITS:
+        raise ValueError(f"isa must be native or one of {', '.join(ISA_LIMITS)}, got {isa!r}")
+    limits = ISA_LIMITS[isa]
+    if all(k in os.environ for k in limits):
+        return
+    env = dict(os.environ)
+    for k, v in limits.items():
+        env.setdefault(k, v)
+    print(f"limit_isa: re-executing with {' '.join(f'{k}={env[k]}' for k in limits)}", flush=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+
+
+_RATES: dict[int, dict] = {}
+
+
+def _rate(fn: Callable[[], object], flops: float, seconds: float, warmup: int) -> float:
+    for _ in range(warmup):
+        fn()
+    n, start = 0, time.perf_counter()
+    while n == 0 or time.perf_counter() - start < seconds:
+        fn()
+        n += 1
+    return flops * n / (time.perf_counter() - start) / 1e9
+
+
+def matmul_gflops(threads: int | None = None, seconds: float = 1.0) -> dict:
+    """This process's measured CPU fp32 rates at ``threads`` intra-op threads (default: the current count):
+    ``matmul_gflops`` (torch.matmul 2048x2048) and ``conv_gflops`` (3x3 conv, channels_last, 32x256x32x32 -> 256,
+    no grad), each over ~``seconds`` after warm-up calls. Measured once per thread count per process (~2-3 s)."""
+    previous = torch.get_num_threads()
+    threads = threads or previous
+    if threads not in _RATES:
+        torch.set_num_threads(threads)
+        try:
+            with torch.no_grad():
+                n = 2048
+                a, b = torch.randn(n, n), torch.randn(n, n)
+                matmul = _rate(lambda: torch.matmul(a, b), 2 * n**3, seconds, warmup=3)
+                x = torch.randn(32, 256, 32, 32).to(memory_format=torch.channels_last)
+                conv = torch.nn.Conv2d(256, 256, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
+                conv_flops = 2 * 32 * 256 * 256 * 9 * 32 * 32
+                conv_rate = _rate(lambda: conv(x), conv_flops, seconds, warmup=2)
+        finally:
+            torch.set_num_threads(previous)
+        _RATES[threads] = {"matmul_gflops": matmul, "conv_gflops": conv_rate, "rate_threads": threads}
+    return dict(_RATES[threads])
+
+
+def machine(rates: bool | None = None) -> dict:
+    """Machine facts. ``rates``: True measures the CPU fp32 matmul/conv rates (``matmul_gflops``, ~2-3 s, once per
+    process); None (default) includes them when this process measured them at the current thread count; False
+    leaves them out (None)."""
     from drnet.runtime.context import cpu_bf16_supported
 
-    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cores_owned": cores_owned(),
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__, "cpu_bf16": cpu_bf16_supported(),
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "platform": platform.platform(), "python": platform.python_version()}
+    m = {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cores_owned": cores_owned(),
+         "torch_threads": torch.get_num_threads(), "torch": torch.__version__, "cpu_bf16": cpu_bf16_supported(),
+         "cpu_features": cpu_features(), "aten_capability": aten_capability(),
+         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+         "platform": platform.platform(), "python": platform.python_version(),
+         "matmul_gflops": None, "conv_gflops": None, "rate_threads": None}
+    if rates or (rates is None and torch.get_num_threads() in _RATES):
+        m.update(matmul_gflops())
+    return m
 
 
 def loadavg() -> list[float]:

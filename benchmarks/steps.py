@@ -1,7 +1,9 @@
 """The two DrNet train steps the benchmarks compare, built from the same network classes (``drnet.models``).
 
 ``reference_step`` does exactly the work of one iteration of the authors' drnet-py ``train_drnet.py`` loop (read,
-never copied): per batch of B clips with 4 frames each (x0..x3),
+never copied), the same for every dataset (only the networks differ: params.yaml's model per dataset; the
+decoder takes the content encoder's skips where it is a U-Net, none otherwise): per batch of B clips with 4 frames
+each (x0..x3),
   1. scene discriminator: Ep(x0) and Ep(x1) in grad mode, detached (the graph is built, then dropped), C on B
      rows (half the second poses permuted), BCE, backward, Adam step of C;
   2. main update: Ec(x0) with gradient, Ec(x1) in grad mode then detached (similarity target), Ep(x2) with
@@ -42,14 +44,24 @@ class Spec:
     beta1: float
     sim_weight: float
     adv_weight: float
+    batch_size: int = 100
+
+
+# Frame channels of each dataset's store, as its builder writes them (frame_shape (H, W, C)): MNIST 2 digits in
+# colour channels (drnet/data/mnist/build.py), KTH grey (drnet/data/kth/build.py), small NORB grey
+# (drnet/data/norb/build.py), chairs colour renders (drnet/data/chairs/stores.py). H = W = params data.image_size.
+CHANNELS = {"mnist": 3, "kth": 1, "norb": 1, "chairs": 3}
 
 
 def spec(dataset: str, image_size: int | None = None, **model_overrides) -> Spec:
-    """``dataset`` in {mnist, kth}: its params.yaml model (``model_overrides`` e.g. width=8 for tiny runs)."""
+    """``dataset`` in ``CHANNELS`` (mnist, kth, norb, chairs): its params.yaml model, frame size and train batch
+    (``model_overrides`` e.g. width=8 for tiny runs)."""
+    if dataset not in CHANNELS:
+        raise ValueError(f"dataset must be one of {', '.join(CHANNELS)}, got {dataset!r}")
     cfg = section(load_params(), dataset)
-    channels = {"mnist": 3, "kth": 1}[dataset]  # MNIST: 2 digits in colour channels; KTH: one grey channel
-    return Spec(dataset, cfg.model.model_copy(update=model_overrides), channels, image_size or cfg.data.image_size,
-                cfg.train.lr, cfg.train.beta1, cfg.train.sim_weight, cfg.train.adv_weight)
+    return Spec(dataset, cfg.model.model_copy(update=model_overrides), CHANNELS[dataset],
+                image_size or cfg.data.image_size, cfg.train.lr, cfg.train.beta1, cfg.train.sim_weight,
+                cfg.train.adv_weight, cfg.train.batch_size)
 
 
 @dataclass

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> dict:
           f"({cfg.train.batch_size / per_step:.0f} pairs/s), start-up {startup:.1f} s; projected {full_steps} steps: "
           f"{projected / 3600:.2f} h")
     result = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-              "overrides": overrides, "batch": cfg.train.batch_size, "short_s": short, "long_s": long,
+              "overrides": overrides, "batch": cfg.train.batch_size, "model": cfg.model.model_dump(),
+              "image_size": cfg.data.image_size, "short_s": short, "long_s": long,
               "seconds_per_step": per_step, "startup_s": startup, "full_steps": full_steps,
               "projected_full_s": projected, "runtime": params["runtime"], "loadavg_before": before,
               "loadavg_after": after}

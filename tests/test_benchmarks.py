@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
-from benchmarks import bench_ingest, bench_loader, bench_train_step, bench_under_load
-from benchmarks.common import interleaved, write_section
-from benchmarks.steps import count_flops, make_batch, our_step, reference_step, spec
+from benchmarks import bench_eval, bench_ingest, bench_loader, bench_train_step, bench_under_load, common
+from benchmarks.common import ISA_ENV, ISA_FLAGS, interleaved, write_section
+from benchmarks.steps import CHANNELS, count_flops, make_batch, our_step, reference_step, spec
+from drnet.params import load_params
 from drnet.runtime.context import Context
 
 
@@ -44,7 +46,48 @@ def test_write_section_replaces_its_own_block_only(tmp_path):
     assert text.count("## A") == 1 and text.index("## A") < text.index("## B")
 
 
-@pytest.mark.parametrize("dataset", ["mnist", "kth"])
+def test_limit_isa_reexecs_with_the_caps_unless_they_are_set(monkeypatch):
+    calls = []
+    monkeypatch.setattr(common.os, "execve", lambda exe, argv, env: calls.append((exe, argv, env)))
+    for var in ISA_ENV:
+        monkeypatch.delenv(var, raising=False)
+    common.limit_isa("native")
+    assert calls == []
+    common.limit_isa("avx2")
+    (exe, argv, env), = calls
+    assert exe == sys.executable and argv == [sys.executable, *sys.orig_argv[1:]]
+    assert {k: env[k] for k in ISA_ENV} == {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+                                           "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+    for var, value in env.items():  # what the re-executed process finds: nothing more to do
+        monkeypatch.setenv(var, value)
+    common.limit_isa("avx2")
+    assert len(calls) == 1
+    with pytest.raises(ValueError):
+        common.limit_isa("sse2")
+
+
+def test_machine_records_isa_flags_caps_and_measured_rates_once(monkeypatch):
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    m = common.machine(rates=False)
+    assert set(m["cpu_features"]["flags"]) <= set(ISA_FLAGS)
+    limits = m["cpu_features"]["limits"]
+    assert limits["ONEDNN_MAX_CPU_ISA"] == "AVX2" and set(limits) == set(ISA_ENV)
+    assert m["aten_capability"] and m["matmul_gflops"] is None
+    rates = common.matmul_gflops(threads=1, seconds=0.05)
+    assert rates["matmul_gflops"] > 0 and rates["conv_gflops"] > 0 and rates["rate_threads"] == 1
+    assert common.matmul_gflops(threads=1) == rates  # cached: measured once per process and thread count
+    assert "ONEDNN_MAX_CPU_ISA=AVX2" in common.isa_note(m)
+
+
+@pytest.mark.parametrize("dataset", sorted(CHANNELS))
+def test_spec_reads_each_datasets_frames_model_and_batch_from_params(dataset):
+    cfg = load_params()[dataset]
+    s = spec(dataset)
+    assert s.image_size == cfg["data"]["image_size"] and s.batch_size == cfg["train"]["batch_size"]
+    assert s.model.content_encoder == cfg["model"]["content_encoder"] and s.channels in (1, 3)
+
+
+@pytest.mark.parametrize("dataset", sorted(CHANNELS))
 def test_reference_step_does_the_authors_extra_work_and_updates_all_four_nets(dataset):
     s = spec(dataset, width=4)
     batch = make_batch(s, 4)
@@ -88,17 +131,84 @@ def test_ingest_benchmark_tiny(tmp_path):
     assert out["videos"][0]["frames"] == 12 and out["projected_599_s"] > 0
 
 
-def test_gpu_check_script_parses_and_its_cpu_fallback_runs(tmp_path, repo_root):
-    script = repo_root / "benchmarks" / "gpu_check.sh"
-    subprocess.run(["bash", "-n", str(script)], check=True)
+def test_eval_benchmark_retries_generation_on_halves_of_the_clips_when_out_of_memory(monkeypatch):
+    clips = bench_eval.continuations(4, n_past=2, max_offset=3, every=1, n_splits=1, size=8, channels=1)
+    seen = []
+
+    def generate(self, drnet, lstm, device=None):
+        seen.append(len(self.observed_u8))
+        if len(self.observed_u8) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
+        return np.zeros((1, self.max_offset, 8, 8, 1), np.uint8)
+
+    monkeypatch.setattr(bench_eval.Continuations, "generate", generate)
+    failures = []
+    out, clip_batch = bench_eval.generate_fitting(clips, None, None, torch.device("cpu"), 4, failures)
+    assert out.shape == (4, 3, 8, 8, 1) and clip_batch == 1 and seen == [4, 2, 1, 1, 1, 1]
+    assert len(failures) == 2 and "clip_batch 4" in failures[0]
+
+
+def run_gpu_check(repo_root, out, results, **env):
+    env = {**os.environ, "PYTHON": sys.executable, **env}  # the venv python, activated or not
+    return subprocess.run(["bash", str(repo_root / "benchmarks" / "gpu_check.sh"), str(out), str(results)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="torch has CUDA here: the script would measure the GPU")
+def test_gpu_check_says_in_one_line_that_torch_has_no_cuda_and_falls_back_to_the_dry_mode(tmp_path, repo_root):
+    run = run_gpu_check(repo_root, tmp_path, tmp_path / "RESULTS.md", GPU_CHECK_PARTS="none")
+    assert run.returncode == 0, run.stdout + run.stderr
+    (line,) = [x for x in run.stdout.splitlines() if "NO GPU MEASURED" in x]
+    assert "has no CUDA" in line and "dry mode" in line
+    assert json.loads((tmp_path / "gpu_check.json").read_text())["dry"] is True
+
+
+def test_gpu_check_dry_mode_runs_every_part_end_to_end(tmp_path, repo_root):
+    """Every part of the GPU check at tiny sizes on the CPU (``GPU_CHECK_DRY=1``): the same code paths as on the GPU,
+    each part's JSON with its keys and its RESULTS section. No timed assertions."""
+    subprocess.run(["bash", "-n", str(repo_root / "benchmarks" / "gpu_check.sh")], check=True)
     results = tmp_path / "RESULTS.md"
     shutil.copy(repo_root / "benchmarks" / "RESULTS.md", results)
-    env = {**os.environ, "GPU_CHECK_TINY": "1", "PYTHON": sys.executable}  # the venv python, activated or not
-    run = subprocess.run(["bash", str(script), str(tmp_path), str(results)], env=env, capture_output=True, text=True,
-                         timeout=600)
+    before = results.read_text()
+    run = run_gpu_check(repo_root, tmp_path, results, GPU_CHECK_DRY="1")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "failed or timed out" not in run.stdout, run.stdout
-    for name in ("train_step", "train_slice_fp32", "train_slice_fast"):
-        assert json.loads((tmp_path / f"{name}.json").read_text())["benchmark"] == name
+
+    def saved(name):
+        return json.loads((tmp_path / f"{name}.json").read_text())
+
+    for name in ("train_step", "train_step_compile"):
+        r = saved(name)
+        assert [x["dataset"] for x in r["results"]][:1] == ["mnist"] and not r.get("partial")
+        assert {x["dataset"] for x in r["results"]} == {"mnist", "norb", "chairs", "kth"}
+        assert "gpu_peak_tflops" in r and r["gpu_peak_tflops"] is None  # the CPU has no peak in PEAK_TFLOPS
+        assert r["machine"]["matmul_gflops"] > 0 and r["machine"]["conv_gflops"] > 0
+        assert set(r["machine"]["cpu_features"]) == {"flags", "limits"} and r["machine"]["aten_capability"]
+        for x in r["results"]:
+            assert all(v["flops_per_step"] > 0 and v["achieved_tflops"] > 0 for v in x["variants"].values()), x
+    assert "ours_compile" in saved("train_step_compile")["results"][0]["variants"]
+    ev = saved("eval_inception")
+    assert set(ev["parts"]) == {"generate", "score"} and "gpu_peak_tflops" in ev
+    assert all(p["flops"] > 0 and p["items_per_s"] > 0 and p["gflops_per_s"] > 0 for p in ev["parts"].values())
+    assert {r["model"] for r in ev["inception_rows"]} == {"drnet", "ground_truth"}
+    rows = saved("loader")["rows"]
+    assert [r["dataset"] for r in rows] == ["mnist", "kth"]
+    assert all(r["loader_pairs_per_s"] > 0 and r["step_pairs_per_s"] > 0 and r["fastest_variant"] for r in rows)
+    for name in ("train_slice_fp32", "train_slice_fast"):
+        s = saved(name)
+        assert s["seconds_per_step"] > 0 and s["projected_full_s"] > 0 and s["model"]["width"] == 8
+    assert saved("train_slice_fp32")["runtime"]["precision"] == "fp32"
+    assert saved("train_slice_fast")["runtime"]["precision"] == "bf16"
+    summary = saved("gpu_check")
+    assert summary["dry"] is True and summary["budget_s"] > 0
+    assert set(summary["parts"]) == {"step_ab", "eval", "loader", "slice_fp32", "step_compile", "slice_fast"}
+    assert all(p["status"] == "ok" and p["json"] for p in summary["parts"].values()), summary["parts"]
+    assert any("GFLOP/s" in line and "matmul rate" in line for line in summary["lines"])
+    assert "gpu_check: budget: the parts took" in run.stdout
     text = results.read_text()
-    assert "## Train step A/B" in text and "## MNIST training slice, default runtime" in text
+    for title in ("Train step A/B, every dataset", "KTH Inception-curve work", "Loader vs the GPU check's train step",
+                  "MNIST training slice, fp32", "Train step A/B with torch.compile",
+                  "MNIST training slice, bf16 + compile", "GPU check summary"):
+        assert f"## {title} (" in text and text.count(f"<!-- begin {title}") == 1, title
+    assert text.count("[dry run] -->") == 14  # 7 sections, begin and end markers: none of the real ones replaced
+    assert text.startswith(before.rstrip("\n"))

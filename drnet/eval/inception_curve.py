@@ -77,22 +77,24 @@ class Continuations:
         real = real_continuations(test, seqs, n_past, cfg.max_offset)
         return cls(observed_u8, real, offsets, windows, cfg.max_offset, cfg.every, cfg.n_splits)
 
-    def generate(self, drnet, lstm) -> np.ndarray:
-        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C]."""
-        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8), self.max_offset))
+    def generate(self, drnet, lstm, device=None) -> np.ndarray:
+        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C]; the observed frames go to
+        ``device`` (the models' device; default: stay on the CPU)."""
+        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8, device), self.max_offset))
 
     def after_observed(self, generated: np.ndarray) -> np.ndarray:
         """A generation uint8 [B, T, H, W, C] with each clip's last observed frame put first (as ``real``)."""
         return np.concatenate([self.observed_u8[:, -1:], generated], axis=1)
 
-    def score(self, name: str, clips: np.ndarray, classifier: torch.nn.Module) -> list[dict]:
+    def score(self, name: str, clips: np.ndarray, classifier: torch.nn.Module, device="cpu") -> list[dict]:
         """clips uint8 [B, 1 + max_offset, H, W, C] (last observed frame first) -> one row per offset: IS (mean,
-        std over parts), frames scored, motion, clips."""
+        std over parts), frames scored, motion, clips. ``device``: the classifier's."""
         out = []
         for o in self.offsets:
             idx = self.windows[o]
             window = clips[idx, 1 + o:1 + o + self.every]
-            probs = predict_proba(classifier, window.reshape(-1, *window.shape[2:]), transform=frames_to_input)
+            probs = predict_proba(classifier, window.reshape(-1, *window.shape[2:]), transform=frames_to_input,
+                                  device=device)
             (r,) = inception_over_time({o: probs}, self.n_splits)
             out.append({"model": name, **r, "motion": motion(clips[idx, o:1 + o + self.every]),
                         "n_clips": len(idx)})
