@@ -33,14 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import command, loadavg, machine, write, write_section
+from benchmarks.common import ISA_LIMITS, command, loadavg, machine, write, write_section
 from drnet.params import load_params
 from stages.dag.registry import TARGET_STAGES, TARGET_VARIANT, Job, jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 # Training stages whose cost scales with a steps key: module -> the params section holding ``steps``
 TRAINING = {"stages.train_drnet": "train", "stages.train_lstm": "lstm", "stages.train_ae": "baseline"}
-ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}}
 PROMISE_MIN = 90.0
 
 
@@ -158,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--target", default="proof", choices=sorted(t for t in TARGET_STAGES if t.startswith("proof")))
     parser.add_argument("--fraction", type=float, default=0.02, help="training steps run, as a fraction of the proof's")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--isa", choices=["native", *ISA_ENV], default="native")
+    parser.add_argument("--isa", choices=["native", *ISA_LIMITS], default="native")
     parser.add_argument("--keep", type=Path, default=None, help="run in this folder and keep it (default: a temp one)")
     parser.add_argument("--name", default=None, help="JSON name (default dry_<target>_<isa>)")
     parser.add_argument("--out-dir", type=Path, default=None)
@@ -171,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     selected = target_jobs(args.target)
     deps = dependencies(selected)
     overlay, steps = dry_overrides(selected, variant, args.fraction)
-    env = {**os.environ, **ISA_ENV.get(args.isa, {}), "DRNET_LOG": "WARNING"}
+    env = {**os.environ, **ISA_LIMITS.get(args.isa, {}), "DRNET_LOG": "WARNING"}
     before = loadavg()
     scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="dry_proof_")
     work = Path(args.keep or scratch.name)
@@ -206,7 +205,7 @@ def main(argv: list[str] | None = None) -> dict:
     threads = {n: r["threads"] for n, r in rows.items()}
     makespan = schedule(durations, deps, threads, args.cores)
     result = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-              "isa_env": ISA_ENV.get(args.isa, {}), "overlay": overlay, "dry_wall_s": dry_wall, "jobs": rows,
+              "isa_env": ISA_LIMITS.get(args.isa, {}), "overlay": overlay, "dry_wall_s": dry_wall, "jobs": rows,
               "projected_wall_s": makespan, "serial_s": sum(durations.values()),
               "critical_path_s": critical_path(durations, deps), "loadavg_before": before, "loadavg_after": loadavg()}
     name = args.name or f"dry_{args.target}_{args.isa}"

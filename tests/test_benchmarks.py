@@ -212,3 +212,19 @@ def test_gpu_check_dry_mode_runs_every_part_end_to_end(tmp_path, repo_root):
         assert f"## {title} (" in text and text.count(f"<!-- begin {title}") == 1, title
     assert text.count("[dry run] -->") == 14  # 7 sections, begin and end markers: none of the real ones replaced
     assert text.startswith(before.rstrip("\n"))
+
+
+def test_profile_step_splits_the_step_by_kind_and_phase(tmp_path):
+    """benchmarks.profile_step: one profiled step per variant; its kinds and phases each add up to the profiled
+    self time, the convolutions are found, and achieved GFLOP/s are set against the measured matmul rate."""
+    from benchmarks.profile_step import KINDS, main
+
+    result = main(["--datasets", "mnist", "--batch", "4", "--width", "8", "--warmup", "1", "--out-dir",
+                   str(tmp_path), "--results", str(tmp_path / "R.md")])
+    assert [r["variant"] for r in result["results"]] == ["reference", "ours_convs", "ours"]
+    assert result["rates"]["matmul_gflops"] > 0
+    for r in result["results"]:
+        assert set(r["by_kind"]) == set(KINDS) and r["by_kind"]["conv forward"] > 0 and r["by_kind"]["conv backward"] > 0
+        assert sum(r["by_kind"].values()) == pytest.approx(r["profiled_s"]) == pytest.approx(sum(r["by_phase"].values()))
+        assert r["by_phase"]["backward"] > 0 and r["flops_per_step"] > 0 and r["percent_of_matmul"] > 0
+    assert "| mnist, 4 | ours |" in (tmp_path / "R.md").read_text()
