@@ -61,7 +61,7 @@ def phase_of(event) -> str:
     return "forward"
 
 
-def profile_one(step, batch, warmup: int, top: int) -> dict:
+def profile_one(step, warmup: int, top: int) -> dict:
     for _ in range(warmup):
         step()
     start = time.perf_counter()
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
                         if hasattr(m, "matmul_shortcut"):
                             m.matmul_shortcut = False
             flops = count_flops(step, data)
-            r = profile_one(lambda st=step: st(data), data, args.warmup, args.top)
+            r = profile_one(lambda st=step, b=data: st(b), args.warmup, args.top)
             r.update(dataset=dataset, batch=batch, variant=name, flops_per_step=flops,
                      gflops=flops / r["seconds_per_step"] / 1e9)
             r["percent_of_matmul"] = 100 * r["gflops"] / rate["matmul_gflops"]

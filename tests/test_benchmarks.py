@@ -224,7 +224,8 @@ def test_profile_step_splits_the_step_by_kind_and_phase(tmp_path):
     assert [r["variant"] for r in result["results"]] == ["reference", "ours_convs", "ours"]
     assert result["rates"]["matmul_gflops"] > 0
     for r in result["results"]:
-        assert set(r["by_kind"]) == set(KINDS) and r["by_kind"]["conv forward"] > 0 and r["by_kind"]["conv backward"] > 0
-        assert sum(r["by_kind"].values()) == pytest.approx(r["profiled_s"]) == pytest.approx(sum(r["by_phase"].values()))
-        assert r["by_phase"]["backward"] > 0 and r["flops_per_step"] > 0 and r["percent_of_matmul"] > 0
+        kinds, phases = r["by_kind"], r["by_phase"]
+        assert set(kinds) == set(KINDS) and kinds["conv forward"] > 0 and kinds["conv backward"] > 0
+        assert sum(kinds.values()) == pytest.approx(r["profiled_s"]) == pytest.approx(sum(phases.values()))
+        assert phases["backward"] > 0 and r["flops_per_step"] > 0 and r["percent_of_matmul"] > 0
     assert "| mnist, 4 | ours |" in (tmp_path / "R.md").read_text()
