@@ -95,8 +95,8 @@ def table(results: list[dict], peak: dict | None, matmul_gflops: float | None = 
     rate = matmul_gflops if not peak and matmul_gflops else None
     rows = ["| dataset, batch | variant | s/step median (min-max) | ratio vs reference, median (range) | "
             "GFLOP/step | achieved TFLOP/s |" + (" % of peak (bf16 / tf32) |" if peak else "")
-            + (" % of matmul rate |" if rate else ""),
-            "|---|---|---|---|---|---|" + ("---|" if peak else "") + ("---|" if rate else "")]
+            + (" % of matmul rate |" if rate else "") + " first step |",
+            "|---|---|---|---|---|---|" + ("---|" if peak else "") + ("---|" if rate else "") + "---|"]
     for r in results:
         for name, v in r["variants"].items():
             line = (f"| {r['dataset']}, {r['batch']} | {name} | {fmt_seconds(v['seconds_per_step'])} | "
@@ -107,6 +107,8 @@ def table(results: list[dict], peak: dict | None, matmul_gflops: float | None = 
                          f"{100 * v['achieved_tflops'] / peak['tf32']:.1f}% |")
             if rate:
                 line += f" {100 * v['achieved_tflops'] * 1000 / rate:.0f}% |"
+            first = v.get("first_step_s")
+            line += f" {first:.1f} s |" if first is not None else " - |"
             rows.append(line)
     return "\n".join(rows)
 

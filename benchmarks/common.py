@@ -178,14 +178,19 @@ def interleaved(variants: dict[str, Callable[[], None]], rounds: int, steps: int
     """Time ``variants`` (name -> one step) interleaved: each round runs ``steps`` steps of every variant in turn
     (the order rotates each round, so no variant always runs first). Returns per-variant seconds per step
     (min/median/max over rounds) and, against ``baseline`` (default: the first variant), the paired per-round
-    ratios baseline_time / variant_time (> 1: faster than the baseline) with their median and range.
+    ratios baseline_time / variant_time (> 1: faster than the baseline) with their median and range, and each
+    variant's first (warm-up) step in seconds (``first_step_s``: torch.compile's compile time shows there).
     """
     names = list(variants)
     baseline = baseline or names[0]
+    first: dict[str, float] = {}
     for name in names:  # warm-up: allocator, oneDNN primitive caches, compiled graphs
-        for _ in range(warmup):
+        for i in range(warmup):
+            start = time.perf_counter()
             variants[name]()
-    sync(device)
+            sync(device)
+            if i == 0:
+                first[name] = time.perf_counter() - start
     per_round: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
@@ -203,6 +208,7 @@ def interleaved(variants: dict[str, Callable[[], None]], rounds: int, steps: int
             "seconds_per_step": {"min": min(times), "median": statistics.median(times), "max": max(times),
                                  "rounds": times},
             "ratio_vs_baseline": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)},
+            "first_step_s": first.get(name),
         }
     return out
 
