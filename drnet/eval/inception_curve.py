@@ -18,7 +18,7 @@ import torch
 
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import frames_to_input, predict_proba
-from drnet.eval.generate import generate
+from drnet.eval.generate import CLIPS_PER_PASS, generate
 from drnet.eval.inception import inception_over_time, motion
 from drnet.frames import to_float, to_uint8
 
@@ -78,8 +78,10 @@ class Continuations:
         return cls(observed_u8, real, offsets, windows, cfg.max_offset, cfg.every, cfg.n_splits)
 
     def generate(self, drnet, lstm) -> np.ndarray:
-        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C]."""
-        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8), self.max_offset))
+        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C], generated on the models'
+        device (on a GPU ``CLIPS_PER_PASS`` clips at a time)."""
+        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8), self.max_offset,
+                                 clips_per_pass=CLIPS_PER_PASS))
 
     def after_observed(self, generated: np.ndarray) -> np.ndarray:
         """A generation uint8 [B, T, H, W, C] with each clip's last observed frame put first (as ``real``)."""
