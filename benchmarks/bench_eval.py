@@ -49,7 +49,7 @@ def subset(c: Continuations, idx: np.ndarray) -> Continuations:
 def generate_all(c: Continuations, drnet, lstm, device: torch.device, clip_batch: int) -> np.ndarray:
     """``c.generate`` on groups of ``clip_batch`` clips (all at once when clip_batch >= the clips)."""
     n = len(c.observed_u8)
-    return np.concatenate([subset(c, np.arange(s, min(s + clip_batch, n))).generate(drnet, lstm, device)
+    return np.concatenate([subset(c, np.arange(s, min(s + clip_batch, n))).generate(drnet, lstm)
                            for s in range(0, n, clip_batch)])
 
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     clips = continuations(args.clips, args.n_past, args.max_offset, args.every, kth.inception.n_splits,
                           s.image_size, s.channels)
     one = subset(clips, np.arange(1))
-    gen_flops = args.clips * count(lambda: one.generate(drnet, lstm, device))
+    gen_flops = args.clips * count(lambda: one.generate(drnet, lstm))
     before = loadavg()
 
     clip_batch, failures = args.clips, []

@@ -13,6 +13,7 @@ from drnet.data.store import VideoStore
 from drnet.report.figures import reconstruction_figure, swap_figure
 from drnet.report.images import save_png
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
@@ -25,7 +26,8 @@ def _main(argv: list[str] | None) -> None:
     parser.add_argument("--n", type=int, default=8, help="clips per grid")
     args = parser.parse_args(argv)
     params = load_stage_params(args)
-    drnet, state = load_model(args.drnet, kinds=("drnet",))
+    ctx = eval_context(params.get("runtime", {}))
+    drnet, state = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
     store = VideoStore(args.test)
     dataset = str(store.attrs.get("dataset"))
     paper = paper_section(args.params, dataset) if dataset in params else None
@@ -33,8 +35,9 @@ def _main(argv: list[str] | None) -> None:
     adv = state["params"].get("train", {}).get("adv_weight")
     what = f"{dataset} DrNet" + (f" (adversarial weight {adv:g})" if adv is not None else "")
     save_png(args.reconstruction_out, reconstruction_figure(drnet, store, args.n, params["seed"], what=what,
-                                                            stamp=stamp))
-    save_png(args.swap_out, swap_figure(drnet, store, args.n, params["seed"], what=what, stamp=stamp))
+                                                            stamp=stamp, device=ctx.device))
+    save_png(args.swap_out, swap_figure(drnet, store, args.n, params["seed"], what=what, stamp=stamp,
+                                        device=ctx.device))
     announce(args.reconstruction_out, args.swap_out)
 
 

@@ -11,6 +11,7 @@ from drnet.params import section
 from drnet.report.figures import generation_movie, generation_strip
 from drnet.report.images import save_png, save_video
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
@@ -25,12 +26,13 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, args.dataset).generate
-    drnet, drnet_state = load_model(args.drnet, kinds=("drnet",))
-    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
+    ctx = eval_context(params.get("runtime", {}))
+    drnet, drnet_state = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",), device=ctx.device)
     n_past = lstm_state["extra"]["n_past"]
     store = VideoStore(args.test, dataset=args.dataset)
     observed = observed_clips(store, n_past, cfg.n_clips, params["seed"])
-    generated = generate(drnet, lstm, observed, cfg.length)
+    generated = generate(drnet, lstm, observed, cfg.length).cpu()  # on ctx.device, then drawn from the CPU
     stamp = scale_note(drnet_state["params"], paper_section(args.params, args.dataset), store.attrs.get("source"),
                        store.synthetic)
     save_png(args.strip_out, generation_strip(observed, generated, dataset=args.dataset, stamp=stamp))

@@ -13,6 +13,7 @@ from drnet.data.store import VideoStore
 from drnet.eval.kth_disentangle import kth_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
@@ -24,8 +25,9 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg = params["kth"]["disentangle"]
     store = VideoStore(args.test, dataset="kth")
-    drnet, _ = load_model(args.drnet, kinds=("drnet",))
-    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
+    ctx = eval_context(params.get("runtime", {}))  # the models, the person reader and every pass run there
+    drnet, _ = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",), device=ctx.device)
     rows = kth_table(drnet, lstm, store, lstm_state["extra"]["n_past"], cfg["offsets"], cfg["n_clips"],
                      cfg["n_pairs"], params["seed"], cfg["reader_width"], cfg["reader_epochs"])
     caption = (f"KTH disentanglement ({'SYNTHETIC' if store.synthetic else 'official'} data): person reader trained "

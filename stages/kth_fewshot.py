@@ -18,6 +18,7 @@ from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.plots import fewshot_plot
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
@@ -33,10 +34,12 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "kth").fewshot
-    (drnet, drnet_state), (ae, _) = load_model(args.drnet, kinds=("drnet",)), load_model(args.ae, kinds=("ae",))
+    ctx = eval_context(params.get("runtime", {}))  # pose windows and the action MLPs run there
+    (drnet, drnet_state), (ae, _) = (load_model(args.drnet, kinds=("drnet",), device=ctx.device),
+                                     load_model(args.ae, kinds=("ae",), device=ctx.device))
     models = {"drnet": drnet, "ae": ae}
     train, test = VideoStore(args.train, dataset="kth"), VideoStore(args.test, dataset="kth")
-    df = fewshot_curve(models, train, test, cfg=cfg, seed=params["seed"])
+    df = fewshot_curve(models, train, test, cfg=cfg, seed=params["seed"], device=ctx.device)
     atomic_write_text(args.csv_out, df.to_csv(index=False, float_format="%.6g"))
     fewshot_plot(df, args.plot_out, scale_note(drnet_state["params"], paper_section(args.params, "kth"),
                                                test.attrs.get("source"), test.synthetic), supervised_soa=SUPERVISED_SOA)

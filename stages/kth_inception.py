@@ -20,6 +20,7 @@ from drnet.report.images import save_png
 from drnet.report.neighbours import neighbours_figure
 from drnet.report.plots import inception_plot, scorer_note
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
@@ -33,14 +34,16 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "kth").inception
-    classifier = load_model(args.classifier, kinds=("classifier",))[0]
+    ctx = eval_context(params.get("runtime", {}))  # generation, scoring and the neighbour search run there
+    classifier = load_model(args.classifier, kinds=("classifier",), device=ctx.device)[0]
     test = VideoStore(args.test, dataset="kth")
-    lstm, state = load_model(args.drnet_lstm, kinds=("lstm",))
+    lstm, state = load_model(args.drnet_lstm, kinds=("lstm",), device=ctx.device)
     clips = Continuations.from_store(test, state["extra"]["n_past"], cfg, params["seed"])
     rows, generated, trained = [], {}, {}
     for name, model_path, lstm_path in (("drnet", args.drnet, args.drnet_lstm), ("ae_lstm", args.ae, args.ae_lstm)):
-        model, model_state = load_model(model_path, kinds=("ae",) if name == "ae_lstm" else ("drnet",))
-        lstm, _ = load_model(lstm_path, kinds=("lstm",))
+        model, model_state = load_model(model_path, kinds=("ae",) if name == "ae_lstm" else ("drnet",),
+                                        device=ctx.device)
+        lstm, _ = load_model(lstm_path, kinds=("lstm",), device=ctx.device)
         generated[name], trained[name] = clips.generate(model, lstm), model_state["params"]
         rows += clips.score(name, clips.after_observed(generated[name]), classifier)
     table = inception_table(rows + clips.score("ground_truth", clips.real, classifier), test.synthetic)
@@ -49,7 +52,7 @@ def _main(argv: list[str] | None) -> None:
     inception_plot(table, args.plot_out, stamp=stamp, scorer=scorer_note(args.classifier_summary))
     train = VideoStore(args.train, dataset="kth")  # every training frame is searched, read chunk by chunk
     bank = train.file["frames"]
-    found = generated_neighbours(generated["drnet"], bank, cfg.max_offset)
+    found = generated_neighbours(generated["drnet"], bank, cfg.max_offset, device=ctx.device)
     save_png(args.neighbours_out, neighbours_figure(found.labels, found.queries, found.indices, bank, note=found.note,
                                                     stamp=stamp))
     announce(args.csv_out, args.plot_out, args.neighbours_out)

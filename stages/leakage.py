@@ -18,6 +18,7 @@ from drnet.eval.experiments import leakage
 from drnet.io import atomic_write_json
 from drnet.params import load_params, params_hash, section
 from drnet.report import experiment_tables as tables
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 NAMES = ("mnist", "norb", "norb-noadv", "chairs", "chairs-noadv", "kth")
@@ -41,11 +42,12 @@ def _main(argv: list[str] | None) -> None:
     if not pairs:
         raise DrnetError(f"no model given; pass --NAME-model and --NAME-store for some NAME in {', '.join(NAMES)}")
     rows, stamps, paper = [], [], load_params(args.params, "paper")
+    ctx = eval_context(params.get("runtime", {}))
     for name, model_path, store_path in pairs:
-        model, state = load_model(model_path, kinds=("drnet",))
+        model, state = load_model(model_path, kinds=("drnet",), device=ctx.device)
         store = VideoStore(store_path, dataset=name.split("-")[0])
         r = leakage(model, store, n_clips=cfg.n_clips, frames_per_clip=cfg.frames_per_clip, max_iter=cfg.max_iter,
-                    seed=params["seed"])
+                    seed=params["seed"], device=ctx.device)
         rows.append(tables.leakage_row(name, store, state["params"], r))
         stamps += tables.leakage_stamp(name, state["params"], store, paper)
         print(tables.leakage_line(name, r))

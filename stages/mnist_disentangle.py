@@ -15,6 +15,7 @@ from drnet.eval.readers import train_digit_reader
 from drnet.io import atomic_write_json
 from drnet.params import section
 from drnet.report.experiment_tables import write_swap_table
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
@@ -26,9 +27,11 @@ def _main(argv: list[str] | None) -> None:
     params = load_stage_params(args)
     cfg, seed = section(params, "mnist").disentangle, params["seed"]
     train, test = VideoStore(args.train), VideoStore(args.test)
-    reader, reader_acc = train_digit_reader(train, test, cfg.reader_steps, cfg.reader_batch, seed, cfg.reader_width)
-    drnet, _ = load_model(args.drnet, kinds=("drnet",))
-    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
+    ctx = eval_context(params.get("runtime", {}))  # the digit reader trains there, the swaps run there
+    reader, reader_acc = train_digit_reader(train, test, cfg.reader_steps, cfg.reader_batch, seed, cfg.reader_width,
+                                            device=ctx.device)
+    drnet, _ = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",), device=ctx.device)
     source, truths = dis.test_truth(test, seed)
     pairs = dis.swap_pairs(test, truths, source, cfg.n_pairs, seed)
     swap = dis.mnist_swap_table(dis.model_swap(drnet, source, truths), pairs, truths, source, reader)

@@ -9,6 +9,7 @@ from drnet.data.store import VideoStore
 from drnet.eval.probe import mnist_probes
 from drnet.io import atomic_write_json
 from drnet.params import section
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 
@@ -21,7 +22,8 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "mnist").probe
-    drnet, _ = load_model(args.drnet, kinds=("drnet",))
+    ctx = eval_context(params.get("runtime", {}))  # frames are encoded there; the probes run on the CPU
+    drnet, _ = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
     train, test = VideoStore(args.train, dataset="mnist"), VideoStore(args.test, dataset="mnist")
     result = mnist_probes(drnet, train, test, cfg, params["seed"])
     atomic_write_json(args.out, result)

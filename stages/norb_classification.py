@@ -17,6 +17,7 @@ from drnet.io import atomic_write_json, atomic_write_text
 from drnet.params import params_hash, section
 from drnet.report.experiment_tables import write_table1
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 
@@ -32,12 +33,14 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     params = load_stage_params(args)
     cfg = section(params, "norb").classifier
+    ctx = eval_context(params.get("runtime", {}))  # encoding and the Table 1 MLPs run there
     models, weights, states = {}, {}, {}
     for key, path in (("adv", args.drnet), ("noadv", args.drnet_noadv)):
-        models[key], states[key] = load_model(path, kinds=("drnet",))
+        models[key], states[key] = load_model(path, kinds=("drnet",), device=ctx.device)
         weights[key] = float(states[key]["params"]["train"]["adv_weight"])
     train, test = VideoStore(args.train, dataset="norb"), VideoStore(args.test, dataset="norb")
-    long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"])
+    long = object_classification(models, train, test, label="category", cfg=cfg, seed=params["seed"],
+                                 device=ctx.device)
     long.insert(1, "adv_weight", long.model.map(weights))
     source, synthetic = test.attrs.get("source"), bool(test.synthetic)
     stamp = scale_note(states["adv"]["params"], paper_section(args.params, "norb"), source, synthetic)

@@ -14,6 +14,7 @@ from drnet.data.store import VideoStore
 from drnet.eval.object_disentangle import object_model_swap, object_readers, object_rows, object_swap_table
 from drnet.io import atomic_write_json
 from drnet.report.experiment_tables import write_swap_table
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, stage_main, stage_parser
 
 CONTENT = {"norb": "category", "chairs": "model"}
@@ -29,11 +30,12 @@ def _main(argv: list[str] | None) -> None:
     cfg = params[args.dataset]["disentangle"]
     store = VideoStore(args.test, dataset=args.dataset)
     train = VideoStore(args.train, dataset=args.dataset)
+    ctx = eval_context(params.get("runtime", {}))  # the readers train there, the swaps run there
     readers = object_readers(store, CONTENT[args.dataset], params["seed"], cfg["reader_width"], cfg["reader_epochs"],
-                             pose_store=train)
+                             pose_store=train, device=ctx.device)
     results, rows = {}, []
     for name, path in (("DrNet", args.drnet), ("DrNet without adversarial term", args.drnet_noadv)):
-        model, _ = load_model(path, kinds=("drnet",))
+        model, _ = load_model(path, kinds=("drnet",), device=ctx.device)
         r = object_swap_table(object_model_swap(model, store), store, CONTENT[args.dataset], cfg["n_pairs"],
                               params["seed"], readers=readers)
         results[name] = r

@@ -32,6 +32,7 @@ from drnet.eval.weights import load_i3d, load_lpips
 from drnet.io import atomic_write_json
 from drnet.report.prediction import prediction_plot, protocol_line, summary_frame, write_prediction_tables
 from drnet.report.scale import scale_note
+from drnet.runtime.context import eval_context
 from stages.cli import announce, load_stage_params, paper_section, stage_main, stage_parser
 
 TITLES = {"kth": "KTH", "mnist": "Moving MNIST"}
@@ -58,19 +59,20 @@ def _main(argv: list[str] | None) -> None:
     name = cfg[ds]
     protocol = cfg["protocols"][name]
     store = VideoStore(args.test, dataset=ds)
+    ctx = eval_context(params.get("runtime", {}))  # generation, LPIPS and I3D run there; PSNR/SSIM on the CPU
     lp = cfg["lpips"]
-    lpips = (load_lpips(lp["path"], lp["sha256"], lp["backbone_path"], lp["backbone_sha256"], lp["backbone"])
-             if lp["path"] else None)
+    lpips = (load_lpips(lp["path"], lp["sha256"], lp["backbone_path"], lp["backbone_sha256"], lp["backbone"]
+                        ).to(ctx.device) if lp["path"] else None)
     fv = cfg["fvd"]
-    i3d = load_i3d(fv["path"], fv["sha256"]) if fv["path"] else None
+    i3d = load_i3d(fv["path"], fv["sha256"]).to(ctx.device) if fv["path"] else None
     manifest = fixed_test_manifest(store, ds, name, protocol, cfg["windows"] or protocol["windows"], cfg["seed"])
     digest = manifest_sha256(manifest)
-    drnet, drnet_state = load_model(args.drnet, kinds=("drnet",))
-    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",))
+    drnet, drnet_state = load_model(args.drnet, kinds=("drnet",), device=ctx.device)
+    lstm, lstm_state = load_model(args.lstm, kinds=("lstm",), device=ctx.device)
     predictors = {"copy_last": copy_last}
     if args.ae is not None:
-        predictors["ae_lstm"] = model_predictor(load_model(args.ae, kinds=("ae",))[0],
-                                                load_model(args.ae_lstm, kinds=("lstm",))[0])
+        predictors["ae_lstm"] = model_predictor(load_model(args.ae, kinds=("ae",), device=ctx.device)[0],
+                                                load_model(args.ae_lstm, kinds=("lstm",), device=ctx.device)[0])
     predictors["drnet"] = model_predictor(drnet, lstm)
     scores = score_models(store, manifest, predictors, cfg["batch_size"], lpips=lpips, i3d=i3d,
                           include_observed=fv["include_observed"])

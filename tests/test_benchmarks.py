@@ -229,3 +229,24 @@ def test_profile_step_splits_the_step_by_kind_and_phase(tmp_path):
         assert sum(kinds.values()) == pytest.approx(r["profiled_s"]) == pytest.approx(sum(phases.values()))
         assert phases["backward"] > 0 and r["flops_per_step"] > 0 and r["percent_of_matmul"] > 0
     assert "| mnist, 4 | ours |" in (tmp_path / "R.md").read_text()
+
+
+def test_eval_flops_covers_every_evaluation_stage(tmp_path):
+    """benchmarks.eval_flops: a row per evaluation stage of the registry (the stages that read runtime.device),
+    FLOPs counted (no timing without --measure-cpu), times = FLOPs / the stated rates."""
+    from benchmarks import eval_flops
+    from stages.dag.registry import EVAL_RUNTIME, registry
+
+    result = eval_flops.main(["--out-dir", str(tmp_path)])
+    assert json.loads((tmp_path / "eval_flops.json").read_text())["total_flops"] == result["total_flops"]
+    rows = result["stages"]
+    evaluating = {s.name.removesuffix("_noadv") for s in registry() if set(EVAL_RUNTIME) <= set(s.params)}
+    assert evaluating == {name.split(" ")[0] for name in rows}
+    assert result["measured_cpu_gflops"] is None
+    for name, row in rows.items():
+        assert row["flops"] > 0, name
+        for rate, seconds in row["seconds"].items():
+            assert seconds == pytest.approx(row["flops"] / result["rates_flop_per_s"][rate]), (name, rate)
+    units = result["unit_flops"]
+    assert units["kth.D"] > units["kth.Ep"] > units["kth.reader_read"] > 0  # the VGG decoder is the big one
+    assert result["total_flops"] == pytest.approx(sum(r["flops"] for r in rows.values()))

@@ -18,20 +18,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drnet.runtime.context import Context
+from drnet.runtime.context import Context, module_device
 from drnet.runtime.global_bn import global_batch_norm
 
 Transform = Callable[[Any], torch.Tensor]
 
 
 def to_float_tensor(batch: Any) -> torch.Tensor:
-    """The default transform: any numeric batch -> float32 tensor, unchanged otherwise."""
+    """The default transform: any numeric batch -> float32 tensor, unchanged otherwise (a tensor stays on its
+    device)."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(torch.float32)
     return torch.as_tensor(np.asarray(batch), dtype=torch.float32)
 
 
 def frames_to_input(batch: Any) -> torch.Tensor:
     """uint8 frames [B, H, W, C] or clips [B, T, H, W, C] -> float [B, T * C, H, W] in [0, 1]."""
-    x = torch.as_tensor(np.asarray(batch)).float().div_(255.0)
+    x = (batch if isinstance(batch, torch.Tensor) else torch.as_tensor(np.asarray(batch))).float().div_(255.0)
     x = x.movedim(-1, -3)
     return x.flatten(1, 2) if x.ndim == 5 else x
 
@@ -52,17 +55,23 @@ def _logits(model: nn.Module, x: Any, batch_size: int, transform: Transform, dev
     return torch.cat(out)
 
 
+def _device(model: nn.Module, device: str | torch.device | None) -> torch.device:
+    return module_device(model) if device is None else torch.device(device)
+
+
 def predict_proba(model: nn.Module, x: Any, batch_size: int = 256, transform: Transform = to_float_tensor,
-                  device: str | torch.device = "cpu") -> np.ndarray:
-    """Class probabilities (softmax, float64) [N, K] of the model in eval mode."""
-    return _logits(model, x, batch_size, transform, torch.device(device)).double().softmax(dim=1).numpy()
+                  device: str | torch.device | None = None) -> np.ndarray:
+    """Class probabilities (softmax, float64) [N, K] of the model in eval mode; batches go to ``device``
+    (default: the model's), the probabilities come back to the CPU."""
+    return _logits(model, x, batch_size, transform, _device(model, device)).double().softmax(dim=1).numpy()
 
 
 def evaluate_accuracy(model: nn.Module, x: Any, y: Any, batch_size: int = 256,
-                      transform: Transform = to_float_tensor, device: str | torch.device = "cpu") -> float:
-    """Fraction of inputs whose most probable class is the label y [N]."""
+                      transform: Transform = to_float_tensor, device: str | torch.device | None = None) -> float:
+    """Fraction of inputs whose most probable class is the label y [N] (batches on ``device``, default: the
+    model's)."""
     labels = _labels(y, len(x))
-    pred = _logits(model, x, batch_size, transform, torch.device(device)).argmax(dim=1)
+    pred = _logits(model, x, batch_size, transform, _device(model, device)).argmax(dim=1)
     return float((pred == labels).float().mean())
 
 

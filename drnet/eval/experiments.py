@@ -39,14 +39,14 @@ def _standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def mlp_accuracy(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *, n_classes: int,
                  hidden: int, dropout: float, max_epochs: int, patience: int, val_fraction: float, seed: int,
-                 batch_size: int = 100) -> tuple[float, int]:
-    """Test accuracy of the paper's 2-layer MLP classifier (early stopping on a seeded validation split) and the
-    number of epochs it trained."""
+                 batch_size: int = 100, device: str | torch.device = "cpu") -> tuple[float, int]:
+    """Test accuracy of the paper's 2-layer MLP classifier (early stopping on a seeded validation split), trained
+    and tested on ``device``, and the number of epochs it trained."""
     x_train, x_test = _standardise(x_train.astype(np.float32), x_test.astype(np.float32))
     torch.manual_seed(seed)
     model = MLPClassifier(x_train.shape[1], n_classes, hidden=hidden, dropout=dropout)
     model, history = fit_classifier(model, x_train, y_train, val_fraction=val_fraction, batch_size=batch_size,
-                                    max_epochs=max_epochs, patience=patience, seed=seed)
+                                    max_epochs=max_epochs, patience=patience, seed=seed, device=device)
     return evaluate_accuracy(model, x_test, y_test), len(history)
 
 
@@ -55,7 +55,8 @@ def mlp_accuracy(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
 def object_classification(models: dict[str, torch.nn.Module], train: VideoStore, test: VideoStore, *,
                           label: str, cfg, seed: int, device: str = "cpu") -> pd.DataFrame:
     """One row per (model, features in {content, pose}): test accuracy of the MLP predicting ``label`` (a
-    per-sequence meta column, e.g. NORB category) from that model's vectors of single frames."""
+    per-sequence meta column, e.g. NORB category) from that model's vectors of single frames. The frames are
+    encoded and the MLPs trained on ``device`` (where the models are)."""
     tr_items = frame_items(train, cfg.max_train_frames, seed)
     te_items = frame_items(test, cfg.max_test_frames, seed + 1)
     y_tr, y_te = train.meta(label)[tr_items[:, 0]], test.meta(label)[te_items[:, 0]]
@@ -67,7 +68,7 @@ def object_classification(models: dict[str, torch.nn.Module], train: VideoStore,
         for features, (a, b) in {"content": (c_tr, c_te), "pose": (p_tr, p_te)}.items():
             acc, epochs = mlp_accuracy(a, y_tr, b, y_te, n_classes=n_classes, hidden=cfg.hidden, dropout=cfg.dropout,
                                        max_epochs=cfg.max_epochs, patience=cfg.patience,
-                                       val_fraction=cfg.val_fraction, seed=seed)
+                                       val_fraction=cfg.val_fraction, seed=seed, device=device)
             rows.append({"model": name, "features": features, "accuracy": acc, "chance": 1.0 / n_classes,
                          "majority": chance(y_tr, y_te), "n_train": len(tr_items), "n_test": len(te_items),
                          "epochs": epochs})
@@ -93,28 +94,32 @@ SUPERVISED_SOA = 0.939  # paper, Figure 8 caption: fully supervised state of the
 def clip_windows(model, store: VideoStore, seq_len: int, device: str = "cpu", batch: int = 256
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Pose vectors of every non-overlapping ``seq_len``-frame window of every clip, flattened:
-    (float32 [W, seq_len * P], clip index [W]). Clips shorter than ``seq_len`` give no window."""
-    feats, owners = [], []
-    for seq in range(len(store)):
-        n = int(store.length[seq]) // seq_len * seq_len
-        if n == 0:
-            continue
-        frames = store.frames(seq, 0, n)
-        poses = []
-        for s in range(0, n, batch):
-            poses.append(model.encode_pose(to_float(frames[s:s + batch], device)).float().cpu().numpy())
-        pose = np.concatenate(poses)
-        feats.append(pose.reshape(n // seq_len, seq_len * pose.shape[1]))
-        owners.append(np.full(n // seq_len, seq, dtype=np.int64))
-    if not feats:
+    (float32 [W, seq_len * P], clip index [W]). Clips shorter than ``seq_len`` give no window. The windows'
+    frames are encoded ``batch`` at a time on ``device``, across clip boundaries (short clips do not make
+    small batches)."""
+    spans = [(seq, int(store.length[seq]) // seq_len * seq_len) for seq in range(len(store))]
+    spans = [(seq, n) for seq, n in spans if n]
+    if not spans:
         raise ValueError(f"no clip of {store.path} has {seq_len} frames; lower fewshot.seq_len")
-    return np.concatenate(feats), np.concatenate(owners)
+    poses, pending, held = [], [], 0
+    for i, (seq, n) in enumerate(spans):
+        pending.append(store.frames(seq, 0, n))
+        held += n
+        last = i == len(spans) - 1
+        while held >= batch or (last and held):
+            frames = np.concatenate(pending)
+            poses.append(model.encode_pose(to_float(frames[:batch], device)).float().cpu().numpy())
+            pending, held = [frames[batch:]], len(frames) - min(batch, len(frames))
+    pose = np.concatenate(poses)
+    feats = pose.reshape(-1, seq_len * pose.shape[1])
+    owners = np.concatenate([np.full(n // seq_len, seq, dtype=np.int64) for seq, n in spans])
+    return feats, owners
 
 
 def fewshot_curve(models: dict[str, torch.nn.Module], train: VideoStore, test: VideoStore, *, cfg, seed: int,
                   device: str = "cpu") -> pd.DataFrame:
     """One row per (model, n_subjects, repeat): test accuracy of the action MLP trained on the windows of
-    ``n_subjects`` training persons drawn at random (seeded per repeat)."""
+    ``n_subjects`` training persons drawn at random (seeded per repeat); pose windows and MLPs on ``device``."""
     actions = sorted(set(train.meta("action")) | set(test.meta("action")))
     index = {a: i for i, a in enumerate(actions)}
     persons = np.array(sorted(set(int(p) for p in train.meta("person"))))
@@ -135,7 +140,8 @@ def fewshot_curve(models: dict[str, torch.nn.Module], train: VideoStore, test: V
                 keep = np.isin(person_tr, chosen)
                 acc, epochs = mlp_accuracy(x_tr[keep], y_tr[keep], x_te, y_te, n_classes=len(actions),
                                            hidden=cfg.hidden, dropout=cfg.dropout, max_epochs=cfg.epochs,
-                                           patience=cfg.patience, val_fraction=0.1, seed=seed + r)
+                                           patience=cfg.patience, val_fraction=0.1, seed=seed + r,
+                                           device=device)
                 rows.append({"model": name, "subjects": n, "repeat": r, "accuracy": acc,
                              "n_train_windows": int(keep.sum()), "n_test_windows": len(x_te),
                              "persons": " ".join(map(str, sorted(chosen))), "epochs": epochs})

@@ -18,7 +18,7 @@ import torch
 
 from drnet.data.store import VideoStore
 from drnet.eval.classifiers import frames_to_input, predict_proba
-from drnet.eval.generate import generate
+from drnet.eval.generate import CLIPS_PER_PASS, generate
 from drnet.eval.inception import inception_over_time, motion
 from drnet.frames import to_float, to_uint8
 
@@ -77,18 +77,20 @@ class Continuations:
         real = real_continuations(test, seqs, n_past, cfg.max_offset)
         return cls(observed_u8, real, offsets, windows, cfg.max_offset, cfg.every, cfg.n_splits)
 
-    def generate(self, drnet, lstm, device=None) -> np.ndarray:
-        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C]; the observed frames go to
-        ``device`` (the models' device; default: stay on the CPU)."""
-        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8, device), self.max_offset))
+    def generate(self, drnet, lstm) -> np.ndarray:
+        """The model's continuation of every clip, uint8 [B, max_offset, H, W, C], generated on the models'
+        device (on a GPU ``CLIPS_PER_PASS`` clips at a time)."""
+        return to_uint8(generate(drnet, lstm, to_float(self.observed_u8), self.max_offset,
+                                 clips_per_pass=CLIPS_PER_PASS))
 
     def after_observed(self, generated: np.ndarray) -> np.ndarray:
         """A generation uint8 [B, T, H, W, C] with each clip's last observed frame put first (as ``real``)."""
         return np.concatenate([self.observed_u8[:, -1:], generated], axis=1)
 
-    def score(self, name: str, clips: np.ndarray, classifier: torch.nn.Module, device="cpu") -> list[dict]:
+    def score(self, name: str, clips: np.ndarray, classifier: torch.nn.Module, device=None) -> list[dict]:
         """clips uint8 [B, 1 + max_offset, H, W, C] (last observed frame first) -> one row per offset: IS (mean,
-        std over parts), frames scored, motion, clips. ``device``: the classifier's."""
+        std over parts), frames scored, motion, clips. ``device``: where the frames are scored (default: the
+        classifier's)."""
         out = []
         for o in self.offsets:
             idx = self.windows[o]

@@ -18,9 +18,10 @@ import torch
 
 from drnet.data.mnist.bouncing import BouncingMnist, source_from_store
 from drnet.data.store import VideoStore
-from drnet.eval.generate import generate
+from drnet.eval.generate import CLIPS_PER_PASS, generate
 from drnet.eval.readers import DigitReader, SwapFn, read_digits
 from drnet.frames import to_float, unit_array
+from drnet.runtime.context import module_device
 
 
 def locate(channel: np.ndarray, digit: np.ndarray) -> np.ndarray:
@@ -78,14 +79,15 @@ def swap_pairs(test: VideoStore, truths: list[ClipTruth], source: BouncingMnist,
 
 def score_swaps(frames: torch.Tensor, pairs: np.ndarray, truths: list[ClipTruth], source: BouncingMnist,
                 reader: DigitReader) -> dict[str, float]:
-    """Read swapped frames [N, 3, H, W]: content transfer (channel digit == A's), pose error (px) vs B."""
+    """Read swapped frames [N, 3, H, W] (any device): content transfer (channel digit == A's), pose error (px)
+    vs B."""
     n_digits = source.num_digits
     channels = frames[:, :n_digits].reshape(-1, 1, *frames.shape[2:])
     pred = read_digits(reader, channels).reshape(len(pairs), n_digits)
     a_labels = np.stack([truths[a].labels for a in pairs[:, 0]])
     b_labels = np.stack([truths[b].labels for b in pairs[:, 2]])
     errors = []
-    arr = frames.float().numpy()
+    arr = frames.float().cpu().numpy()
     for row, (a, _, b, tb) in enumerate(pairs):
         b_pos = source.positions(truths[b].clip, np.array([tb]))[0]
         for i in range(n_digits):
@@ -118,14 +120,16 @@ def content_blind_swap(source: BouncingMnist, truths: list[ClipTruth]) -> SwapFn
 
 
 def model_swap(drnet, source: BouncingMnist, truths: list[ClipTruth], batch: int = 128) -> SwapFn:
-    """DrNet's swap ``D(Ec(A_tA), Ep(B_tB))`` (eval mode, on CPU)."""
+    """DrNet's swap ``D(Ec(A_tA), Ep(B_tB))`` (eval mode, on the model's device), ``batch`` pairs at a time."""
+    device = module_device(drnet)
+
     @torch.no_grad()
     def swap(pairs: np.ndarray) -> torch.Tensor:
         out = []
         for s in range(0, len(pairs), batch):
             p = pairs[s:s + batch]
-            xa = real_frames(source, truths, p[:, 0], p[:, 1])
-            xb = real_frames(source, truths, p[:, 2], p[:, 3])
+            xa = real_frames(source, truths, p[:, 0], p[:, 1]).to(device)
+            xb = real_frames(source, truths, p[:, 2], p[:, 3]).to(device)
             content, skips = drnet.encode_content(xa)
             out.append(drnet.decode(content, drnet.encode_pose(xb), skips).float().clamp(0, 1))
         return torch.cat(out)
@@ -164,7 +168,7 @@ def mnist_over_time(drnet, lstm, truths: list[ClipTruth], source: BouncingMnist,
     clips = np.arange(min(n_clips, len(truths)))
     observed = torch.stack([real_frames(source, truths, np.full(n_past, q), np.arange(n_past)) for q in clips])
     length = max(offsets)
-    frames = generate(drnet, lstm, observed, length)  # [N, length, C, H, W]; frame j is offset j + 1
+    frames = generate(drnet, lstm, observed, length, clips_per_pass=CLIPS_PER_PASS)  # frame j: offset j + 1
     rows = []
     for off in offsets:
         gen = frames[:, off - 1]

@@ -22,30 +22,33 @@ def _as_unit_float(images: np.ndarray, name: str) -> torch.Tensor:
     return x / PIXEL_MAX if arr.dtype == np.uint8 else x
 
 
-def nearest_neighbours(queries: np.ndarray, bank: np.ndarray, k: int = 5, chunk: int = 4096) -> np.ndarray:
+def nearest_neighbours(queries: np.ndarray, bank: np.ndarray, k: int = 5, chunk: int = 4096,
+                       device: str | torch.device = "cpu") -> np.ndarray:
     """Indices int64 [Q, k] of the k frames of ``bank`` [N, H, W, C] closest (L2) to each query [Q, H, W, C].
 
     Images are uint8 (0..255) or float in [0, 1]; both are compared on the [0, 1] scale, so uint8 training
     frames and float generations mix. Nearest first. ``bank`` may be any array sliceable along its first axis
     (numpy, an h5py dataset); it is read and compared ``chunk`` frames at a time, so memory stays
-    O((Q + chunk) * H * W * C). Distances are computed in float64 so that exact duplicates come first.
+    O((Q + chunk) * H * W * C). Distances are computed in float64 so that exact duplicates come first, on
+    ``device`` (each chunk is sent there).
     """
-    q = _as_unit_float(queries, "queries")
+    device = torch.device(device)
+    q = _as_unit_float(queries, "queries").to(device)
     if tuple(bank.shape[1:]) != tuple(np.shape(queries)[1:]):
         raise ValueError(f"queries {np.shape(queries)[1:]} and bank {tuple(bank.shape[1:])} frames differ in shape")
     if not 1 <= k <= len(bank):
         raise ValueError(f"k must be between 1 and the bank size ({len(bank)}), got {k}")
     q_sq = (q * q).sum(dim=1, keepdim=True)
-    best_d = torch.empty(len(q), 0, dtype=torch.float64)
-    best_i = torch.empty(len(q), 0, dtype=torch.long)
+    best_d = torch.empty(len(q), 0, dtype=torch.float64, device=device)
+    best_i = torch.empty(len(q), 0, dtype=torch.long, device=device)
     for s in range(0, len(bank), chunk):
-        part = _as_unit_float(bank[s:s + chunk], "bank")
+        part = _as_unit_float(bank[s:s + chunk], "bank").to(device)
         d = (q_sq - 2 * q @ part.T + (part * part).sum(dim=1)).clamp_min_(0)
-        idx = torch.arange(s, s + len(part)).expand(len(q), -1)
+        idx = torch.arange(s, s + len(part), device=device).expand(len(q), -1)
         d, idx = torch.cat([best_d, d], dim=1), torch.cat([best_i, idx], dim=1)
         best_d, pick = d.topk(min(k, d.shape[1]), dim=1, largest=False, sorted=True)
         best_i = idx.gather(1, pick)
-    return best_i.numpy()
+    return best_i.cpu().numpy()
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,11 @@ class GeneratedNeighbours:
     note: str
 
 
-def generated_neighbours(generated: np.ndarray, bank, max_offset: int, k: int = 5) -> GeneratedNeighbours:
+def generated_neighbours(generated: np.ndarray, bank, max_offset: int, k: int = 5,
+                         device: str | torch.device = "cpu") -> GeneratedNeighbours:
     """The frames at the first, middle and last offset of up to six generated clips uint8 [B, T, H, W, C], each
-    with its ``k`` nearest in ``bank`` (e.g. every frame of a training store, read chunk by chunk). Near-empty
-    generated frames are left out, or all kept and marked when every one is."""
+    with its ``k`` nearest in ``bank`` (e.g. every frame of a training store, read chunk by chunk, compared on
+    ``device``). Near-empty generated frames are left out, or all kept and marked when every one is."""
     picks = [0, max_offset // 2, max_offset - 1]
     candidates = [(f"clip {i + 1}, t+{t + 1}", clip[t]) for i, clip in enumerate(generated[:6]) for t in picks]
     kept = [(label, frame) for label, frame in candidates if frame.std() >= NEAR_EMPTY_STD * PIXEL_MAX]
@@ -74,4 +78,5 @@ def generated_neighbours(generated: np.ndarray, bank, max_offset: int, k: int = 
         kept = [(f"{label} (near-empty)", frame) for label, frame in candidates]
         note = f"EVERY generated frame is near-empty ({criterion}), so all are shown, marked"
     queries = np.stack([frame for _, frame in kept])
-    return GeneratedNeighbours([label for label, _ in kept], queries, nearest_neighbours(queries, bank, k=k), note)
+    return GeneratedNeighbours([label for label, _ in kept], queries,
+                               nearest_neighbours(queries, bank, k=k, device=device), note)

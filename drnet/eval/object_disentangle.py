@@ -16,14 +16,18 @@ from drnet.data.store import VideoStore
 from drnet.eval.classifiers import predict_proba
 from drnet.eval.readers import SwapFn, all_items, train_frame_reader
 from drnet.frames import store_frames
+from drnet.runtime.context import module_device
 
 
 def object_model_swap(drnet, store: VideoStore) -> SwapFn:
-    """DrNet's swap D(Ec(A_tA), Ep(B_tB)) on an object store, for rows (A, tA, B, tB)."""
+    """DrNet's swap D(Ec(A_tA), Ep(B_tB)) on an object store, for rows (A, tA, B, tB), on the model's device."""
+    device = module_device(drnet)
+
     @torch.no_grad()
     def swap(pairs: np.ndarray) -> torch.Tensor:
-        content, skips = drnet.encode_content(store_frames(store, pairs[:, :2]))
-        return drnet.decode(content, drnet.encode_pose(store_frames(store, pairs[:, 2:])), skips).float().clamp(0, 1)
+        content, skips = drnet.encode_content(store_frames(store, pairs[:, :2], device))
+        return drnet.decode(content, drnet.encode_pose(store_frames(store, pairs[:, 2:], device)),
+                            skips).float().clamp(0, 1)
     return swap
 
 
@@ -38,8 +42,9 @@ class ObjectReaders(NamedTuple):
 
 
 def object_readers(store: VideoStore, content_column: str, seed: int, width: int = 16, max_epochs: int = 15,
-                   pose_store: VideoStore | None = None, max_pose_frames: int = 20000) -> ObjectReaders:
-    """Train the readers once per store (every model's swaps are read by the same two).
+                   pose_store: VideoStore | None = None, max_pose_frames: int = 20000,
+                   device: str | torch.device = "cpu") -> ObjectReaders:
+    """Train the readers once per store, on ``device`` (every model's swaps are read by the same two).
 
     Both train on a seeded 80% of the real test frames, the azimuth reader also on ``pose_store``'s (the training
     split: at most ``max_pose_frames``, seeded), and are read on the other 20% (the ceilings).
@@ -48,7 +53,7 @@ def object_readers(store: VideoStore, content_column: str, seed: int, width: int
     objects = np.unique(store.meta(content_column), return_inverse=True)[1]
     n_az = int(store.length.max())
     obj_reader, obj_ceiling = train_frame_reader(store, items, objects[items[:, 0]], int(objects.max()) + 1, seed,
-                                                 width, max_epochs)
+                                                 width, max_epochs, device=device)
     extra = None
     if pose_store is not None:
         pose_items = all_items(pose_store)
@@ -58,7 +63,7 @@ def object_readers(store: VideoStore, content_column: str, seed: int, width: int
         n_az = max(n_az, int(pose_store.length.max()))
         extra = (pose_store, pose_items, pose_items[:, 1])
     az_reader, az_ceiling = train_frame_reader(store, items, items[:, 1], n_az, seed + 1, width, max_epochs,
-                                               extra=extra)
+                                               extra=extra, device=device)
     return ObjectReaders(obj_reader, obj_ceiling, az_reader, az_ceiling, n_az)
 
 

@@ -30,6 +30,7 @@ from drnet.eval.generate import generate
 from drnet.frames import to_float, unit_array
 from drnet.models.i3d import MIN_FRAMES, InceptionI3d
 from drnet.models.lpips import Lpips
+from drnet.runtime.context import module_device
 
 DATA_RANGE = 1.0  # frames are scored as floats in [0, 1]
 SSIM_VARIANT = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "win_size": 11}
@@ -82,12 +83,15 @@ def frame_scores(real: np.ndarray, predicted: np.ndarray, lpips: Lpips | None = 
 
 
 def lpips_scores(lpips: Lpips, real: np.ndarray, predicted: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """LPIPS of every frame pair: float [N, T, H, W, C] in [0, 1] (grey frames repeated to RGB) -> [N, T]."""
+    """LPIPS of every frame pair: float [N, T, H, W, C] in [0, 1] (grey frames repeated to RGB) -> [N, T], ``chunk``
+    pairs at a time on the network's device."""
     def rgb(x: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(x.reshape(-1, *x.shape[2:]), dtype=np.float32)).movedim(-1, 1)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
     a, b = rgb(real), rgb(predicted)
-    return torch.cat([lpips(a[i:i + chunk], b[i:i + chunk]) for i in range(0, len(a), chunk)]).view(
+    device = module_device(lpips)
+    return torch.cat([lpips(a[i:i + chunk].to(device), b[i:i + chunk].to(device)).cpu()
+                      for i in range(0, len(a), chunk)]).view(
         real.shape[:2]).numpy().astype(np.float64)
 
 
@@ -137,9 +141,10 @@ def copy_last(observed: np.ndarray, predicted: int) -> np.ndarray:
 
 
 def model_predictor(model, lstm) -> Predictor:
-    """A DrNet (or the AE behind its interface) with its pose LSTM as a predictor of float frames [B, T, H, W, C]."""
+    """A DrNet (or the AE behind its interface) with its pose LSTM as a predictor of float frames [B, T, H, W, C]
+    (generated on the models' device, returned as numpy)."""
     def predict(observed: np.ndarray, predicted: int) -> np.ndarray:
-        return generate(model, lstm, to_float(observed), predicted).clamp(0, 1).movedim(-3, -1).numpy()
+        return generate(model, lstm, to_float(observed), predicted).clamp(0, 1).movedim(-3, -1).cpu().numpy()
     return predict
 
 
@@ -170,8 +175,8 @@ def score_models(store: VideoStore, manifest: dict, predictors: dict[str, Predic
             part = frame_scores(real, predicted, lpips)
             if i3d is not None:
                 video = np.concatenate([past, predicted], axis=1) if include_observed else predicted
-                part["i3d"] = i3d(torch.from_numpy(np.ascontiguousarray(video, dtype=np.float32)).movedim(-1, 2)
-                                  ).double().numpy()
+                clips = torch.from_numpy(np.ascontiguousarray(video, dtype=np.float32)).movedim(-1, 2)
+                part["i3d"] = i3d(clips.to(module_device(i3d))).double().cpu().numpy()
             parts[name].append(part)
     scores = {name: {m: np.concatenate([p[m] for p in ps]) for m in ps[0]} for name, ps in parts.items()}
     if "ground_truth" in scores:

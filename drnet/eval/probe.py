@@ -14,12 +14,14 @@ from sklearn.preprocessing import StandardScaler
 
 from drnet.data.store import VideoStore
 from drnet.frames import store_frames, unit_array
+from drnet.runtime.context import module_device
 
 
 @torch.no_grad()
 def encode_frames(drnet, store: VideoStore, items: np.ndarray, device, batch: int = 256
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """items int [N, 2] of (sequence, t) -> (content [N, Dc], pose [N, P]) as float32 numpy arrays."""
+    """items int [N, 2] of (sequence, t) -> (content [N, Dc], pose [N, P]) as float32 numpy arrays, encoded
+    ``batch`` frames at a time on ``device`` (the model's)."""
     contents, poses = [], []
     for s in range(0, len(items), batch):
         x = store_frames(store, items[s:s + batch], device)
@@ -83,11 +85,13 @@ def _mnist_targets(store: VideoStore, items: np.ndarray, size: int, bins: int) -
 def mnist_probes(drnet, train: VideoStore, test: VideoStore, cfg, seed: int) -> dict:
     """Digit identity and position read off content, pose and raw pixels (the baseline) by linear and MLP probes
     trained on ``cfg.n_train`` training frames and tested on one frame of every test clip; with chance levels,
-    frame counts and the data's provenance (``cfg``: params ``mnist.probe``)."""
+    frame counts and the data's provenance (``cfg``: params ``mnist.probe``). Frames are encoded on the model's
+    device; the probes (scikit-learn) run on the CPU."""
     tr_items = sample_items(train, cfg.n_train, seed)
     te_items = sample_items(test, len(test), seed + 1)
-    tr_c, tr_p = encode_frames(drnet, train, tr_items, "cpu")
-    te_c, te_p = encode_frames(drnet, test, te_items, "cpu")
+    device = module_device(drnet)
+    tr_c, tr_p = encode_frames(drnet, train, tr_items, device)
+    te_c, te_p = encode_frames(drnet, test, te_items, device)
     tr_px, te_px = pixels(train, tr_items), pixels(test, te_items)  # the raw-pixel baseline
     size = train.frame_shape[0]
     tr_id, tr_pos = _mnist_targets(train, tr_items, size, cfg.position_bins)

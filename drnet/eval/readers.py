@@ -23,6 +23,7 @@ from drnet.data.store import VideoStore
 from drnet.eval.classifiers import evaluate_accuracy, fit_classifier
 from drnet.frames import store_frames, unit_array
 from drnet.models.classifiers import ActionClassifier
+from drnet.runtime.context import module_device
 
 # (content clip, content frame, pose clip, pose frame) -> swapped frames float [N, C, H, W] in [0, 1]
 SwapFn = Callable[[np.ndarray], torch.Tensor]
@@ -68,19 +69,19 @@ def _single_digits(source: BouncingMnist, rng: np.random.Generator, n: int,
 
 
 def train_digit_reader(train: VideoStore, test: VideoStore, steps: int, batch_size: int, seed: int,
-                       width: int = 32) -> tuple[DigitReader, float]:
-    """Train the digit reader on the training split's digit bank; return it (eval mode) and its accuracy on
-    the test split's digits at random positions."""
+                       width: int = 32, device: str | torch.device = "cpu") -> tuple[DigitReader, float]:
+    """Train the digit reader on ``device`` on the training split's digit bank; return it (eval mode, on
+    ``device``) and its accuracy on the test split's digits at random positions."""
     src_train, src_test = source_from_store(train), source_from_store(test)
     rng = np.random.default_rng([seed, 11])
     torch.manual_seed(seed)
-    reader = DigitReader(width)
+    reader = DigitReader(width).to(device)  # initialised on the CPU: the same weights on every device
     opt = torch.optim.Adam(reader.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
     reader.train()
     for _ in range(steps):
         x, y = _single_digits(src_train, rng, batch_size, degrade=True)
-        loss = F.cross_entropy(reader(torch.from_numpy(x)), torch.from_numpy(y))
+        loss = F.cross_entropy(reader(torch.from_numpy(x).to(device)), torch.from_numpy(y).to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -93,8 +94,10 @@ def train_digit_reader(train: VideoStore, test: VideoStore, steps: int, batch_si
 
 @torch.no_grad()
 def read_digits(reader: DigitReader, channels: torch.Tensor, batch: int = 512) -> np.ndarray:
-    """channels float [N, 1, H, W] in [0, 1] -> predicted digit int64 [N]."""
-    return np.concatenate([reader(channels[s:s + batch].float()).argmax(1).numpy()
+    """channels float [N, 1, H, W] in [0, 1] (any device) -> predicted digit int64 [N], read in batches on the
+    reader's device."""
+    device = module_device(reader)
+    return np.concatenate([reader(channels[s:s + batch].to(device).float()).argmax(1).cpu().numpy()
                            for s in range(0, len(channels), batch)]) if len(channels) else np.zeros(0, np.int64)
 
 
@@ -105,10 +108,12 @@ def all_items(store: VideoStore) -> np.ndarray:
 
 def train_frame_reader(store: VideoStore, items: np.ndarray, labels: np.ndarray, n_classes: int, seed: int,
                        width: int, max_epochs: int, batch_size: int = 64,
-                       extra: tuple[VideoStore, np.ndarray, np.ndarray] | None = None) -> tuple[nn.Module, float]:
+                       extra: tuple[VideoStore, np.ndarray, np.ndarray] | None = None,
+                       device: str | torch.device = "cpu") -> tuple[nn.Module, float]:
     """A CNN reading ``labels`` off real frames ``items`` of ``store``: trained on a seeded 80% of them (plus every
     frame of ``extra`` = (store, items, labels), e.g. the training split for a factor shared across splits), its
-    accuracy on the other 20% (real frames of ``store``) returned as the ceiling of any swap read by it."""
+    accuracy on the other 20% (real frames of ``store``) returned as the ceiling of any swap read by it. It trains
+    and stays on ``device`` (the frames are held on the CPU and sent there a batch at a time)."""
     order = np.random.default_rng([seed, 21]).permutation(len(items))
     cut = int(0.8 * len(items))
     train_idx, held_idx = np.sort(order[:cut]), np.sort(order[cut:])
@@ -118,12 +123,14 @@ def train_frame_reader(store: VideoStore, items: np.ndarray, labels: np.ndarray,
         x_fit = torch.cat([store_frames(extra[0], extra[1]), x_fit])
         y_fit = np.concatenate([extra[2], y_fit])
     return _fit_frame_reader(x_fit, y_fit, x[held_idx], labels[held_idx], n_classes, seed, width, max_epochs,
-                             batch_size)
+                             batch_size, device)
 
 
 def _fit_frame_reader(x: torch.Tensor, y: np.ndarray, x_held: torch.Tensor, y_held: np.ndarray, n_classes: int,
-                      seed: int, width: int, max_epochs: int, batch_size: int) -> tuple[nn.Module, float]:
+                      seed: int, width: int, max_epochs: int, batch_size: int,
+                      device: str | torch.device = "cpu") -> tuple[nn.Module, float]:
     torch.manual_seed(seed)
     reader = ActionClassifier(x.shape[1], n_classes, width=width, image_size=x.shape[-1], dropout=0.2)
-    reader, _ = fit_classifier(reader, x, y, batch_size=batch_size, max_epochs=max_epochs, patience=3, seed=seed)
+    reader, _ = fit_classifier(reader, x, y, batch_size=batch_size, max_epochs=max_epochs, patience=3, seed=seed,
+                               device=device)
     return reader.eval(), float(evaluate_accuracy(reader, x_held, y_held))

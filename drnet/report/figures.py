@@ -29,7 +29,7 @@ def swap_grid(drnet, store: VideoStore, n: int, seed: int, device) -> np.ndarray
     """Cell (i, j) = D(content of row frame i, pose of column frame j); first row/column show the sources.
 
     Rows and columns come from different held-out clips, so a clean grid shows each row's digits/objects in
-    each column's pose.
+    each column's pose. Every cell is decoded in one pass, on ``device`` (where the model is).
     """
     rng = np.random.default_rng(seed)
     n = max(1, min(n, len(store) // 2))  # small test sets: half the clips give content, the other half pose
@@ -39,28 +39,32 @@ def swap_grid(drnet, store: VideoStore, n: int, seed: int, device) -> np.ndarray
     cols_src = store_frames(store, [(q, int(rng.integers(0, store.length[q]))) for q in col_seqs], device)
     content, skips = drnet.encode_content(rows_src)
     pose = drnet.encode_pose(cols_src)
-    m = len(cols_src)
-    blank = np.full(rgb_frames(rows_src[:1])[0].shape, 255, dtype=np.uint8)
+    n, m = len(rows_src), len(cols_src)
+    k = [s.repeat_interleave(m, dim=0) for s in skips] if skips is not None else None
+    cells = rgb_frames(drnet.decode(content.repeat_interleave(m, dim=0), pose.repeat(n, 1), k))
+    cells = cells.reshape(n, m, *cells.shape[1:])  # row i: row frame i's content in every column's pose
+    blank = np.full(cells.shape[2:], 255, dtype=np.uint8)
     grid = [[blank, *rgb_frames(cols_src)]]
-    for i in range(len(rows_src)):
-        c = content[i:i + 1].expand(m, -1)
-        k = [s[i:i + 1].expand(m, *s.shape[1:]) for s in skips] if skips is not None else None
-        grid.append([rgb_frames(rows_src[i:i + 1])[0], *rgb_frames(drnet.decode(c, pose, k))])
+    for i, row in enumerate(rgb_frames(rows_src)):
+        grid.append([row, *cells[i]])
     return tile(grid)
 
 
-def reconstruction_figure(drnet, store: VideoStore, n: int, seed: int, *, what: str, stamp: str) -> np.ndarray:
-    """``reconstruction_grid`` titled ``what`` (e.g. "mnist DrNet"), rows labelled, stamped; uint8 image."""
-    return annotate(reconstruction_grid(drnet, store, n, seed, "cpu"), title=f"{what}: reconstruction of held-out "
+def reconstruction_figure(drnet, store: VideoStore, n: int, seed: int, *, what: str, stamp: str,
+                          device="cpu") -> np.ndarray:
+    """``reconstruction_grid`` (on ``device``, where the model is) titled ``what`` (e.g. "mnist DrNet"), rows
+    labelled, stamped; uint8 image."""
+    return annotate(reconstruction_grid(drnet, store, n, seed, device), title=f"{what}: reconstruction of held-out "
                     f"clips", stamp=stamp, cell=store.frame_shape[0],
                     row_labels=["content x_t", "pose x_t+k (target)", "D(Ec(x_t), Ep(x_t+k))"],
                     xlabel="one held-out clip per column")
 
 
-def swap_figure(drnet, store: VideoStore, n: int, seed: int, *, what: str, stamp: str) -> np.ndarray:
-    """``swap_grid`` titled ``what``, each row and column labelled with the factor it gives, stamped."""
+def swap_figure(drnet, store: VideoStore, n: int, seed: int, *, what: str, stamp: str, device="cpu") -> np.ndarray:
+    """``swap_grid`` (on ``device``, where the model is) titled ``what``, each row and column labelled with the
+    factor it gives, stamped."""
     cell = store.frame_shape[0]
-    grid = swap_grid(drnet, store, n, seed, "cpu")
+    grid = swap_grid(drnet, store, n, seed, device)
     n = (grid.shape[0] - 2) // (cell + 2) - 1
     return annotate(
         grid, title=f"{what}: content/pose swap", stamp=stamp, cell=cell,

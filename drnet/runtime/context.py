@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from drnet.params.schema import Runtime
+
 log = logging.getLogger(__name__)
 
 
@@ -78,9 +80,10 @@ def _torch_build() -> str:
     return f"torch {torch.__version__} ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU-only build'})"
 
 
-def pick_device(requested: str) -> bool:
+def pick_device(requested: str, what: str = "training") -> bool:
     """Whether to use CUDA for runtime.device ``requested`` (auto | cpu | cuda). ``cuda`` without a usable GPU
-    fails in one line; ``auto`` on a machine that looks like it has a GPU that torch cannot use warns loudly."""
+    fails in one line; ``auto`` on a machine that looks like it has a GPU that torch cannot use warns loudly
+    (naming ``what`` runs on the CPU)."""
     available = torch.cuda.is_available()
     if requested == "cuda" and not available:
         from drnet.errors import DrnetError
@@ -90,9 +93,9 @@ def pick_device(requested: str) -> bool:
     if requested == "auto" and not available:
         reason = cuda_expected()
         if reason:
-            log.warning("WARNING: %s, but %s cannot use CUDA: training runs on the CPU, orders of magnitude slower. "
+            log.warning("WARNING: %s, but %s cannot use CUDA: %s runs on the CPU, orders of magnitude slower. "
                         "Install the CUDA build of torch (README, Install) or set runtime.device: cpu to silence "
-                        "this.", reason, _torch_build())
+                        "this.", reason, _torch_build(), what)
     return requested == "cuda" or (requested == "auto" and available)
 
 
@@ -146,6 +149,29 @@ def setup(runtime) -> Context:
     return Context(device=device, rank=rank, world_size=world, autocast_dtype=dtype,
                    channels_last=runtime.channels_last,
                    dtype=torch.float64 if runtime.precision == "fp64" else torch.float32)
+
+
+def eval_context(runtime) -> Context:
+    """The context of an evaluation stage: ``runtime.device`` resolved as training resolves it (``pick_device``:
+    CUDA when present and allowed), fp32 without autocast (evaluation numbers do not depend on
+    ``runtime.precision``), no process group. ``runtime`` is the params' runtime section (a ``Runtime`` or its
+    dict). Threads: ``runtime.threads`` when set; with 0 torch keeps its default (OMP_NUM_THREADS, which Snakemake
+    sets to the rule's threads, else every core): an evaluation has no loader workers to leave cores to, so its
+    CPU path runs on the threads it always ran on."""
+    runtime = runtime if isinstance(runtime, Runtime) else Runtime(**dict(runtime or {}))
+    if runtime.threads:
+        torch.set_num_threads(runtime.threads)
+    device = torch.device("cuda", torch.cuda.current_device()) if pick_device(runtime.device, "evaluation") \
+        else torch.device("cpu")
+    log.info("evaluation on %s (fp32), %d intra-op threads", device, torch.get_num_threads())
+    return Context(device=device)
+
+
+def module_device(module: torch.nn.Module) -> torch.device:
+    """The device a module's weights are on (CPU for a module without any)."""
+    for p in module.parameters():
+        return p.device
+    return torch.device("cpu")
 
 
 def bf16_native(device: torch.device) -> bool:

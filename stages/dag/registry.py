@@ -49,6 +49,10 @@ class Stage:
 
 
 ALL_VARIANTS = ("paper", "demo", "proof")
+# What an evaluation stage reads of ``runtime`` (drnet.runtime.context.eval_context): the device its models, readers
+# and passes run on, and its intra-op threads; it evaluates in fp32 on no DataLoader workers, so the other runtime
+# keys change nothing it computes (an edit of them re-runs no evaluation)
+EVAL_RUNTIME = ["runtime.device", "runtime.threads"]
 
 
 def _mnist() -> list[Stage]:
@@ -79,17 +83,18 @@ def _mnist() -> list[Stage]:
               runtime_min=12 * 60, gpu=1, variants=ALL_VARIANTS),
         Stage("mnist_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/mnist/generation.png", "--video-out": "{r}/mnist/generation.gif"},
-              ["seed", "mnist.generate", *scale_keys("mnist")], args=["--dataset", "mnist"], threads=2,
+              ["seed", "mnist.generate", *scale_keys("mnist"), *EVAL_RUNTIME], args=["--dataset", "mnist"], threads=2,
               variants=ALL_VARIANTS),
         Stage("mnist_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/mnist/reconstruction.png", "--swap-out": "{r}/mnist/swap.png"},
-              ["seed", *scale_keys("mnist")], threads=2, variants=ALL_VARIANTS),
+              ["seed", *scale_keys("mnist"), *EVAL_RUNTIME], threads=2, variants=ALL_VARIANTS),
         Stage("mnist_probe", "stages.mnist_probe", {"--drnet": drnet, "--train": train, "--test": test},
-              {"--out": "{r}/mnist_probe.json"}, ["seed", "mnist.probe"], metrics=frozenset({"--out"}), threads=2),
+              {"--out": "{r}/mnist_probe.json"}, ["seed", "mnist.probe", *EVAL_RUNTIME], metrics=frozenset({"--out"}),
+              threads=2),
         Stage("mnist_disentangle", "stages.mnist_disentangle",
               {"--drnet": drnet, "--lstm": lstm, "--train": train, "--test": test},
               {"--csv-out": "{r}/mnist_disentanglement.csv", "--md-out": "{r}/mnist_disentanglement.md",
-               "--summary-out": "{r}/mnist_disentanglement.json"}, ["seed", "mnist.disentangle"],
+               "--summary-out": "{r}/mnist_disentanglement.json"}, ["seed", "mnist.disentangle", *EVAL_RUNTIME],
               metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, variants=ALL_VARIANTS),
         _prediction("mnist", {"--drnet": drnet, "--lstm": lstm, "--test": test}, ALL_VARIANTS),
     ]
@@ -102,7 +107,7 @@ def _prediction(ds: str, deps: dict[str, str], variants: tuple[str, ...]) -> Sta
                   "--summary-out": f"{{r}}/{ds}_prediction.json",
                   "--manifest-out": f"{{r}}/{ds}_prediction_manifest.json", "--plot-out": f"{{r}}/{ds}/prediction.png"},
                  ["prediction", *([f"{ds}.data.train_persons", f"{ds}.data.test_persons"] if ds == "kth" else []),
-                  *scale_keys(ds)],
+                  *scale_keys(ds), *EVAL_RUNTIME],
                  args=["--dataset", ds], metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60,
                  variants=variants)
 
@@ -148,13 +153,14 @@ def _kth() -> list[Stage]:
               persist={"--checkpoint": "{d}/checkpoints/kth/ae_lstm.pt"}, **gpu),
         Stage("kth_generate", "stages.generate", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--strip-out": "{r}/kth/generation.png", "--video-out": "{r}/kth/generation.gif"},
-              ["seed", "kth.generate", *scale_keys("kth")], args=["--dataset", "kth"], threads=2, **every),
+              ["seed", "kth.generate", *scale_keys("kth"), *EVAL_RUNTIME], args=["--dataset", "kth"], threads=2,
+              **every),
         Stage("kth_figures", "stages.figures", {"--drnet": drnet, "--test": test},
               {"--reconstruction-out": "{r}/kth/reconstruction.png", "--swap-out": "{r}/kth/swap.png"},
-              ["seed", *scale_keys("kth")], threads=2, **every),
+              ["seed", *scale_keys("kth"), *EVAL_RUNTIME], threads=2, **every),
         Stage("kth_disentangle", "stages.kth_disentangle", {"--drnet": drnet, "--lstm": lstm, "--test": test},
               {"--csv-out": "{r}/kth_disentanglement.csv", "--md-out": "{r}/kth_disentanglement.md",
-               "--summary-out": "{r}/kth_disentanglement.json"}, ["seed", "kth.disentangle"],
+               "--summary-out": "{r}/kth_disentanglement.json"}, ["seed", "kth.disentangle", *EVAL_RUNTIME],
               metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60, **every),
         Stage("kth_classifier", "stages.kth_classifier", {"--train": train, "--test": test},
               {"--model-out": classifier, "--summary-out": "{r}/kth_classifier.json"},
@@ -164,8 +170,9 @@ def _kth() -> list[Stage]:
               {"--drnet": drnet, "--drnet-lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--classifier": classifier,
                "--classifier-summary": "{r}/kth_classifier.json", "--train": train, "--test": test},
               {"--csv-out": "{r}/kth_inception.csv", "--plot-out": "{r}/kth/inception.png",
-               "--neighbours-out": "{r}/kth/neighbours.png"}, ["seed", "kth.inception", *scale_keys("kth")], threads=2,
-              mem_mb=8000, runtime_min=120, **every),
+               "--neighbours-out": "{r}/kth/neighbours.png"},
+              ["seed", "kth.inception", *scale_keys("kth"), *EVAL_RUNTIME], threads=2, mem_mb=8000, runtime_min=120,
+              **every),
         _prediction("kth", {"--drnet": drnet, "--lstm": lstm, "--ae": ae, "--ae-lstm": ae_lstm, "--test": test},
                     ALL_VARIANTS),
     ]
@@ -190,7 +197,7 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
                   persist={"--checkpoint": f"{{d}}/checkpoints/{ds}/drnet{suffix}.pt"}, variants=variants, **gpu),
             Stage(f"{ds}_figures{suffix}", "stages.figures", {"--drnet": model, "--test": test},
                   {"--reconstruction-out": f"{{r}}/{ds}/reconstruction{suffix}.png",
-                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed", *scale_keys(ds)], threads=2,
+                   "--swap-out": f"{{r}}/{ds}/swap{suffix}.png"}, ["seed", *scale_keys(ds), *EVAL_RUNTIME], threads=2,
                   variants=variants),
         ]
     stages.append(
@@ -198,7 +205,7 @@ def _object_dataset(ds: str, raw_stages: list[Stage], build: Stage,
               {"--drnet": f"{{d}}/models/{ds}/drnet.pt", "--drnet-noadv": f"{{d}}/models/{ds}/drnet_noadv.pt",
                "--train": train, "--test": test},
               {"--csv-out": f"{{r}}/{ds}_disentanglement.csv", "--md-out": f"{{r}}/{ds}_disentanglement.md",
-               "--summary-out": f"{{r}}/{ds}_disentanglement.json"}, ["seed", f"{ds}.disentangle"],
+               "--summary-out": f"{{r}}/{ds}_disentanglement.json"}, ["seed", f"{ds}.disentangle", *EVAL_RUNTIME],
               args=["--dataset", ds], metrics=frozenset({"--summary-out"}), threads=2, runtime_min=60,
               variants=variants))
     return stages
@@ -223,8 +230,8 @@ def _norb() -> list[Stage]:
                "--train": "{d}/processed/norb/train.h5", "--test": "{d}/processed/norb/test.h5"},
               {"--csv-out": "{r}/norb_classification.csv", "--long-out": "{r}/norb_classification_long.csv",
                "--summary-out": "{r}/norb_classification.json"},
-              ["seed", "norb.classifier", *scale_keys("norb")], metrics=frozenset({"--summary-out"}), threads=2,
-              mem_mb=8000, runtime_min=120, variants=ALL_VARIANTS))
+              ["seed", "norb.classifier", *scale_keys("norb"), *EVAL_RUNTIME], metrics=frozenset({"--summary-out"}),
+              threads=2, mem_mb=8000, runtime_min=120, variants=ALL_VARIANTS))
     return stages
 
 
@@ -274,11 +281,11 @@ def _paper() -> list[Stage]:
               {"--drnet": f"{d}/kth/drnet.pt", "--ae": f"{d}/kth/ae.pt", "--train": "{d}/processed/kth/train.h5",
                "--test": "{d}/processed/kth/test.h5"},
               {"--csv-out": "{r}/kth_fewshot.csv", "--plot-out": "{r}/kth/fewshot.png",
-               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot", *scale_keys("kth")],
+               "--summary-out": "{r}/kth_fewshot.json"}, ["seed", "kth.fewshot", *scale_keys("kth"), *EVAL_RUNTIME],
               metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=240),
         Stage("leakage", "stages.leakage", leak_deps, {"--csv-out": "{r}/leakage.csv", "--summary-out":
-              "{r}/leakage.json"}, ["seed", "leakage", *scale_keys(*DATASETS)], metrics=frozenset({"--summary-out"}),
-              threads=2, mem_mb=8000, runtime_min=120),
+              "{r}/leakage.json"}, ["seed", "leakage", *scale_keys(*DATASETS), *EVAL_RUNTIME],
+              metrics=frozenset({"--summary-out"}), threads=2, mem_mb=8000, runtime_min=120),
         Stage("paper_report", "stages.paper_report", report_deps,
               {"--out": "{r}/paper", "--html-out": "{r}/paper_report.html"},
               ["seed", *scale_keys(*DATASETS)],
