@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the demo stopped (snakemake exit {code}); see the messages above and logs/demo_*.log. "
               f"Re-run `make demo` to resume where it stopped.", file=sys.stderr)
         return code
-    print(f"\nDemo finished in {minutes:.1f} min. Outputs (synthetic/embedded data, tiny models: not paper numbers):")
+    from drnet.runtime.context import cpu_summary
+
+    print(f"\nDemo finished in {minutes:.1f} min on {cpu_summary()}. Outputs (synthetic/embedded data, tiny models: "
+          f"not paper numbers):")
     for path in targets("demo"):
         print(f"  {path}")
     for line in demo_summary(RESULTS):

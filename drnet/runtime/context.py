@@ -217,6 +217,13 @@ def machine_facts(ctx: Context) -> dict:
     return facts
 
 
+def cpu_summary() -> str:
+    """One line for timings printed to users: the CPU, the cores this process owns, the kernels' ISA and whether
+    bf16 is native (what ``runtime.precision: auto`` trains in)."""
+    return (f"{cpu_model()}, {cores_owned()} cores, {torch.backends.cpu.get_cpu_capability()} kernels, native bf16: "
+            f"{'yes' if cpu_bf16_supported() else 'no (training runs fp32)'}")
+
+
 def widen(t: torch.Tensor) -> torch.Tensor:
     """A loss input at float32 at least (bf16 autocast outputs widened; float64 kept)."""
     return t if t.dtype == torch.float64 else t.float()
