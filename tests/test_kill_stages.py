@@ -39,8 +39,9 @@ def _fingerprint(path: Path):
         return {f"{m}.{k}": v.tolist() for m, t in state["modules"].items() for k, v in t.items()}
     if path.suffix == ".json":
         data = json.loads(path.read_text())
-        return {k: v for k, v in data.items() if k not in {"seconds", "render_ms_per_frame", "decode_ms_per_video",
-                                                          "seconds_per_video", "read_ms_per_frame"}}
+        timing = {"seconds", "steps_run", "steps_per_s", "render_ms_per_frame", "decode_ms_per_video",
+                  "seconds_per_video", "read_ms_per_frame"}  # how long this process took, and how much it ran
+        return {k: v for k, v in data.items() if k not in timing}
     return path.read_bytes()
 
 
