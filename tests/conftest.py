@@ -17,6 +17,43 @@ ROOT = Path(__file__).resolve().parent.parent
 torch.set_num_threads(2)
 
 
+@pytest.fixture
+def no_cuda(monkeypatch):
+    """A machine without CUDA, nvidia-smi or /dev/nvidia0 (what ``runtime.device: auto`` resolves to the CPU)."""
+    from drnet.runtime import context
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(context.shutil, "which", lambda name: None)
+    monkeypatch.setattr(context.os.path, "exists", lambda path: False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_tiny(tmp_path_factory):
+    """A tiny MNIST store, DrNet and LSTM (demo variant, a few steps: seconds), shared by the evaluation tests:
+    (folder, the --set arguments it was trained with)."""
+    import subprocess
+    import sys
+
+    tmp = tmp_path_factory.mktemp("mnist_tiny")
+    sets = ["--set", "mnist.data.train_sequences=40", "--set", "mnist.data.test_sequences=12", "--set",
+            "mnist.model.width=8", "--set", "mnist.train.steps=4", "--set", "mnist.train.batch_size=8", "--set",
+            "runtime.num_workers=0", "--set", "mnist.lstm.steps=2", "--set", "mnist.lstm.batch_size=8", "--set",
+            "mnist.lstm_model.hidden=16"]
+    for argv in (["stages.mnist_build", "--train-out", tmp / "train.h5", "--test-out", tmp / "test.h5",
+                  "--summary-out", tmp / "d.json"],
+                 ["stages.train_drnet", "--dataset", "mnist", "--train", tmp / "train.h5", "--model-out",
+                  tmp / "drnet.pt", "--checkpoint", tmp / "c.pt", "--metrics-out", tmp / "m.csv", "--summary-out",
+                  tmp / "s.json"],
+                 ["stages.train_lstm", "--dataset", "mnist", "--drnet", tmp / "drnet.pt", "--train",
+                  tmp / "train.h5", "--model-out", tmp / "lstm.pt", "--checkpoint", tmp / "lc.pt", "--metrics-out",
+                  tmp / "lm.csv", "--summary-out", tmp / "ls.json"]):
+        run = subprocess.run([sys.executable, "-m", *map(str, argv), "--variant", "demo", *sets],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+    return tmp, sets
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

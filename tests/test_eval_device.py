@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,12 +20,6 @@ EVAL_STAGES = {"figures", "generate", "kth_disentangle", "kth_fewshot", "kth_inc
                "mnist_disentangle", "mnist_probe", "norb_classification", "object_disentangle", "prediction"}
 
 
-@pytest.fixture
-def no_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(context.shutil, "which", lambda name: None)
-    monkeypatch.setattr(context.os.path, "exists", lambda path: False)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
 
 
 @pytest.fixture
@@ -97,26 +89,6 @@ def test_evaluation_stages_declare_the_runtime_keys_they_read():
             assert not set(EVAL_RUNTIME) & set(job.stage.params), job.name
 
 
-@pytest.fixture(scope="module")
-def mnist_tiny(tmp_path_factory):
-    """A tiny MNIST DrNet + LSTM trained for a few steps (seconds)."""
-    tmp = tmp_path_factory.mktemp("mnist_device")
-    sets = ["--set", "mnist.data.train_sequences=40", "--set", "mnist.data.test_sequences=12", "--set",
-            "mnist.model.width=8", "--set", "mnist.train.steps=2", "--set", "mnist.train.batch_size=8", "--set",
-            "runtime.num_workers=0", "--set", "mnist.lstm.steps=2", "--set", "mnist.lstm.batch_size=8", "--set",
-            "mnist.lstm_model.hidden=16"]
-    for argv in (["stages.mnist_build", "--train-out", tmp / "train.h5", "--test-out", tmp / "test.h5",
-                  "--summary-out", tmp / "d.json"],
-                 ["stages.train_drnet", "--dataset", "mnist", "--train", tmp / "train.h5", "--model-out",
-                  tmp / "drnet.pt", "--checkpoint", tmp / "c.pt", "--metrics-out", tmp / "m.csv", "--summary-out",
-                  tmp / "s.json"],
-                 ["stages.train_lstm", "--dataset", "mnist", "--drnet", tmp / "drnet.pt", "--train",
-                  tmp / "train.h5", "--model-out", tmp / "lstm.pt", "--checkpoint", tmp / "lc.pt", "--metrics-out",
-                  tmp / "lm.csv", "--summary-out", tmp / "ls.json"]):
-        run = subprocess.run([sys.executable, "-m", *map(str, argv), "--variant", "demo", *sets],
-                             capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-    return tmp
 
 
 def _mnist_runs(tmp: Path, out: Path) -> dict[str, list]:
@@ -147,7 +119,7 @@ def _mnist_runs(tmp: Path, out: Path) -> dict[str, list]:
 def test_mnist_evaluation_stages_run_their_models_on_the_context_device(mnist_tiny, tmp_path, monkeypatch):
     """Each MNIST evaluation stage, run with runtime.device=cpu: it resolves the context once and every model it
     loads (and the digit reader it trains) is put on that context's device."""
-    for stage, argv in _mnist_runs(mnist_tiny, tmp_path).items():
+    for stage, argv in _mnist_runs(mnist_tiny[0], tmp_path).items():
         module = importlib.import_module(f"stages.{stage}")
         contexts, loads, placed, readers = [], [], [], []
 

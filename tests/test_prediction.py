@@ -93,26 +93,6 @@ def test_presets_validate_and_a_wrong_dataset_protocol_is_refused(repo_root):
         load_params(repo_root / "params.yaml", "paper", ["prediction.kth=svg_10"])
 
 
-@pytest.fixture(scope="module")
-def mnist_tiny(tmp_path_factory):
-    """A tiny MNIST DrNet + LSTM trained for a few steps (seconds)."""
-    tmp = tmp_path_factory.mktemp("mnist_pred")
-    sets = ["--set", "mnist.data.train_sequences=40", "--set", "mnist.data.test_sequences=12", "--set",
-            "mnist.model.width=8", "--set", "mnist.train.steps=4", "--set", "mnist.train.batch_size=8", "--set",
-            "runtime.num_workers=0", "--set", "mnist.lstm.steps=2", "--set", "mnist.lstm.batch_size=8", "--set",
-            "mnist.lstm_model.hidden=16"]
-    for argv in (["stages.mnist_build", "--train-out", tmp / "train.h5", "--test-out", tmp / "test.h5",
-                  "--summary-out", tmp / "d.json"],
-                 ["stages.train_drnet", "--dataset", "mnist", "--train", tmp / "train.h5", "--model-out",
-                  tmp / "drnet.pt", "--checkpoint", tmp / "c.pt", "--metrics-out", tmp / "m.csv", "--summary-out",
-                  tmp / "s.json"],
-                 ["stages.train_lstm", "--dataset", "mnist", "--drnet", tmp / "drnet.pt", "--train",
-                  tmp / "train.h5", "--model-out", tmp / "lstm.pt", "--checkpoint", tmp / "lc.pt", "--metrics-out",
-                  tmp / "lm.csv", "--summary-out", tmp / "ls.json"]):
-        run = subprocess.run([sys.executable, "-m", *map(str, argv), "--variant", "demo", *sets],
-                             capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-    return tmp, sets
 
 
 def _prediction(tmp, out, sets, *extra):

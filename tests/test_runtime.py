@@ -6,20 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
 from drnet.errors import DrnetError
 from drnet.runtime import context as runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-@pytest.fixture
-def no_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(runtime.shutil, "which", lambda name: None)
-    monkeypatch.setattr(runtime.os.path, "exists", lambda path: False)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
 
 
 def test_auto_warns_when_a_gpu_is_expected_but_torch_has_no_cuda(no_cuda, monkeypatch, caplog):
