@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from benchmarks.dry_proof import critical_path, dependencies, dry_overrides, schedule, steps_key, target_jobs
 from drnet.params import load_params
 
@@ -30,13 +28,15 @@ def test_dry_overrides_cut_exactly_the_training_steps_and_are_valid_params():
 
 
 def test_schedule_respects_dependencies_and_cores():
-    durations = {"a": 10.0, "b": 4.0, "c": 3.0, "d": 1.0}
+    """The list scheduler on abstract job lengths (units, not measured time): a job waits for its inputs and for
+    free cores; the makespan is the end of the last job."""
+    lengths = {"a": 10, "b": 4, "c": 3, "d": 1}
     deps = {"a": set(), "b": set(), "c": {"b"}, "d": {"a", "c"}}
-    threads = dict.fromkeys(durations, 1)
-    assert schedule(durations, deps, threads, cores=2) == pytest.approx(11.0)  # a | b, c; then d
-    assert schedule(durations, deps, threads, cores=1) == pytest.approx(18.0)
-    assert schedule(durations, deps, {**threads, "a": 2}, cores=2) == pytest.approx(18.0)  # a takes both cores
-    assert critical_path(durations, deps) == pytest.approx(11.0)
+    threads = dict.fromkeys(lengths, 1)
+    assert schedule(lengths, deps, threads, cores=2) == 10 + 1  # a beside b then c; d after a
+    assert schedule(lengths, deps, threads, cores=1) == 10 + 4 + 3 + 1  # one after another
+    assert schedule(lengths, deps, {**threads, "a": 2}, cores=2) == 10 + 4 + 3 + 1  # a holds both cores
+    assert critical_path(lengths, deps) == 10 + 1
 
 
 def test_proof_dependencies_chain_training_before_evaluation():
