@@ -26,16 +26,6 @@ OUT = ROOT / "out"
 RESULTS = ROOT / "RESULTS.md"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def cores_owned() -> int:
     """CPUs this process may run on (its affinity mask), not the machine's count."""
     try:
@@ -143,7 +133,7 @@ def machine(rates: bool | None = None) -> dict:
     """Machine facts. ``rates``: True measures the CPU fp32 matmul/conv rates (``matmul_gflops``, ~2-3 s, once per
     process); None (default) includes them when this process measured them at the current thread count; False
     leaves them out (None)."""
-    from drnet.runtime.context import cpu_bf16_supported
+    from drnet.runtime.context import cpu_bf16_supported, cpu_model
 
     m = {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cores_owned": cores_owned(),
          "torch_threads": torch.get_num_threads(), "torch": torch.__version__, "cpu_bf16": cpu_bf16_supported(),
